@@ -3,3 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod message;
+pub mod auth;
+pub mod rand;
+pub mod transaction;
