@@ -1,0 +1,385 @@
+// @ts-check
+// Ferrophone options page: the account form, the microphone grant and the status line.
+// A plain UI script: it reads and writes chrome.storage and renders what the worker reports. The
+// worker notices storage changes by itself; the password is never put in a runtime message, a log
+// or the DOM.
+
+const API = 1; // the command API's version, `ferrophone` in every message
+const FIELDS = /** @type {const} */ (['server', 'username', 'password', 'authUsername', 'domain', 'displayName']);
+
+/** @param {string} id */
+function $(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`options.html has no #${id}`);
+  return el;
+}
+
+/** @param {string} id */
+const input = (id) => /** @type {HTMLInputElement} */ ($(id));
+
+/**
+ * @param {string} id
+ * @param {string} text
+ * @param {'ok' | 'error' | ''} [kind]
+ */
+function showResult(id, text, kind = '') {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+/** @param {unknown} e */
+const errorText = (e) => String((e && /** @type {any} */ (e).message) || e);
+
+// ---------------------------------------------------------------------------------------------
+// Validation: what the form accepts. Returns one message per invalid field.
+
+/** @param {string} host  URL.hostname: IPv4 normalised, IPv6 in brackets */
+function isLoopback(host) {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** @param {string} value */
+function serverError(value) {
+  const example = 'for example wss://sip.example.com:8443/ws';
+  if (!value) return `Enter your provider's WebSocket address, ${example}.`;
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return `This is not a valid URL. Enter the full address, ${example}.`;
+  }
+  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
+    return `The address must start with wss:// (SIP over secure WebSocket), not ${url.protocol}//.`;
+  }
+  if (!url.hostname) return `The address has no host name, ${example}.`;
+  if (url.username || url.password) {
+    return 'Do not put a user name or password in the address: use the fields below.';
+  }
+  if (url.protocol === 'ws:' && !isLoopback(url.hostname)) {
+    return 'ws:// is not encrypted and is only allowed to this computer (localhost, 127.x.x.x, [::1]). Use wss://.';
+  }
+  return '';
+}
+
+/** @param {string} value */
+function usernameError(value) {
+  if (!value) return 'Enter your SIP username, for example 1001.';
+  if (/\s/.test(value)) return 'The username cannot contain spaces.';
+  if (value.includes('@')) {
+    return 'Enter only the part before the @ here, and put the part after it in Domain.';
+  }
+  return '';
+}
+
+/** @param {string} value */
+function authUsernameError(value) {
+  if (/\s/.test(value)) return 'The authorization username cannot contain spaces.';
+  return '';
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** @param {string} value */
+function domainError(value) {
+  if (!value) return '';
+  const message = 'Enter a domain name such as example.com (no sip:, no port, no path).';
+  if (/^\[.*\]$/.test(value)) {
+    try {
+      return new URL(`wss://${value}/`).hostname === value.toLowerCase() ? '' : message;
+    } catch {
+      return message;
+    }
+  }
+  if (/^[\d.]+$/.test(value)) {
+    const parts = value.split('.');
+    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255) ? '' : message;
+  }
+  let ascii;
+  try {
+    ascii = new URL(`wss://${value}/`).hostname; // internationalised names become punycode
+  } catch {
+    return message;
+  }
+  const name = ascii.endsWith('.') ? ascii.slice(0, -1) : ascii;
+  if (/[:/@?#\s]/.test(value) || name.length === 0 || name.length > 253) return message;
+  return name.split('.').every((label) => LABEL.test(label)) ? '' : message;
+}
+
+/** @param {string} value */
+function displayNameError(value) {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'The display name cannot contain control characters.';
+  if (value.length > 100) return 'The display name is too long (100 characters at most).';
+  return '';
+}
+
+/**
+ * @param {Record<string, string>} v  the trimmed form values
+ * @param {boolean} hasStoredPassword
+ * @returns {Record<string, string>} field name → message, only for invalid fields
+ */
+function validate(v, hasStoredPassword) {
+  /** @type {Record<string, string>} */
+  const errors = {};
+  const checks = {
+    server: serverError(v.server),
+    username: usernameError(v.username),
+    password: !v.password && !hasStoredPassword ? 'Enter the password of this account.' : '',
+    authUsername: authUsernameError(v.authUsername),
+    domain: domainError(v.domain),
+    displayName: displayNameError(v.displayName),
+  };
+  for (const [field, message] of Object.entries(checks)) if (message) errors[field] = message;
+  return errors;
+}
+
+/** @param {Record<string, string>} errors */
+function renderErrors(errors) {
+  for (const field of FIELDS) {
+    const el = $(`${field}-error`);
+    const message = errors[field] || '';
+    el.textContent = message;
+    el.hidden = !message;
+    input(field).setAttribute('aria-invalid', message ? 'true' : 'false');
+  }
+  const first = FIELDS.find((f) => errors[f]);
+  if (first) input(first).focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage: sync `account` = {version: 1, server, username, password?, authUsername?, domain?,
+// displayName?}; with "device only", the password lives in local `password` instead.
+
+async function storedPassword() {
+  const [{ account }, { password }] = await Promise.all([
+    chrome.storage.sync.get('account'),
+    chrome.storage.local.get('password'),
+  ]);
+  const a = /** @type {Record<string, unknown>} */ (account && typeof account === 'object' ? account : {});
+  const synced = typeof a.password === 'string' ? a.password : '';
+  return synced || (typeof password === 'string' ? password : '');
+}
+
+async function loadForm() {
+  const [{ account }, { password: localPassword }] = await Promise.all([
+    chrome.storage.sync.get('account'),
+    chrome.storage.local.get('password'),
+  ]);
+  const a = /** @type {Record<string, unknown>} */ (account && typeof account === 'object' ? account : {});
+  for (const field of FIELDS) {
+    if (field === 'password') continue;
+    input(field).value = typeof a[field] === 'string' ? a[field] : '';
+  }
+  const hasSynced = typeof a.password === 'string' && a.password !== '';
+  const hasLocal = typeof localPassword === 'string' && localPassword !== '';
+  const pw = input('password');
+  pw.value = '';
+  pw.placeholder = hasSynced || hasLocal ? 'saved — leave empty to keep' : 'required';
+  input('deviceOnly').checked = hasLocal && !hasSynced;
+}
+
+/** @param {SubmitEvent} event */
+async function save(event) {
+  event.preventDefault();
+  showResult('save-result', '');
+  /** @type {Record<string, string>} */
+  const v = {};
+  for (const field of FIELDS) {
+    v[field] = field === 'password' ? input(field).value : input(field).value.trim();
+  }
+  const previous = await storedPassword();
+  const errors = validate(v, previous !== '');
+  renderErrors(errors);
+  if (Object.keys(errors).length > 0) {
+    showResult('save-result', 'Not saved: correct the fields marked above.', 'error');
+    return;
+  }
+
+  const password = v.password || previous;
+  const deviceOnly = input('deviceOnly').checked;
+  /** @type {Record<string, string | number>} */
+  const account = { version: 1, server: v.server, username: v.username };
+  if (!deviceOnly) account.password = password;
+  for (const field of /** @type {const} */ (['authUsername', 'domain', 'displayName'])) {
+    if (v[field]) account[field] = v[field];
+  }
+
+  try {
+    // Order the writes so the worker never sees an account whose password is nowhere.
+    if (deviceOnly) {
+      await chrome.storage.local.set({ password });
+      await chrome.storage.sync.set({ account });
+    } else {
+      await chrome.storage.sync.set({ account });
+      await chrome.storage.local.remove('password');
+    }
+  } catch (e) {
+    showResult('save-result', `Not saved: ${errorText(e)}`, 'error');
+    return;
+  }
+  await loadForm(); // clears the password field
+  showResult('save-result', deviceOnly ? 'Saved. The password stays on this device.' : 'Saved.', 'ok');
+  refreshStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status line: what the worker reports (`status` reply and `registration` events).
+
+/** @param {number} n */
+const seconds = (n) => `${Math.max(0, Math.round(n))} s`;
+
+/**
+ * @param {{state?: string, expiresIn?: number, reason?: string} | undefined} registration
+ * @param {{retryIn?: number} | undefined} connection
+ */
+function describe(registration, connection) {
+  const state = registration && registration.state;
+  const reason = registration && registration.reason ? ` (${registration.reason})` : '';
+  const retry = connection && typeof connection.retryIn === 'number' ? `, retrying in ${seconds(connection.retryIn)}` : '';
+  switch (state) {
+    case 'unconfigured':
+      return 'Not configured: enter your SIP account below.';
+    case 'connecting':
+      return 'Connecting…';
+    case 'registering':
+      return 'Registering…';
+    case 'registered':
+      return registration && typeof registration.expiresIn === 'number'
+        ? `Registered (expires in ${seconds(registration.expiresIn)})`
+        : 'Registered';
+    case 'auth-failed':
+      return `Authentication failed${reason}: check the username and password.`;
+    case 'unreachable':
+      return `Server unreachable${reason}${retry}`;
+    case 'unregistered':
+      return `Not registered${reason}${retry}`;
+    default:
+      return state ? `State: ${state}${reason}` : 'Unknown state';
+  }
+}
+
+/**
+ * @param {any} registration
+ * @param {any} connection
+ */
+function renderStatus(registration, connection) {
+  const el = $('status');
+  el.textContent = describe(registration, connection);
+  el.dataset.state = (registration && registration.state) || 'unknown';
+}
+
+/** @param {string} text */
+function renderStatusError(text) {
+  const el = $('status');
+  el.textContent = text;
+  el.dataset.state = 'error';
+}
+
+async function refreshStatus() {
+  try {
+    const reply = await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'status' });
+    if (reply && reply.ok) renderStatus(reply.registration, reply.connection);
+    else renderStatusError(`Status unavailable: ${(reply && reply.error && reply.error.message) || 'no answer'}`);
+  } catch (e) {
+    renderStatusError(`The background worker did not answer: ${errorText(e)}`);
+  }
+}
+
+chrome.runtime.onMessage.addListener((m) => {
+  if (m && m.ferrophone === API && m.event === 'registration') renderStatus(m.registration, m.connection);
+  return false; // events need no reply
+});
+
+// ---------------------------------------------------------------------------------------------
+// Microphone: granted on this visible page (the offscreen document cannot prompt), then tested
+// where calls will use it.
+
+/** @param {unknown} e */
+function micErrorText(e) {
+  const name = e && /** @type {any} */ (e).name;
+  if (name === 'NotAllowedError') {
+    return 'Denied: the microphone is blocked for Ferrophone. Allow it in the page settings (the icon left of the address) and try again.';
+  }
+  if (name === 'NotFoundError') return 'Denied: no microphone was found on this computer.';
+  if (name === 'NotReadableError') return 'Denied: the microphone is in use by another program or cannot be read.';
+  return `Denied: ${name ? `${name}: ` : ''}${errorText(e)}`;
+}
+
+async function grantMicrophone() {
+  const button = /** @type {HTMLButtonElement} */ ($('grant-mic'));
+  button.disabled = true;
+  showResult('grant-mic-result', 'Asking…');
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const [track] = stream.getAudioTracks();
+    const label = track ? track.label : '';
+    for (const t of stream.getTracks()) t.stop();
+    showResult('grant-mic-result', `Granted${label ? `: ${label}` : ''}.`, 'ok');
+  } catch (e) {
+    showResult('grant-mic-result', micErrorText(e), 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function testMicrophoneInBackground() {
+  const button = /** @type {HTMLButtonElement} */ ($('test-mic'));
+  button.disabled = true;
+  showResult('test-mic-result', 'Testing…');
+  try {
+    const reply = await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'mic-test' });
+    if (reply && reply.ok) {
+      const n = reply.audioTracks;
+      const tracks = `${n} audio track${n === 1 ? '' : 's'}`;
+      showResult('test-mic-result', `Works in the background: ${tracks}${reply.label ? ` (${reply.label})` : ''}.`, 'ok');
+    } else {
+      const err = (reply && reply.error) || {};
+      showResult('test-mic-result', `Failed: ${err.message || 'no answer'}${err.code ? ` [${err.code}]` : ''}`, 'error');
+    }
+  } catch (e) {
+    showResult('test-mic-result', `Failed: ${errorText(e)}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forget everything.
+
+/** @param {boolean} open */
+function showForgetConfirm(open) {
+  $('forget-confirm').hidden = !open;
+  if (open) $('forget-yes').focus();
+  else $('forget').focus();
+}
+
+async function forgetEverything() {
+  try {
+    await chrome.storage.sync.remove(['account', 'settings']);
+    await chrome.storage.local.clear();
+  } catch (e) {
+    showResult('forget-result', `Not deleted: ${errorText(e)}`, 'error');
+    return;
+  }
+  $('forget-confirm').hidden = true;
+  renderErrors({});
+  await loadForm();
+  showResult('save-result', '');
+  showResult('forget-result', 'Everything was deleted from this browser.', 'ok');
+  refreshStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+$('account').addEventListener('submit', (event) => {
+  save(/** @type {SubmitEvent} */ (event)).catch((e) => showResult('save-result', `Not saved: ${errorText(e)}`, 'error'));
+});
+$('grant-mic').addEventListener('click', grantMicrophone);
+$('test-mic').addEventListener('click', testMicrophoneInBackground);
+$('forget').addEventListener('click', () => showForgetConfirm(true));
+$('forget-no').addEventListener('click', () => showForgetConfirm(false));
+$('forget-yes').addEventListener('click', forgetEverything);
+
+loadForm().catch((e) => showResult('save-result', `Could not read the saved account: ${errorText(e)}`, 'error'));
+refreshStatus();

@@ -1,0 +1,111 @@
+// @ts-check
+// Ferrophone's service worker: a thin loader. All SIP and application logic lives in the wasm
+// module (crates/web); this file only starts it and hands it every event.
+//
+// MV3 rules this file obeys (see docs/ARCHITECTURE.md and the project's browser notes):
+// - every listener is registered synchronously, in the first turn of the script, so an event that
+//   wakes the worker is delivered to us;
+// - no top-level await (it kills the worker's registration) and no dynamic import() (it throws in
+//   a service worker): the glue is imported statically and `ready` is a kept promise;
+// - an event that arrives before the wasm is ready waits on `ready`, so it is queued, not lost.
+
+import init, * as glue from './pkg/ferrophone_web.js';
+
+/**
+ * The wasm exports, looked up by name: an export the current build lacks is reported as an error
+ * instead of killing the worker.
+ * @type {Record<string, any>}
+ */
+const wasm = glue;
+
+/** Messages accepted before the wasm module was ready (diagnostics: `loader-info`). */
+self.ferrophoneEarlyMessages = 0;
+let wasmReady = false;
+/** @type {number | undefined} milliseconds from the worker's start to the wasm being ready */
+let readyMs;
+
+const ready = init({ module_or_path: new URL('./pkg/ferrophone_web_bg.wasm', import.meta.url) })
+  .then(() => (typeof wasm.start === 'function' ? wasm.start() : undefined))
+  .then(() => {
+    wasmReady = true;
+    readyMs = Math.round(performance.now());
+  });
+ready.catch((e) => console.error('Ferrophone: the wasm module failed to start:', errorMessage(e)));
+
+/** @param {unknown} e */
+function errorMessage(e) {
+  return String((e && /** @type {any} */ (e).message) || e);
+}
+
+/**
+ * Calls the wasm export `name` once the module is ready.
+ * @param {string} name
+ * @param {...unknown} args
+ * @returns {Promise<any>}
+ */
+function callWasm(name, ...args) {
+  return ready.then(() => {
+    const fn = wasm[name];
+    if (typeof fn !== 'function') throw new Error(`the wasm module has no export ${name}`);
+    return fn(...args);
+  });
+}
+
+/**
+ * Answers asynchronously with the result of `work`, or with the command API's error shape.
+ * @param {Promise<any>} work
+ * @param {(reply: any) => void} sendResponse
+ */
+function answer(work, sendResponse) {
+  work.then(sendResponse, (e) =>
+    sendResponse({ ok: false, error: { code: 'internal', message: errorMessage(e) } }),
+  );
+  return true; // keep the channel open: the reply is asynchronous
+}
+
+/**
+ * Commands for the worker: `{ferrophone: 1, cmd}` with no target, or anything explicitly
+ * addressed to the worker. Events, replies and messages for the offscreen document are not ours.
+ * @param {any} m
+ */
+function isForWorker(m) {
+  if (!m || typeof m !== 'object') return false;
+  if (m.target === 'worker') return true;
+  return m.ferrophone === 1 && typeof m.cmd === 'string' && !m.target;
+}
+
+chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
+  if (!isForWorker(m)) return false;
+  if (!wasmReady) self.ferrophoneEarlyMessages += 1;
+  if (m.target === 'worker' && m.cmd === 'loader-info') {
+    const info = ready.then(() => ({
+      ok: true,
+      earlyMessages: self.ferrophoneEarlyMessages,
+      readyMs,
+    }));
+    return answer(info, sendResponse);
+  }
+  return answer(callWasm('handleMessage', m, sender), sendResponse);
+});
+
+chrome.runtime.onMessageExternal.addListener((m, sender, sendResponse) => {
+  if (!wasmReady) self.ferrophoneEarlyMessages += 1;
+  return answer(callWasm('handleExternalMessage', m, sender), sendResponse);
+});
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  callWasm('onAlarm', alarm.name).catch((e) =>
+    console.error(`Ferrophone: alarm ${alarm.name} failed:`, errorMessage(e)),
+  );
+});
+
+chrome.storage.onChanged.addListener((changes, areaName) => {
+  callWasm('onStorageChanged', changes, areaName).catch((e) =>
+    console.error('Ferrophone: storage change not applied:', errorMessage(e)),
+  );
+});
+
+// Starting the browser or installing/updating the extension wakes the worker; waiting on `ready`
+// is all these need: start() restores the configuration and connects.
+chrome.runtime.onStartup.addListener(() => ready);
+chrome.runtime.onInstalled.addListener(() => ready);
