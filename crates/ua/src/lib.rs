@@ -60,4 +60,7 @@ pub mod transaction;
 mod ua;
 
 pub use registration::RegistrationState;
-pub use ua::{Command, ConnectionState, ConnectionStatus, Event, Input, Output, RegistrationStatus, Status, UserAgent, ALLOW, SUPPORTED, USER_AGENT};
+pub use ua::{
+    Command, ConnectionState, ConnectionStatus, Event, Input, Output, RegistrationStatus, Status,
+    UserAgent, ALLOW, SUPPORTED, USER_AGENT,
+};

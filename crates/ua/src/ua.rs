@@ -35,11 +35,16 @@ const TRACE_CAPACITY: usize = 200;
 #[derive(Debug, Clone)]
 pub enum Input {
     /// New configuration (from storage). `None` account = not configured.
-    Configure { account: Option<Account>, settings: Settings },
+    Configure {
+        account: Option<Account>,
+        settings: Settings,
+    },
     /// The WebSocket asked for by [`Output::Connect`] is open.
     Connected,
     /// The WebSocket closed or failed (also after [`Output::Close`]).
-    Disconnected { reason: String },
+    Disconnected {
+        reason: String,
+    },
     /// One WebSocket message (text or binary frame payload).
     Received(Vec<u8>),
     Command(Command),
@@ -60,7 +65,9 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// Open a WebSocket (subprotocol `sip`) to this URL, replacing any current one.
-    Connect { url: String },
+    Connect {
+        url: String,
+    },
     /// Send one WebSocket text message.
     Send(Vec<u8>),
     /// Close the WebSocket; answer with [`Input::Disconnected`].
@@ -197,7 +204,8 @@ impl UserAgent {
             trace: Trace::new(TRACE_CAPACITY),
         };
         if fresh {
-            ua.out.push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));
+            ua.out
+                .push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));
         }
         ua
     }
@@ -215,12 +223,23 @@ impl UserAgent {
         let (state, retry_in) = match self.flow {
             Flow::Idle => (ConnectionState::Idle, None),
             Flow::Connecting { .. } => (ConnectionState::Connecting, None),
-            Flow::Open => (ConnectionState::Open, self.retry_register_at.map(|t| t.saturating_sub(now).div_ceil(1000))),
-            Flow::Waiting { until } => (ConnectionState::Waiting, Some(until.saturating_sub(now).div_ceil(1000))),
+            Flow::Open => (
+                ConnectionState::Open,
+                self.retry_register_at
+                    .map(|t| t.saturating_sub(now).div_ceil(1000)),
+            ),
+            Flow::Waiting { until } => (
+                ConnectionState::Waiting,
+                Some(until.saturating_sub(now).div_ceil(1000)),
+            ),
             Flow::Closing => (ConnectionState::Closing, None),
         };
         Status {
-            registration: RegistrationStatus { state: self.reg_state, expires_in, reason: self.reg_reason.clone() },
+            registration: RegistrationStatus {
+                state: self.reg_state,
+                expires_in,
+                reason: self.reg_reason.clone(),
+            },
             connection: ConnectionStatus {
                 state,
                 server: self.account.as_ref().map(|a| a.server.url()),
@@ -285,7 +304,10 @@ impl UserAgent {
                     self.pong_deadline = Some(now + PONG_TIMEOUT_MS.min(self.keepalive_ms()));
                 }
             }
-            if self.reg.refresh_at.is_some_and(|t| now >= t) && !self.reg.in_progress() && self.unregistering.is_none() {
+            if self.reg.refresh_at.is_some_and(|t| now >= t)
+                && !self.reg.in_progress()
+                && self.unregistering.is_none()
+            {
                 self.reg.refresh_at = None;
                 self.start_register();
             }
@@ -293,8 +315,13 @@ impl UserAgent {
                 self.retry_register_at = None;
                 self.start_register();
             }
-            if self.reg_state == RegistrationState::Registered && self.reg.registered_until.is_some_and(|t| now >= t) {
-                self.set_reg(RegistrationState::Registering, Some("registration expired".into()));
+            if self.reg_state == RegistrationState::Registered
+                && self.reg.registered_until.is_some_and(|t| now >= t)
+            {
+                self.set_reg(
+                    RegistrationState::Registering,
+                    Some("registration expired".into()),
+                );
             }
         }
         self.emit_status_if_changed();
@@ -344,7 +371,8 @@ impl UserAgent {
     }
 
     fn log(&mut self, line: &str) {
-        self.out.push_back(Output::Event(Event::Log(line.to_string())));
+        self.out
+            .push_back(Output::Event(Event::Log(line.to_string())));
     }
 
     fn set_reg(&mut self, state: RegistrationState, reason: Option<String>) {
@@ -382,7 +410,10 @@ impl UserAgent {
         if account == self.account {
             if expires_changed && self.account.is_some() {
                 self.reg.expires = self.settings.register_expires;
-                if self.flow == Flow::Open && !self.reg.in_progress() && self.unregistering.is_none() {
+                if self.flow == Flow::Open
+                    && !self.reg.in_progress()
+                    && self.unregistering.is_none()
+                {
                     self.start_register();
                 }
             }
@@ -400,7 +431,8 @@ impl UserAgent {
     }
 
     fn apply_account(&mut self, account: Option<Account>) {
-        let server_changed = self.account.as_ref().map(|a| &a.server) != account.as_ref().map(|a| &a.server);
+        let server_changed =
+            self.account.as_ref().map(|a| &a.server) != account.as_ref().map(|a| &a.server);
         self.reg.abort();
         self.reg.forget_credentials();
         self.reg.expires = self.settings.register_expires;
@@ -445,7 +477,9 @@ impl UserAgent {
             return;
         };
         let url = account.server.url();
-        self.flow = Flow::Connecting { deadline: self.now + CONNECT_TIMEOUT_MS };
+        self.flow = Flow::Connecting {
+            deadline: self.now + CONNECT_TIMEOUT_MS,
+        };
         if self.failures == 0 {
             self.set_reg(RegistrationState::Connecting, None);
         }
@@ -497,10 +531,13 @@ impl UserAgent {
             self.flow = Flow::Idle;
             return;
         }
-        let ceiling = BACKOFF_CAP_MS.min(BACKOFF_BASE_MS.saturating_mul(1u64 << self.failures.min(16)));
+        let ceiling =
+            BACKOFF_CAP_MS.min(BACKOFF_BASE_MS.saturating_mul(1u64 << self.failures.min(16)));
         let delay = self.rng.below(ceiling + 1);
         self.failures = self.failures.saturating_add(1);
-        self.flow = Flow::Waiting { until: self.now + delay };
+        self.flow = Flow::Waiting {
+            until: self.now + delay,
+        };
         if self.reg_state != RegistrationState::AuthFailed {
             self.set_reg(RegistrationState::Unreachable, Some(reason.to_string()));
         }
@@ -534,7 +571,8 @@ impl UserAgent {
                     Err(Refused::Overloaded) => {
                         if let Some(Message::Request(req)) = copy {
                             if req.method != Method::Ack {
-                                let mut r = Response::for_request(&req, 503, "Service Unavailable", None);
+                                let mut r =
+                                    Response::for_request(&req, 503, "Service Unavailable", None);
                                 r.headers.push("Retry-After", "5");
                                 self.send_bytes(r.to_bytes(), true);
                             }
@@ -558,8 +596,14 @@ impl UserAgent {
                 _ => (400, "Bad Request"),
             };
             let mut r = Response::for_request(&req, code, reason, None);
-            let warning: String = e.to_string().chars().filter(|c| *c != '"' && !c.is_control()).take(120).collect();
-            r.headers.push("Warning", format!("399 ferrophone \"{warning}\""));
+            let warning: String = e
+                .to_string()
+                .chars()
+                .filter(|c| *c != '"' && !c.is_control())
+                .take(120)
+                .collect();
+            r.headers
+                .push("Warning", format!("399 ferrophone \"{warning}\""));
             self.send_bytes(r.to_bytes(), true);
         }
     }
@@ -597,7 +641,10 @@ impl UserAgent {
                 TxEvent::AckFor2xx { .. } => {}
                 TxEvent::AckTimeout { .. } => {}
                 TxEvent::StrayResponse { response } => {
-                    let line = format!("stray response {} {} dropped", response.status, response.reason);
+                    let line = format!(
+                        "stray response {} {} dropped",
+                        response.status, response.reason
+                    );
                     self.log(&line);
                 }
             }
@@ -616,11 +663,22 @@ impl UserAgent {
             }
             // Calls arrive with the session layer; until then we are not available for them.
             Method::Invite => {
-                let mut r = Response::for_request(&req, 480, "Temporarily Unavailable", Some(&self.rng.token(10)));
+                let mut r = Response::for_request(
+                    &req,
+                    480,
+                    "Temporarily Unavailable",
+                    Some(&self.rng.token(10)),
+                );
                 r.headers.push("Allow", ALLOW);
                 r
             }
-            Method::Bye | Method::Cancel | Method::Info | Method::Update | Method::Prack | Method::Notify | Method::Refer => {
+            Method::Bye
+            | Method::Cancel
+            | Method::Info
+            | Method::Update
+            | Method::Prack
+            | Method::Notify
+            | Method::Refer => {
                 Response::for_request(&req, 481, "Call/Transaction Does Not Exist", None)
             }
             Method::Ack => return,
@@ -639,7 +697,10 @@ impl UserAgent {
     }
 
     /// Run `f` on the registration with what building a REGISTER needs (disjoint borrows).
-    fn with_reg<R>(&mut self, f: impl FnOnce(&mut Registration, &mut BuildCtx<'_>) -> R) -> Option<R> {
+    fn with_reg<R>(
+        &mut self,
+        f: impl FnOnce(&mut Registration, &mut BuildCtx<'_>) -> R,
+    ) -> Option<R> {
         let account = self.account.as_ref()?;
         let mut ctx = BuildCtx {
             account,
@@ -657,7 +718,9 @@ impl UserAgent {
             return;
         }
         let expires = self.reg.expires;
-        let Some(req) = self.with_reg(|reg, ctx| reg.begin(expires, ctx)) else { return };
+        let Some(req) = self.with_reg(|reg, ctx| reg.begin(expires, ctx)) else {
+            return;
+        };
         if self.reg_state != RegistrationState::Registered {
             self.set_reg(RegistrationState::Registering, None);
         }
@@ -667,12 +730,15 @@ impl UserAgent {
     fn send_register(&mut self, req: Request) {
         let tx = self.txl.send_request(self.now, req);
         self.reg.tx = Some(tx);
-        self.out.push_back(Output::Event(Event::IdentityChanged(self.identity.clone())));
+        self.out
+            .push_back(Output::Event(Event::IdentityChanged(self.identity.clone())));
     }
 
     fn on_register_response(&mut self, resp: &Response) {
         let unregistering = self.unregistering.is_some();
-        let Some((outcome, retry)) = self.with_reg(|reg, ctx| reg.on_response(resp, ctx)) else { return };
+        let Some((outcome, retry)) = self.with_reg(|reg, ctx| reg.on_response(resp, ctx)) else {
+            return;
+        };
         if let Some(req) = retry {
             self.send_register(req);
             return;
@@ -705,7 +771,10 @@ impl UserAgent {
                     self.set_reg(RegistrationState::AuthFailed, Some(reason));
                 }
             }
-            Outcome::Failed { reason, retry_after_secs } => {
+            Outcome::Failed {
+                reason,
+                retry_after_secs,
+            } => {
                 if unregistering {
                     self.finish_unregister();
                     return;
@@ -728,7 +797,9 @@ impl UserAgent {
         self.reg.abort();
         self.retry_register_at = None;
         self.unregistering = Some((after, self.now + UNREGISTER_GRACE_MS));
-        let Some(req) = self.with_reg(|reg, ctx| reg.begin(0, ctx)) else { return };
+        let Some(req) = self.with_reg(|reg, ctx| reg.begin(0, ctx)) else {
+            return;
+        };
         self.send_register(req);
     }
 
@@ -746,7 +817,11 @@ impl UserAgent {
             AfterUnregister::Close => {
                 self.close_flow();
                 self.set_reg(
-                    if self.account.is_some() { RegistrationState::Unregistered } else { RegistrationState::Unconfigured },
+                    if self.account.is_some() {
+                        RegistrationState::Unregistered
+                    } else {
+                        RegistrationState::Unconfigured
+                    },
                     None,
                 );
             }

@@ -1,17 +1,190 @@
-//! Browser adapter (placeholder while the contract is being built; see docs/ARCHITECTURE.md).
+//! Ferrophone's browser adapter: runs the sans-IO core (`ferrophone-ua`) in the extension's
+//! service worker. It converts types at the boundary and does I/O — the WebSocket, timers,
+//! `chrome.storage`, `chrome.runtime` messaging, the offscreen document — and holds no protocol
+//! logic. `extension/sw.js` registers the listeners and calls the exports below.
+
+mod chrome;
+mod host;
+mod offscreen;
+mod schema;
+
+use ferrophone_ua::{Command, Input, UserAgent};
+use schema::{error, from_js, ok, to_js};
+use serde_json::{json, Value};
+use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
+const ALARM: &str = "ferrophone-keepalive";
+
+thread_local! {
+    static STARTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    // crypto.getRandomValues; if it failed we would still be unique per start thanks to the time.
+    if getrandom::getrandom(&mut b).is_err() {
+        return host::now() ^ 0x5DEE_CE66_D1CE_5EED;
+    }
+    u64::from_le_bytes(b)
+}
+
+/// Start the user agent: restore identity and configuration, connect. Idempotent.
 #[wasm_bindgen]
 pub async fn start() -> Result<(), JsValue> {
+    if host::is_started() || STARTING.with(|s| s.replace(true)) {
+        return Ok(());
+    }
+    let identity = host::load_identity().await;
+    let (account, settings, problem) = host::load_config().await;
+    let mut h = host::Host::new(UserAgent::new(random_seed(), identity));
+    h.config_problem = problem;
+    host::install(h);
+    host::input(Input::Configure { account, settings });
+    // Safety net: revive a worker Chrome stopped anyway (packed extensions clamp to 30 s).
+    let _ = chrome::call(chrome::alarms_create(
+        ALARM,
+        &to_js(&json!({ "periodInMinutes": 0.5 })),
+    ))
+    .await;
     Ok(())
 }
 
+async fn ensure_started() {
+    if !host::is_started() {
+        let _ = start().await;
+    }
+}
+
+/// Re-read configuration from storage and apply it.
+async fn reload_config() {
+    let (account, settings, problem) = host::load_config().await;
+    host::with_host(|h| h.config_problem = problem);
+    host::input(Input::Configure { account, settings });
+}
+
+fn status_reply() -> Value {
+    let v = host::with_host(|h| {
+        host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref())
+    });
+    ok(v.unwrap_or_else(|| json!({ "registration": { "state": "unconfigured" }, "connection": { "state": "idle" } })))
+}
+
+async fn diagnostics() -> Value {
+    let (account, settings, problem) = host::load_config().await;
+    let info = host::with_host(|h| {
+        let trace: Vec<Value> =
+            h.ua.trace()
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect();
+        json!({
+            "instanceId": h.ua.identity().instance_id,
+            "status": host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref()),
+            "trace": trace,
+        })
+    })
+    .unwrap_or(Value::Null);
+    let manifest = from_js(&chrome::get_manifest());
+    ok(json!({
+        "version": manifest.get("version").cloned().unwrap_or(Value::Null),
+        "account": account.map(|a| json!({
+            "server": a.server.url(),
+            "username": a.username,
+            "authUsername": a.auth_username,
+            "domain": a.domain,
+            "displayName": a.display_name,
+            "aor": a.aor(),
+            "passwordStored": !a.password.is_empty(),
+        })),
+        "configProblem": problem,
+        "settings": settings.normalized(),
+        "ua": info,
+    }))
+}
+
+async fn dispatch(msg: &Value, external: bool) -> Value {
+    if msg.get("ferrophone").and_then(Value::as_u64) != Some(1) {
+        return error("bad-request", "expected { ferrophone: 1, cmd: ... }");
+    }
+    let Some(cmd) = msg.get("cmd").and_then(Value::as_str) else {
+        return error("bad-request", "missing cmd");
+    };
+    ensure_started().await;
+    match cmd {
+        "status" => status_reply(),
+        "calls" => ok(json!({ "calls": [] })),
+        "register" => {
+            host::input(Input::Command(Command::Register));
+            status_reply()
+        }
+        "unregister" => {
+            host::input(Input::Command(Command::Unregister));
+            status_reply()
+        }
+        "mic-test" if !external => offscreen::mic_test().await,
+        "diagnostics" if !external => diagnostics().await,
+        _ => error("unknown-command", format!("unknown command {cmd:?}")),
+    }
+}
+
+/// A message from this extension (options page, offscreen document, popup).
 #[wasm_bindgen(js_name = handleMessage)]
 pub async fn handle_message(msg: JsValue, _sender: JsValue) -> Result<JsValue, JsValue> {
-    let cmd = js_sys::Reflect::get(&msg, &"cmd".into())?.as_string().unwrap_or_default();
-    let reply = match cmd.as_str() {
-        "status" => serde_json::json!({"ok": true, "registration": {"state": "unconfigured"}, "connection": {"state": "idle"}}),
-        _ => serde_json::json!({"ok": false, "error": {"code": "unknown-command", "message": format!("unknown command {cmd:?}")}}),
+    let msg = from_js(&msg);
+    Ok(to_js(&dispatch(&msg, false).await))
+}
+
+/// A message from another extension: only ids on the allow-list may use the API.
+#[wasm_bindgen(js_name = handleExternalMessage)]
+pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
+    let msg = from_js(&msg);
+    let sender = from_js(&sender);
+    let id = sender
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let (_, settings, _) = host::load_config().await;
+    if id.is_empty() || !settings.allowed_extensions.iter().any(|a| a == &id) {
+        return Ok(to_js(&error(
+            "not-allowed",
+            format!("extension {id:?} is not on Ferrophone's allow-list (options page → External access)"),
+        )));
+    }
+    Ok(to_js(&dispatch(&msg, true).await))
+}
+
+/// `chrome.alarms` tick: the safety net that keeps timers running even if Chrome suspended us.
+#[wasm_bindgen(js_name = onAlarm)]
+pub fn on_alarm(name: String) {
+    if name != ALARM {
+        return;
+    }
+    if host::is_started() {
+        host::tick();
+    } else {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = start().await;
+        });
+    }
+}
+
+/// `chrome.storage.onChanged`: apply a new account or settings without reloading.
+#[wasm_bindgen(js_name = onStorageChanged)]
+pub fn on_storage_changed(changes: JsValue, area: String) {
+    let changes = from_js(&changes);
+    let relevant = match area.as_str() {
+        "sync" => changes.get("account").is_some() || changes.get("settings").is_some(),
+        "local" => changes.get("password").is_some(),
+        _ => false,
     };
-    Ok(serde_wasm_bindgen::to_value(&reply)?)
+    if relevant {
+        wasm_bindgen_futures::spawn_local(async {
+            if host::is_started() {
+                reload_config().await;
+            } else {
+                let _ = start().await;
+            }
+        });
+    }
 }

@@ -344,7 +344,10 @@ pub enum ParseError {
     /// A header is present but its value is invalid (or duplicated where only one is allowed).
     InvalidHeader(HeaderError),
     /// Content-Length says more bytes than the message carries.
-    Truncated { content_length: usize, body_len: usize },
+    Truncated {
+        content_length: usize,
+        body_len: usize,
+    },
     /// The CSeq method differs from the request method.
     CSeqMethodMismatch,
     /// Not SIP/2.0.

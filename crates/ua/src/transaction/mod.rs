@@ -37,7 +37,11 @@ pub struct TimerConfig {
 
 impl Default for TimerConfig {
     fn default() -> Self {
-        TimerConfig { t1: 500, t2: 4000, t4: 5000 }
+        TimerConfig {
+            t1: 500,
+            t2: 4000,
+            t4: 5000,
+        }
     }
 }
 
@@ -95,7 +99,11 @@ struct ServerKey {
 
 fn server_key(req: &Request) -> Option<ServerKey> {
     let via = req.headers.top_via()?;
-    let sent_by = format!("{}:{}", via.host.to_ascii_lowercase(), via.port.unwrap_or(0));
+    let sent_by = format!(
+        "{}:{}",
+        via.host.to_ascii_lowercase(),
+        via.port.unwrap_or(0)
+    );
     let branch = match via.branch() {
         Some(b) if b.starts_with("z9hG4bK") => b.to_string(),
         // RFC 2543 peers: no magic cookie. Fall back to the fields that identify a request.
@@ -104,7 +112,10 @@ fn server_key(req: &Request) -> Option<ServerKey> {
             other.unwrap_or(""),
             req.uri,
             req.headers.call_id().unwrap_or(""),
-            req.headers.from().and_then(|f| f.tag().map(str::to_string)).unwrap_or_default(),
+            req.headers
+                .from()
+                .and_then(|f| f.tag().map(str::to_string))
+                .unwrap_or_default(),
             req.headers.cseq().map(|c| c.seq).unwrap_or(0)
         ),
     };
@@ -112,7 +123,11 @@ fn server_key(req: &Request) -> Option<ServerKey> {
         Method::Ack => "INVITE".to_string(),
         ref m => m.as_str().to_string(),
     };
-    Some(ServerKey { branch, sent_by, method })
+    Some(ServerKey {
+        branch,
+        sent_by,
+        method,
+    })
 }
 
 enum Client {
@@ -164,7 +179,12 @@ impl TransactionLayer {
     }
 
     fn ctx(&mut self, now: Millis) -> Ctx<'_> {
-        Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out }
+        Ctx {
+            now,
+            reliable: self.reliable,
+            timers: self.timers,
+            out: &mut self.out,
+        }
     }
 
     /// Start a client transaction for `request` (which must carry a Via with a fresh branch and
@@ -179,7 +199,12 @@ impl TransactionLayer {
             .unwrap_or_default();
         let method = request.method.as_str().to_string();
         self.client_index.insert((branch, method), id);
-        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            reliable: self.reliable,
+            timers: self.timers,
+            out: &mut self.out,
+        };
         let tx = if request.method == Method::Invite {
             Client::Invite(ClientInvite::start(&mut ctx, request))
         } else {
@@ -196,7 +221,12 @@ impl TransactionLayer {
 
     /// Send a response within server transaction `tx`. Returns false if it no longer exists.
     pub fn respond(&mut self, now: Millis, tx: TxId, response: Response) -> bool {
-        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            reliable: self.reliable,
+            timers: self.timers,
+            out: &mut self.out,
+        };
         match self.servers.get_mut(&tx) {
             Some(Server::Invite(s)) => {
                 s.respond(&mut ctx, response);
@@ -243,22 +273,33 @@ impl TransactionLayer {
 
     fn receive_response(&mut self, now: Millis, resp: Response) {
         let key = match (resp.headers.top_via(), resp.headers.cseq()) {
-            (Some(via), Some(cseq)) => via.branch().map(|b| (b.to_string(), cseq.method.as_str().to_string())),
+            (Some(via), Some(cseq)) => via
+                .branch()
+                .map(|b| (b.to_string(), cseq.method.as_str().to_string())),
             _ => None,
         };
         let id = key.and_then(|k| self.client_index.get(&k).copied());
         let Some(id) = id else {
-            self.events.push_back(TxEvent::StrayResponse { response: resp });
+            self.events
+                .push_back(TxEvent::StrayResponse { response: resp });
             return;
         };
-        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            reliable: self.reliable,
+            timers: self.timers,
+            out: &mut self.out,
+        };
         let pass_up = match self.clients.get_mut(&id) {
             Some(Client::Invite(c)) => c.on_response(&mut ctx, &resp),
             Some(Client::NonInvite(c)) => c.on_response(&mut ctx, &resp),
             None => false,
         };
         if pass_up {
-            self.events.push_back(TxEvent::Response { tx: id, response: resp });
+            self.events.push_back(TxEvent::Response {
+                tx: id,
+                response: resp,
+            });
         }
         self.reap();
     }
@@ -269,7 +310,12 @@ impl TransactionLayer {
             return Ok(());
         };
         if let Some(&id) = self.server_index.get(&key) {
-            let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
+            let mut ctx = Ctx {
+                now,
+                reliable: self.reliable,
+                timers: self.timers,
+                out: &mut self.out,
+            };
             match self.servers.get_mut(&id) {
                 Some(Server::Invite(s)) => {
                     if req.method == Method::Ack {
@@ -304,7 +350,10 @@ impl TransactionLayer {
         };
         self.servers.insert(id, tx);
         self.server_index.insert(key, id);
-        self.events.push_back(TxEvent::Request { tx: id, request: req });
+        self.events.push_back(TxEvent::Request {
+            tx: id,
+            request: req,
+        });
         Ok(())
     }
 
@@ -332,7 +381,12 @@ impl TransactionLayer {
 
     /// Run every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Millis) {
-        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            reliable: self.reliable,
+            timers: self.timers,
+            out: &mut self.out,
+        };
         for (id, c) in self.clients.iter_mut() {
             let timed_out = match c {
                 Client::Invite(c) => c.on_timer(&mut ctx),

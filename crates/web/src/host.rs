@@ -1,0 +1,317 @@
+//! The run loop: owns the `UserAgent`, the WebSocket and the timer, and pumps outputs.
+
+use crate::chrome;
+use crate::schema::{to_js, SCHEMA_VERSION};
+use ferrophone_ua::config::{Account, AccountRecord, Settings};
+use ferrophone_ua::identity::Identity;
+use ferrophone_ua::{Event, Input, Output, Status, UserAgent};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(web_sys::Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+pub struct Host {
+    pub ua: UserAgent,
+    socket: Option<Socket>,
+    generation: u64,
+    timer: Option<gloo_timers::callback::Timeout>,
+    timer_at: Option<u64>,
+    /// Why the stored configuration is not usable (shown with the `unconfigured` state).
+    pub config_problem: Option<String>,
+}
+
+thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+}
+
+pub fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Run `f` with the host, if started.
+pub fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
+    HOST.with(|h| h.borrow_mut().as_mut().map(f))
+}
+
+pub fn is_started() -> bool {
+    HOST.with(|h| h.borrow().is_some())
+}
+
+pub fn install(host: Host) {
+    HOST.with(|h| *h.borrow_mut() = Some(host));
+}
+
+impl Host {
+    pub fn new(ua: UserAgent) -> Host {
+        Host {
+            ua,
+            socket: None,
+            generation: 0,
+            timer: None,
+            timer_at: None,
+            config_problem: None,
+        }
+    }
+}
+
+/// Feed an input and pump.
+pub fn input(i: Input) {
+    let effects = with_host(|h| {
+        h.ua.handle_input(now(), i);
+        pump(h)
+    });
+    if let Some(e) = effects {
+        run_effects(e);
+    }
+}
+
+/// Run due timers and pump.
+pub fn tick() {
+    let effects = with_host(|h| {
+        h.ua.handle_timeout(now());
+        pump(h)
+    });
+    if let Some(e) = effects {
+        run_effects(e);
+    }
+}
+
+/// Side effects that must run outside the host borrow (they are async).
+pub struct Effects {
+    statuses: Vec<Status>,
+    identity: Option<Identity>,
+}
+
+fn pump(h: &mut Host) -> Effects {
+    let mut fx = Effects {
+        statuses: Vec::new(),
+        identity: None,
+    };
+    loop {
+        match h.ua.poll_output() {
+            Output::Connect { url } => {
+                h.socket = None;
+                h.generation += 1;
+                match open_socket(&url, h.generation) {
+                    Ok(s) => h.socket = Some(s),
+                    Err(reason) => {
+                        chrome::console_warn(&format!("[ferrophone] cannot open {url}: {reason}"));
+                        h.ua.handle_input(now(), Input::Disconnected { reason });
+                    }
+                }
+            }
+            Output::Send(bytes) => {
+                let sent = match &h.socket {
+                    Some(s) if s.ws.ready_state() == WebSocket::OPEN => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        s.ws.send_with_str(&text).is_ok()
+                    }
+                    _ => false,
+                };
+                if !sent {
+                    h.socket = None;
+                    h.ua.handle_input(
+                        now(),
+                        Input::Disconnected {
+                            reason: "send failed".into(),
+                        },
+                    );
+                }
+            }
+            Output::Close => {
+                if h.socket.take().is_some() {
+                    h.generation += 1;
+                    h.ua.handle_input(
+                        now(),
+                        Input::Disconnected {
+                            reason: "closed by us".into(),
+                        },
+                    );
+                }
+            }
+            Output::Event(Event::Status(s)) => fx.statuses.push(s),
+            Output::Event(Event::IdentityChanged(id)) => fx.identity = Some(id),
+            Output::Event(Event::Log(line)) => chrome::console_log(&format!("[ferrophone] {line}")),
+            Output::Timeout(deadline) => {
+                schedule(h, deadline);
+                break;
+            }
+        }
+    }
+    fx
+}
+
+fn schedule(h: &mut Host, deadline: Option<u64>) {
+    if h.timer_at == deadline && h.timer.is_some() {
+        return;
+    }
+    h.timer = None;
+    h.timer_at = deadline;
+    if let Some(at) = deadline {
+        let delay = at.saturating_sub(now()).min(u32::MAX as u64) as u32;
+        h.timer = Some(gloo_timers::callback::Timeout::new(delay, || {
+            with_host(|h| {
+                h.timer = None;
+                h.timer_at = None;
+            });
+            tick();
+        }));
+    }
+}
+
+fn open_socket(url: &str, generation: u64) -> Result<Socket, String> {
+    let ws = WebSocket::new_with_str(url, "sip").map_err(|e| format!("{e:?}"))?;
+    ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
+    let current = move || with_host(|h| h.generation == generation).unwrap_or(false);
+    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+        if current() {
+            input(Input::Connected);
+        }
+    });
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        if !current() {
+            return;
+        }
+        let data = e.data();
+        let bytes = if let Some(s) = data.as_string() {
+            s.into_bytes()
+        } else if let Some(buf) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+            js_sys::Uint8Array::new(buf).to_vec()
+        } else {
+            return;
+        };
+        input(Input::Received(bytes));
+    });
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+        if !current() {
+            return;
+        }
+        with_host(|h| h.socket = None);
+        let reason = if e.reason().is_empty() {
+            format!("WebSocket closed (code {})", e.code())
+        } else {
+            format!("WebSocket closed (code {}: {})", e.code(), e.reason())
+        };
+        input(Input::Disconnected { reason });
+    });
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    Ok(Socket {
+        ws,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    })
+}
+
+pub fn run_effects(fx: Effects) {
+    if let Some(id) = fx.identity {
+        wasm_bindgen_futures::spawn_local(async move {
+            let items = to_js(&json!({ "identity": id }));
+            if let Err(e) = chrome::call(chrome::local_set(&items)).await {
+                chrome::console_warn(&format!("[ferrophone] could not persist identity: {e:?}"));
+            }
+        });
+    }
+    for s in fx.statuses {
+        let problem = with_host(|h| h.config_problem.clone()).flatten();
+        broadcast(registration_event(&s, problem.as_deref()));
+    }
+}
+
+/// `status` reply / `registration` event body.
+pub fn status_json(s: &Status, config_problem: Option<&str>) -> Value {
+    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+    if let (Some(p), Some(reg)) = (config_problem, v.get_mut("registration")) {
+        if reg.get("reason").is_none() {
+            reg["reason"] = Value::String(p.to_string());
+        }
+    }
+    v
+}
+
+fn registration_event(s: &Status, config_problem: Option<&str>) -> Value {
+    let body = status_json(s, config_problem);
+    let mut ev = json!({ "ferrophone": SCHEMA_VERSION, "event": "registration" });
+    if let Some(reg) = body.get("registration").and_then(Value::as_object) {
+        for (k, v) in reg {
+            ev[k] = v.clone();
+        }
+    }
+    ev["registration"] = body["registration"].clone();
+    ev["connection"] = body["connection"].clone();
+    ev
+}
+
+/// Send an event to every extension context; nobody listening is fine.
+pub fn broadcast(ev: Value) {
+    let msg = to_js(&ev);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = chrome::call(chrome::send_message(&msg)).await;
+    });
+}
+
+/// Read `account` + `settings` (sync) and `password` (local).
+pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
+    let keys = to_js(&json!(["account", "settings"]));
+    let sync = chrome::call(chrome::sync_get(&keys))
+        .await
+        .map(|v| crate::schema::from_js(&v))
+        .unwrap_or(Value::Null);
+    let local = chrome::call(chrome::local_get(&to_js(&json!(["password"]))))
+        .await
+        .map(|v| crate::schema::from_js(&v))
+        .unwrap_or(Value::Null);
+    let settings: Settings = sync
+        .get("settings")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default();
+    let local_password = local
+        .get("password")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    match sync.get("account") {
+        None | Some(Value::Null) => (None, settings, None),
+        Some(rec) => match serde_json::from_value::<AccountRecord>(rec.clone()) {
+            Ok(rec) => match Account::from_record(&rec, local_password.as_deref()) {
+                Ok(a) => (Some(a), settings, None),
+                Err(e) => (
+                    None,
+                    settings,
+                    Some(format!("stored account is invalid: {e}")),
+                ),
+            },
+            Err(_) => (
+                None,
+                settings,
+                Some("stored account is not in the expected format".into()),
+            ),
+        },
+    }
+}
+
+pub async fn load_identity() -> Option<Identity> {
+    let v = chrome::call(chrome::local_get(&to_js(&json!(["identity"]))))
+        .await
+        .ok()?;
+    let v = crate::schema::from_js(&v);
+    serde_json::from_value(v.get("identity")?.clone()).ok()
+}
