@@ -235,7 +235,7 @@ const seconds = (n) => `${Math.max(0, Math.round(n))} s`;
  */
 function describe(registration, connection) {
   const state = registration && registration.state;
-  const reason = registration && registration.reason ? ` (${registration.reason})` : '';
+  const reason = registration && registration.reason ? ` — ${registration.reason}` : '';
   const retry = connection && typeof connection.retryIn === 'number' ? `, retrying in ${seconds(connection.retryIn)}` : '';
   switch (state) {
     case 'unconfigured':
@@ -249,11 +249,11 @@ function describe(registration, connection) {
         ? `Registered (expires in ${seconds(registration.expiresIn)})`
         : 'Registered';
     case 'auth-failed':
-      return `Authentication failed${reason}: check the username and password.`;
+      return `Authentication failed: check the username and password${reason}`;
     case 'unreachable':
-      return `Server unreachable${reason}${retry}`;
+      return `Server unreachable${retry}${reason}`;
     case 'unregistered':
-      return `Not registered${reason}${retry}`;
+      return `Not registered${retry}${reason}`;
     default:
       return state ? `State: ${state}${reason}` : 'Unknown state';
   }
