@@ -29,7 +29,8 @@ PY=/usr/bin/python3   # pitfall 9: never a pyenv shim
 # instance table: name udp ws wss algorithm
 INSTANCES="kamailio:5060:8080:8443:MD5 kamailio-sha:5066:8081:8444:SHA-256"
 TRUNK_PORT=5070
-OUTBOUND_MODE=${LAB_OUTBOUND_MODE:-0}
+OUTBOUND_MODE=${LAB_OUTBOUND_MODE:-0}     # registrar outbound_mode (docs/LAB.md)
+NONCE_EXPIRE=${LAB_NONCE_EXPIRE:-300}     # digest nonce lifetime, seconds
 
 now_ms() { date +%s%3N; }
 elapsed() { local t=$(( $(now_ms) - $1 )); printf '%d.%03ds' $((t / 1000)) $((t % 1000)); }
@@ -62,12 +63,13 @@ install() {
       printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
       chmod +x /usr/sbin/policy-rc.d
       made_policy=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT INT TERM
     fi
     local rc=0
     apt-get update -q || rc=$?
     # shellcheck disable=SC2086
     [ $rc = 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing || rc=$?; }
-    [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+    if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT INT TERM; fi
     [ $rc = 0 ] || { say "apt failed ($rc)"; return 1; }
     say "apt done in $(elapsed "$t0")"
   fi
@@ -125,7 +127,7 @@ render_all() {
     IFS=: read -r name udp ws wss algo <<< "$inst"
     render "$LAB/kamailio/kamailio.cfg.in" "$GEN/$name.cfg" "LAB=$LAB" "MPATH=$mp/" "NAME=$name" \
       "UDP_PORT=$udp" "WS_PORT=$ws" "WSS_PORT=$wss" "AUTH_ALGO=$algo" \
-      "OUTBOUND_MODE=$OUTBOUND_MODE" "TRUNK_PORT=$TRUNK_PORT" || return 1
+      "OUTBOUND_MODE=$OUTBOUND_MODE" "TRUNK_PORT=$TRUNK_PORT" "NONCE_EXPIRE=$NONCE_EXPIRE" || return 1
   done
   render "$LAB/baresip/bob/config.in" "$GEN/baresip-bob/config" "LAB=$LAB" || return 1
   cp "$LAB/baresip/bob/accounts" "$LAB/baresip/bob/contacts" "$GEN/baresip-bob/"
@@ -146,14 +148,19 @@ running() { # pid -> 0 if it exists and is not a zombie (an exited child waiting
 }
 
 pid_alive() { # pidfile -> 0 if the recorded process is alive and is what we started
-  local f=$1 p comm want
+  local f=$1 p comm want i
   [ -s "$f" ] || return 1
   p=$(cat "$f")
   [[ $p =~ ^[0-9]+$ ]] || return 1
   running "$p" || return 1
-  comm=$(cat "/proc/$p/comm" 2>/dev/null) || return 1
   want=$(basename "$f" .pid); want=${want%%-*}
-  [ "$comm" = "$want" ]
+  # right after `cmd &` the child is still the forked shell (comm "bash") until it execs
+  for i in $(seq 1 50); do
+    comm=$(cat "/proc/$p/comm" 2>/dev/null) || return 1
+    [ "$comm" = "$want" ] && return 0
+    case $comm in bash|sh|nohup|setsid) sleep 0.02 ;; *) return 1 ;; esac
+  done
+  return 1
 }
 
 stop_one() { # pidfile
@@ -163,7 +170,10 @@ stop_one() { # pidfile
     comm=$(cat "/proc/$p/comm" 2>/dev/null)
     kids=$(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')
     kill -TERM "$p" 2>/dev/null
-    for i in $(seq 1 250); do running "$p" || break; sleep 0.02; done
+    for i in $(seq 1 150); do running "$p" || break; sleep 0.02; done
+    # baresip ends calls and un-registers on the first SIGTERM; a second one makes it quit now
+    running "$p" && kill -TERM "$p" 2>/dev/null
+    for i in $(seq 1 50); do running "$p" || break; sleep 0.02; done
     if running "$p"; then
       say "$(basename "$f" .pid) ($p) ignored SIGTERM, sending SIGKILL"
       kill -KILL "$p" 2>/dev/null
@@ -216,14 +226,21 @@ start() {
     say "already running"
     return 0
   fi
+  if [ ${#RUN} -gt 85 ]; then   # unix socket paths are limited to 107 bytes
+    say "lab directory path too long for Kamailio's control socket: $RUN"; return 1
+  fi
+  if ip -o link show 2>/dev/null | grep -qv ': lo:'; then
+    say "note: not in a private network namespace (see docs/LAB.md); binding 127.0.0.1 only anyway"
+  fi
   stop >/dev/null
   assets || return 1
   render_all || return 1
-  rm -f "$REC"/bob/*.wav "$RUN"/kamailio*_ctl
+  # every start begins with empty traces, recordings and logs
+  rm -f "$REC"/bob/*.wav "$TRACE"/* "$RUN"/kamailio*_ctl "$RUN"/*.kpid
   : > "$LOG/rtpengine.log"; : > "$LOG/baresip-bob.log"
 
-  # 1. rtpengine, userspace only (pitfall 3); nohup execs it, so $! is rtpengine itself
-  nohup rtpengine --config-file=none --table=-1 --interface=127.0.0.1 \
+  # 1. rtpengine, userspace only (pitfall 3); $! is rtpengine itself (the subshell execs it)
+  rtpengine --config-file=none --table=-1 --interface=127.0.0.1 \
     --listen-ng=127.0.0.1:2223 --port-min=30000 --port-max=30199 \
     --foreground --log-stderr --log-level=6 --delete-delay=0 \
     > "$LOG/rtpengine.log" 2>&1 < /dev/null &
@@ -233,7 +250,7 @@ start() {
   for inst in $INSTANCES; do
     IFS=: read -r name udp ws wss algo <<< "$inst"
     : > "$LOG/$name.log"
-    nohup kamailio -f "$GEN/$name.cfg" -DD -E -Y "$RUN" -P "$RUN/$name.kpid" -m 64 -M 8 \
+    kamailio -f "$GEN/$name.cfg" -DD -E -Y "$RUN" -P "$RUN/$name.kpid" -m 64 -M 8 \
       > "$LOG/$name.log" 2>&1 < /dev/null &
     echo $! > "$RUN/$name.pid"
   done
@@ -249,7 +266,7 @@ start() {
   say "rtpengine + kamailio (md5, sha-256) up $(elapsed "$t0")"
 
   # 3. baresip bob (registers over UDP with the MD5 instance, auto-answers)
-  nohup baresip -f "$GEN/baresip-bob" > "$LOG/baresip-bob.log" 2>&1 < /dev/null &
+  baresip -f "$GEN/baresip-bob" > "$LOG/baresip-bob.log" 2>&1 < /dev/null &
   echo $! > "$RUN/baresip-bob.pid"
   for i in $(seq 1 250); do
     grep -q '200 OK' "$LOG/baresip-bob.log" && break

@@ -31,6 +31,8 @@ const brief = (cs) => cs.map((c) => `${c.instance} reg-id=${c['reg-id']} receive
 const oneWith = (cs, instance) => cs.length === 1 && cs[0].instance === `<${instance}>` && cs[0]['reg-id'] === '1';
 const portOf = (c) => Number((/:(\d+);transport=/.exec(c?.received || '') || [])[1]);
 
+const cfg = readFileSync(join(LAB, 'generated/kamailio.cfg'), 'utf8');
+const nonceExpire = Number((/"nonce_expire",\s*(\d+)/.exec(cfg) || [])[1] || 300);
 const outboundMode = Number((/"outbound_mode",\s*(\d+)/.exec(readFileSync(join(LAB, 'generated/kamailio.cfg'), 'utf8')) || [])[1] || 0);
 const MD5_WS = 'ws://127.0.0.1:8080', MD5_WSS = 'wss://127.0.0.1:8443';
 const SHA_WS = 'ws://127.0.0.1:8081', SHA_WSS = 'wss://127.0.0.1:8444';
@@ -98,6 +100,18 @@ async function main() {
   r = await c4.register({ require: 'outbound' });
   const wantOb = outboundMode === 0 ? 420 : 200;
   check(`REGISTER with "Require: outbound" gets ${wantOb} (registrar outbound_mode=${outboundMode})`, r.final?.status === wantOb, r.codes.join(' -> '));
+
+  // ---- nonce reuse and expiry
+  const ch = r.challenge || (await c4.register()).challenge;
+  r = await c4.register({ challenge: ch });
+  check('credentials reusing a fresh nonce are accepted without a new challenge', r.codes.join() === '200', r.codes.join(' -> '));
+  if (nonceExpire <= 10) {
+    await sleep((nonceExpire + 1.5) * 1000);
+    r = await c4.register({ challenge: ch });
+    check(`an expired nonce (nonce_expire=${nonceExpire}s) is re-challenged with stale=true, then 200`, r.codes.join() === '401,200' && String(r.challenge?.stale).toLowerCase() === 'true', `${r.codes.join(' -> ')}; stale=${r.challenge?.stale}`);
+  } else {
+    console.log(`SKIP  expired nonce -> stale=true (nonce_expire=${nonceExpire}s; start the lab with LAB_NONCE_EXPIRE=5 to check it)`);
+  }
 
   // ---- un-register
   r = await c4.register({ expires: 0 });

@@ -341,10 +341,12 @@ export class SipWsClient {
   }
 
   // send a request, answer at most one 401/407 challenge. Returns { codes, final, challenge }.
-  async request(method, ruri, { to, extra = [], body, contentType, password, forceAlgorithm, newDialog = false, timeoutMs } = {}) {
+  // `challenge` (from an earlier answer) sends credentials with the first attempt (nonce reuse).
+  async request(method, ruri, { to, extra = [], body, contentType, password, forceAlgorithm, newDialog = false, timeoutMs, challenge: reuse } = {}) {
     const codes = [];
     const ids = newDialog ? { callId: rnd(20), fromTag: rnd(10) } : {};
     let authHdr = [], challenge = null, final = null;
+    if (reuse) authHdr = [`${method === 'REGISTER' ? 'Authorization' : 'Proxy-Authorization'}: ${authorization(reuse, { user: this.user, password: password ?? this.password, method, uri: ruri, forceAlgorithm })}`];
     for (let attempt = 0; attempt < 2; attempt++) {
       const cseq = ++this.cseq;
       this.send(this.buildRequest(method, ruri, { to, extra: [...extra, ...authHdr], body, contentType, cseq, ...ids }));
@@ -361,12 +363,12 @@ export class SipWsClient {
     return { codes, final, challenge };
   }
 
-  async register({ expires = 600, password, forceAlgorithm, supported = 'path, gruu, outbound', require: req, timeoutMs } = {}) {
+  async register({ expires = 600, password, forceAlgorithm, supported = 'path, gruu, outbound', require: req, timeoutMs, challenge } = {}) {
     const extra = [`Contact: ${this.contactHeader(expires)}`, `Expires: ${expires}`,
       'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, NOTIFY, REFER, UPDATE, PRACK'];
     if (supported) extra.push(`Supported: ${supported}`);
     if (req) extra.push(`Require: ${req}`);
-    const r = await this.request('REGISTER', `sip:${this.domain}`, { extra, password, forceAlgorithm, timeoutMs });
+    const r = await this.request('REGISTER', `sip:${this.domain}`, { extra, password, forceAlgorithm, timeoutMs, challenge });
     r.contacts = r.final && r.final.status === 200 ? r.final.all('contact').flatMap(splitContacts) : [];
     return r;
   }
