@@ -311,6 +311,8 @@ status() {
 selftest() {
   local node
   node=$(command -v node) || { say "node not found"; return 1; }
+  [ -S "$RUN/kamailio_ctl" ] && [ -S "$RUN/kamailio-sha_ctl" ] \
+    || { say "the lab is not running here (run: lab.sh start, in the same network namespace)"; return 1; }
   "$node" "$LAB/selftest.mjs"
 }
 
