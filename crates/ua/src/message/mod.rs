@@ -8,6 +8,16 @@
 
 use std::fmt;
 
+mod name_addr;
+mod params;
+mod parse;
+mod scan;
+mod uri;
+mod via;
+mod write;
+
+use scan::{is_token, trim_ws};
+
 /// Messages larger than this are refused before parsing (RFC 3261 §18.1.1 suggests 1300 B for
 /// UDP; WebSocket frames carry more, but a UA never needs more than this).
 pub const MAX_MESSAGE_SIZE: usize = 64 * 1024;
@@ -35,11 +45,43 @@ pub enum Method {
 impl Method {
     /// The method token as it goes on the wire (`INVITE`, ...). Case-sensitive per RFC 3261.
     pub fn as_str(&self) -> &str {
-        todo!()
+        match self {
+            Method::Invite => "INVITE",
+            Method::Ack => "ACK",
+            Method::Bye => "BYE",
+            Method::Cancel => "CANCEL",
+            Method::Register => "REGISTER",
+            Method::Options => "OPTIONS",
+            Method::Info => "INFO",
+            Method::Update => "UPDATE",
+            Method::Prack => "PRACK",
+            Method::Subscribe => "SUBSCRIBE",
+            Method::Notify => "NOTIFY",
+            Method::Refer => "REFER",
+            Method::Message => "MESSAGE",
+            Method::Publish => "PUBLISH",
+            Method::Other(s) => s,
+        }
     }
     /// Never fails: unknown tokens become `Other`. Caller has validated it is a token.
     pub fn from_token(s: &str) -> Method {
-        todo!()
+        match s {
+            "INVITE" => Method::Invite,
+            "ACK" => Method::Ack,
+            "BYE" => Method::Bye,
+            "CANCEL" => Method::Cancel,
+            "REGISTER" => Method::Register,
+            "OPTIONS" => Method::Options,
+            "INFO" => Method::Info,
+            "UPDATE" => Method::Update,
+            "PRACK" => Method::Prack,
+            "SUBSCRIBE" => Method::Subscribe,
+            "NOTIFY" => Method::Notify,
+            "REFER" => Method::Refer,
+            "MESSAGE" => Method::Message,
+            "PUBLISH" => Method::Publish,
+            other => Method::Other(other.to_string()),
+        }
     }
 }
 
@@ -57,6 +99,37 @@ pub struct Header {
     pub value: String,
 }
 
+/// The long form of a compact header name (RFC 3261 §7.3.3 and the extensions listed on
+/// [`Headers`]); other names are returned unchanged.
+fn long_name(name: &str) -> &str {
+    if name.len() != 1 {
+        return name;
+    }
+    match name.as_bytes()[0].to_ascii_lowercase() {
+        b'v' => "Via",
+        b'f' => "From",
+        b't' => "To",
+        b'i' => "Call-ID",
+        b'm' => "Contact",
+        b'l' => "Content-Length",
+        b'c' => "Content-Type",
+        b'k' => "Supported",
+        b's' => "Subject",
+        b'e' => "Content-Encoding",
+        b'o' => "Event",
+        b'u' => "Allow-Events",
+        b'r' => "Refer-To",
+        b'b' => "Referred-By",
+        b'x' => "Session-Expires",
+        _ => name,
+    }
+}
+
+/// Whether two header names designate the same header (case-insensitive, compact forms).
+pub(crate) fn same_header(a: &str, b: &str) -> bool {
+    long_name(a).eq_ignore_ascii_case(long_name(b))
+}
+
 /// Ordered header list. Lookups are case-insensitive and understand compact forms
 /// (v=Via, f=From, t=To, i=Call-ID, m=Contact, l=Content-Length, c=Content-Type, k=Supported,
 /// s=Subject, e=Content-Encoding, o=Event, u=Allow-Events, r=Refer-To, b=Referred-By, x=Session-Expires).
@@ -69,26 +142,51 @@ impl Headers {
     }
     /// First value of the header `name` (full or compact name, any case).
     pub fn get(&self, name: &str) -> Option<&str> {
-        todo!()
+        self.0
+            .iter()
+            .find(|h| same_header(&h.name, name))
+            .map(|h| h.value.as_str())
     }
     /// Every value of `name`, in order, with comma-separated lists split into elements
     /// (commas inside quotes or `<...>` do not split). For `Via`, `Route`, `Record-Route`,
     /// `Contact`, `Allow`, `Supported`, `Require`, ... Returns trimmed elements.
     pub fn get_all(&self, name: &str) -> Vec<String> {
-        todo!()
+        self.0
+            .iter()
+            .filter(|h| same_header(&h.name, name))
+            .flat_map(|h| split_list(&h.value))
+            .collect()
     }
     /// Append a header line.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
-        todo!()
+        self.0.push(Header {
+            name: name.to_string(),
+            value: value.into(),
+        });
     }
     /// Replace every `name` header by one with `value` (appended at the end if absent... or in
     /// place of the first one when present).
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        todo!()
+        let header = Header {
+            name: name.to_string(),
+            value: value.into(),
+        };
+        match self.0.iter().position(|h| same_header(&h.name, name)) {
+            Some(first) => {
+                self.0[first] = header;
+                let mut index = 0;
+                self.0.retain(|h| {
+                    let keep = index <= first || !same_header(&h.name, name);
+                    index += 1;
+                    keep
+                });
+            }
+            None => self.0.push(header),
+        }
     }
     /// Remove every `name` header (full or compact name).
     pub fn remove(&mut self, name: &str) {
-        todo!()
+        self.0.retain(|h| !same_header(&h.name, name));
     }
     pub fn iter(&self) -> impl Iterator<Item = &Header> {
         self.0.iter()
@@ -96,28 +194,47 @@ impl Headers {
 
     // --- typed views (values were validated by `parse`; these re-parse the text cheaply) ---
     pub fn call_id(&self) -> Option<&str> {
-        todo!()
+        self.get("Call-ID")
     }
     pub fn cseq(&self) -> Option<CSeq> {
-        todo!()
+        self.get("CSeq").and_then(|v| CSeq::parse(v).ok())
     }
     /// The topmost Via (first element of the first Via header).
     pub fn top_via(&self) -> Option<Via> {
-        todo!()
+        let first = self.get("Via")?;
+        let top = scan::split_list_raw(first).into_iter().next()?;
+        Via::parse(top).ok()
     }
     pub fn from(&self) -> Option<NameAddr> {
-        todo!()
+        self.get("From").and_then(|v| NameAddr::parse(v).ok())
     }
     pub fn to(&self) -> Option<NameAddr> {
-        todo!()
+        self.get("To").and_then(|v| NameAddr::parse(v).ok())
     }
     /// Every Contact element (`*` is returned as a NameAddr whose uri is "*").
+    /// Elements that do not parse are skipped.
     pub fn contacts(&self) -> Vec<NameAddr> {
-        todo!()
+        self.get_all("Contact")
+            .iter()
+            .filter_map(|element| match element.strip_prefix('*') {
+                Some(rest)
+                    if scan::trim_start_ws(rest).is_empty()
+                        || scan::trim_start_ws(rest).starts_with(';') =>
+                {
+                    let params = params::parse_generic_params(rest).ok()?;
+                    Some(NameAddr {
+                        display_name: None,
+                        uri: "*".to_string(),
+                        params,
+                    })
+                }
+                _ => NameAddr::parse(element).ok(),
+            })
+            .collect()
     }
     /// Content-Length value if present and numeric.
     pub fn content_length(&self) -> Option<usize> {
-        todo!()
+        parse::parse_content_length(self.get("Content-Length")?).ok()
     }
 }
 
@@ -131,7 +248,36 @@ pub struct CSeq {
 impl CSeq {
     /// Parse a CSeq value. seq must be < 2^31 (RFC 3261 §8.1.1.5).
     pub fn parse(value: &str) -> Result<CSeq, HeaderError> {
-        todo!()
+        let err = |reason: &str| HeaderError {
+            header: "CSeq",
+            reason: reason.to_string(),
+        };
+        let s = trim_ws(value);
+        let b = s.as_bytes();
+        let digits_end = scan::take_while(b, 0, |c| c.is_ascii_digit());
+        if digits_end == 0 {
+            return Err(err("missing sequence number"));
+        }
+        let mut seq: u32 = 0;
+        for &d in &b[..digits_end] {
+            seq = seq
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u32::from(d - b'0')))
+                .filter(|&v| v < 1 << 31)
+                .ok_or_else(|| err("sequence number must be below 2^31"))?;
+        }
+        let method_start = scan::skip_ws(b, digits_end);
+        if method_start == digits_end {
+            return Err(err("expected whitespace after the sequence number"));
+        }
+        let method = &s[method_start..];
+        if !is_token(method) {
+            return Err(err("method is not a token"));
+        }
+        Ok(CSeq {
+            seq,
+            method: Method::from_token(method),
+        })
     }
 }
 
@@ -153,29 +299,69 @@ pub struct Param {
 impl Params {
     /// Value of a parameter (unquoted); `None` when absent or when it is a flag (use `has`).
     pub fn get(&self, name: &str) -> Option<&str> {
-        todo!()
+        self.find(name).and_then(|p| p.value.as_deref())
     }
     /// Whether the parameter is present (with or without value).
     pub fn has(&self, name: &str) -> bool {
-        todo!()
+        self.find(name).is_some()
     }
     /// Set (replace or append) a parameter with an unquoted token value, `None` = flag.
     pub fn set(&mut self, name: &str, value: Option<&str>) {
-        todo!()
+        self.put(Param {
+            name: name.to_string(),
+            value: value.map(str::to_string),
+            quoted: false,
+        });
     }
     /// Set a parameter whose value is written as a quoted-string.
     pub fn set_quoted(&mut self, name: &str, value: &str) {
-        todo!()
+        self.put(Param {
+            name: name.to_string(),
+            value: Some(value.to_string()),
+            quoted: true,
+        });
     }
     pub fn remove(&mut self, name: &str) {
-        todo!()
+        self.0.retain(|p| !p.name.eq_ignore_ascii_case(name));
+    }
+    fn find(&self, name: &str) -> Option<&Param> {
+        self.0.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+    /// Replace the first parameter of that name in place (dropping any later duplicate), or
+    /// append.
+    fn put(&mut self, param: Param) {
+        match self
+            .0
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(&param.name))
+        {
+            Some(first) => {
+                let name = param.name.clone();
+                self.0[first] = param;
+                let mut index = 0;
+                self.0.retain(|p| {
+                    let keep = index <= first || !p.name.eq_ignore_ascii_case(&name);
+                    index += 1;
+                    keep
+                });
+            }
+            None => self.0.push(param),
+        }
     }
 }
 
 impl fmt::Display for Params {
     /// Writes `;a=b;flag;q="quoted"` (leading `;` for each param), or nothing when empty.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!()
+        for p in &self.0 {
+            write!(f, ";{}", p.name)?;
+            match (&p.value, p.quoted) {
+                (Some(v), true) => write!(f, "={}", scan::quote(v))?,
+                (Some(v), false) => write!(f, "={v}")?,
+                (None, _) => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -191,7 +377,7 @@ pub struct Via {
 
 impl Via {
     pub fn parse(value: &str) -> Result<Via, HeaderError> {
-        todo!()
+        via::parse(value)
     }
     pub fn branch(&self) -> Option<&str> {
         self.params.get("branch")
@@ -201,7 +387,7 @@ impl Via {
 impl fmt::Display for Via {
     /// `SIP/2.0/WSS host[:port];params`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!()
+        via::fmt(self, f)
     }
 }
 
@@ -218,7 +404,7 @@ pub struct NameAddr {
 
 impl NameAddr {
     pub fn parse(value: &str) -> Result<NameAddr, HeaderError> {
-        todo!()
+        name_addr::parse(value)
     }
     /// `tag` header parameter.
     pub fn tag(&self) -> Option<&str> {
@@ -229,7 +415,7 @@ impl NameAddr {
 impl fmt::Display for NameAddr {
     /// Always writes the name-addr form: `"Display" <uri>;params` (display quoted when present).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!()
+        name_addr::fmt(self, f)
     }
 }
 
@@ -248,19 +434,23 @@ pub struct SipUri {
 
 impl SipUri {
     pub fn parse(value: &str) -> Result<SipUri, HeaderError> {
-        todo!()
+        uri::parse(value)
     }
 }
 
 impl fmt::Display for SipUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!()
+        uri::fmt(self, f)
     }
 }
 
 /// Split a header value on top-level commas (not inside quotes or `<...>`), trimmed, empties dropped.
 pub fn split_list(value: &str) -> Vec<String> {
-    todo!()
+    scan::split_list_raw(value)
+        .into_iter()
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -296,25 +486,57 @@ impl Message {
     /// Serialize (through rsip's writer). `Content-Length` is always written and always equals
     /// the body length (any existing one is replaced).
     pub fn to_bytes(&self) -> Vec<u8> {
-        todo!()
+        match self {
+            Message::Request(r) => r.to_bytes(),
+            Message::Response(r) => r.to_bytes(),
+        }
     }
 }
 
 impl Request {
     pub fn to_bytes(&self) -> Vec<u8> {
-        todo!()
+        write::request(self)
     }
 }
 
 impl Response {
     pub fn to_bytes(&self) -> Vec<u8> {
-        todo!()
+        write::response(self)
     }
     /// Build a response to `req` per RFC 3261 §8.2.6.2: copies every Via (in order), From,
     /// To (adding `;tag=to_tag` when given and the To has no tag yet), Call-ID and CSeq;
     /// empty body. The caller adds Contact, Allow, etc.
     pub fn for_request(req: &Request, status: u16, reason: &str, to_tag: Option<&str>) -> Response {
-        todo!()
+        let mut headers = Headers::new();
+        for h in req.headers.iter().filter(|h| same_header(&h.name, "Via")) {
+            headers.push("Via", h.value.clone());
+        }
+        if let Some(from) = req.headers.get("From") {
+            headers.push("From", from);
+        }
+        if let Some(to) = req.headers.get("To") {
+            let has_tag = match NameAddr::parse(to) {
+                Ok(na) => na.params.has("tag"),
+                // Salvaged (unparseable) To: look for the parameter textually.
+                Err(_) => to.to_ascii_lowercase().contains(";tag="),
+            };
+            match to_tag {
+                Some(tag) if !has_tag => headers.push("To", format!("{to};tag={tag}")),
+                _ => headers.push("To", to),
+            }
+        }
+        if let Some(call_id) = req.headers.get("Call-ID") {
+            headers.push("Call-ID", call_id);
+        }
+        if let Some(cseq) = req.headers.get("CSeq") {
+            headers.push("CSeq", cseq);
+        }
+        Response {
+            status,
+            reason: reason.to_string(),
+            headers,
+            body: Vec::new(),
+        }
     }
 }
 
@@ -356,7 +578,25 @@ pub enum ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!()
+        match self {
+            ParseError::TooLarge { size, limit } => {
+                write!(f, "message of {size} bytes exceeds the {limit}-byte limit")
+            }
+            ParseError::Syntax(reason) => write!(f, "malformed message: {reason}"),
+            ParseError::MissingHeader(name) => write!(f, "missing mandatory {name} header"),
+            ParseError::InvalidHeader(e) => e.fmt(f),
+            ParseError::Truncated {
+                content_length,
+                body_len,
+            } => write!(
+                f,
+                "Content-Length is {content_length} but only {body_len} body bytes were received"
+            ),
+            ParseError::CSeqMethodMismatch => {
+                f.write_str("CSeq method differs from the request method")
+            }
+            ParseError::UnsupportedVersion(v) => write!(f, "unsupported SIP version {v:?}"),
+        }
     }
 }
 
@@ -368,12 +608,12 @@ impl std::error::Error for ParseError {}
 /// the body (extra bytes beyond Content-Length are discarded, RFC 3261 §18.3).
 /// Never panics on any input.
 pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
-    todo!()
+    parse::parse(bytes)
 }
 
 /// Best effort for a request that `parse` refused: if the start line is a request line and the
 /// Via, From, To, Call-ID and CSeq header lines can be found textually, return a `Request` with
 /// just those headers so a `400 Bad Request` can be sent back. `None` for responses / garbage.
 pub fn salvage_for_reply(bytes: &[u8]) -> Option<Request> {
-    todo!()
+    parse::salvage_for_reply(bytes)
 }

@@ -1,0 +1,501 @@
+//! From bytes to [`Message`]: framing, start line, header unfolding, rsip, then our validation.
+//!
+//! The pipeline, in order:
+//! 1. size limit (before anything else looks at the bytes);
+//! 2. framing (ours): the header section ends at the first empty line; lines end with CRLF;
+//! 3. start line (ours): RFC 3261 grammar, SIP/2.0, Request-URI syntax;
+//! 4. header lines (ours): folding (LWS) undone, `name SWS ":" SWS value` split;
+//! 5. rsip 0.4 tokenizes the normalised header section (`Name: value` lines); the header values
+//!    of the resulting [`Headers`] are the ones rsip returns;
+//! 6. validation (ours): mandatory headers, single-valued headers, typed parsers, CSeq,
+//!    Content-Length.
+//!
+//! Why not let rsip do more: it only knows a closed set of methods (RFC 4475 `intmeth`, `esc02`,
+//! `mismatch02` use extension methods), drops the reason phrase of well-known status codes,
+//! matches methods case-insensitively (`invite` is an extension method, not INVITE), and does
+//! not handle folding or whitespace before the colon (RFC 4475 `wsinv`). Its header tokenizer is
+//! sound once the section is normalised, so that is the part we use.
+
+use super::scan::{
+    excerpt, is_token, is_token_char, split_list_raw, trim_end_ws, trim_start_ws, trim_ws,
+};
+use super::uri::{check_absolute_uri, split_scheme};
+use super::{
+    same_header, CSeq, Header, HeaderError, Headers, Message, Method, NameAddr, ParseError,
+    Request, Response, SipUri, Via, MAX_MESSAGE_SIZE,
+};
+
+/// Headers that RFC 3261 allows only once per message (and that we rely on).
+const SINGLE_VALUED: [&str; 6] = [
+    "From",
+    "To",
+    "Call-ID",
+    "CSeq",
+    "Content-Length",
+    "Max-Forwards",
+];
+const MANDATORY: [&str; 5] = ["Via", "From", "To", "Call-ID", "CSeq"];
+
+enum StartLine<'a> {
+    Request { method: &'a str, uri: &'a str },
+    Response { status: u16, reason: &'a str },
+}
+
+fn syntax(reason: impl Into<String>) -> ParseError {
+    ParseError::Syntax(reason.into())
+}
+
+fn invalid(header: &'static str, reason: impl Into<String>) -> ParseError {
+    ParseError::InvalidHeader(HeaderError {
+        header,
+        reason: reason.into(),
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// RFC 3261 §7.5: CRLFs before the start line are ignored.
+fn skip_leading_crlf(mut bytes: &[u8]) -> &[u8] {
+    while let Some(rest) = bytes.strip_prefix(b"\r\n") {
+        bytes = rest;
+    }
+    bytes
+}
+
+pub(super) fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
+    if bytes.len() > MAX_MESSAGE_SIZE {
+        return Err(ParseError::TooLarge {
+            size: bytes.len(),
+            limit: MAX_MESSAGE_SIZE,
+        });
+    }
+    let bytes = skip_leading_crlf(bytes);
+    if bytes.is_empty() {
+        return Err(syntax("empty message"));
+    }
+    let end = find(bytes, b"\r\n\r\n")
+        .ok_or_else(|| syntax("header section is not terminated by an empty line"))?;
+    let head = std::str::from_utf8(&bytes[..end])
+        .map_err(|_| syntax("header section is not valid UTF-8"))?;
+    let body = &bytes[end + 4..];
+
+    let mut lines = head.split("\r\n");
+    // `split` always yields at least one item.
+    let start = lines.next().unwrap_or_default();
+    let start_line = parse_start_line(start)?;
+    let names_values = unfold(lines)?;
+    if names_values.is_empty() {
+        return Err(ParseError::MissingHeader("Via"));
+    }
+    let values = rsip_header_values(
+        start,
+        matches!(start_line, StartLine::Request { .. }),
+        &names_values,
+    )?;
+    let headers = Headers(
+        names_values
+            .into_iter()
+            .zip(values)
+            .map(|((name, _), value)| Header {
+                name: name.to_string(),
+                value,
+            })
+            .collect(),
+    );
+
+    validate_headers(&headers, &start_line)?;
+    let body = match headers.get("Content-Length") {
+        Some(cl) => {
+            let content_length =
+                parse_content_length(cl).map_err(|reason| invalid("Content-Length", reason))?;
+            // RFC 3261 §18.3: octets beyond Content-Length are discarded (RFC 4475 dblreq).
+            body.get(..content_length).ok_or(ParseError::Truncated {
+                content_length,
+                body_len: body.len(),
+            })?
+        }
+        // WebSocket frames (RFC 7118) delimit the message like a datagram does.
+        None => body,
+    };
+
+    Ok(match start_line {
+        StartLine::Request { method, uri } => Message::Request(Request {
+            method: Method::from_token(method),
+            uri: uri.to_string(),
+            headers,
+            body: body.to_vec(),
+        }),
+        StartLine::Response { status, reason } => Message::Response(Response {
+            status,
+            reason: reason.to_string(),
+            headers,
+            body: body.to_vec(),
+        }),
+    })
+}
+
+/// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` ("SIP" case-insensitive, RFC 3261 §7.1).
+/// `Ok(true)` for 2.0, `Ok(false)` for another well-formed version, `Err` when not a version.
+fn check_version(v: &str) -> Result<bool, ()> {
+    let (sip, num) = (v.get(..4).ok_or(())?, v.get(4..).ok_or(())?);
+    if !sip.eq_ignore_ascii_case("SIP/") {
+        return Err(());
+    }
+    let (major, minor) = num.split_once('.').ok_or(())?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if !digits(major) || !digits(minor) {
+        return Err(());
+    }
+    Ok(num == "2.0")
+}
+
+fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
+    if line.starts_with(|c: char| c.is_ascii_alphabetic())
+        && line
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+    {
+        return parse_status_line(line);
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP between the elements
+    // and none at the end (RFC 4475 lwsstart, trws and lwsruri are refused here).
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(syntax(format!(
+            "malformed request line {:?}",
+            excerpt(line)
+        )));
+    };
+    if !is_token(method) {
+        return Err(syntax(format!("invalid method {:?}", excerpt(method))));
+    }
+    match check_version(version) {
+        Ok(true) => {}
+        Ok(false) => return Err(ParseError::UnsupportedVersion(version.to_string())),
+        Err(()) => {
+            return Err(syntax(format!(
+                "invalid SIP version {:?}",
+                excerpt(version)
+            )))
+        }
+    }
+    check_request_uri(uri)?;
+    Ok(StartLine::Request { method, uri })
+}
+
+fn check_request_uri(uri: &str) -> Result<(), ParseError> {
+    let request_uri = |e: HeaderError| invalid("Request-URI", e.reason);
+    if uri.bytes().any(|c| c < 0x21 || c == 0x7f) {
+        return Err(invalid("Request-URI", "control character"));
+    }
+    check_absolute_uri(uri).map_err(request_uri)?;
+    let (scheme, _) = split_scheme(uri).map_err(request_uri)?;
+    if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        // RFC 3261 §19.1.1: headers are not allowed in a Request-URI (RFC 4475 escruri).
+        if SipUri::parse(uri).map_err(request_uri)?.headers.is_some() {
+            return Err(invalid(
+                "Request-URI",
+                "a Request-URI cannot carry ?headers",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn parse_status_line(line: &str) -> Result<StartLine<'_>, ParseError> {
+    let (version, rest) = line
+        .split_once(' ')
+        .ok_or_else(|| syntax("malformed status line"))?;
+    match check_version(version) {
+        Ok(true) => {}
+        Ok(false) => return Err(ParseError::UnsupportedVersion(version.to_string())),
+        Err(()) => {
+            return Err(syntax(format!(
+                "invalid SIP version {:?}",
+                excerpt(version)
+            )))
+        }
+    }
+    // Status-Code SP Reason-Phrase. A missing SP before an empty reason is tolerated (RFC 4475
+    // noreason: "a liberal receiver would accept it").
+    let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+    if code.len() != 3 || !code.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(syntax(format!("invalid status code {:?}", excerpt(code))));
+    }
+    let status: u16 = code.parse().map_err(|_| syntax("invalid status code"))?;
+    if !(100..=699).contains(&status) {
+        return Err(syntax(format!("status code {status} out of range")));
+    }
+    if reason
+        .bytes()
+        .any(|c| (c < 0x20 && c != b'\t') || c == 0x7f)
+    {
+        return Err(syntax("control character in reason phrase"));
+    }
+    Ok(StartLine::Response { status, reason })
+}
+
+/// Undo folding and split each logical line into (name, value). Folding: a line starting with
+/// SP/HTAB continues the previous one; the LWS around the line break becomes one SP.
+fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<(String, String)>, ParseError> {
+    let mut logical: Vec<String> = Vec::new();
+    for line in lines {
+        if line.contains(['\r', '\n']) {
+            return Err(syntax("bare CR or LF in the header section"));
+        }
+        if line.starts_with([' ', '\t']) {
+            let previous = logical
+                .last_mut()
+                .ok_or_else(|| syntax("continuation line before any header"))?;
+            let kept = trim_end_ws(previous).len();
+            previous.truncate(kept);
+            previous.push(' ');
+            previous.push_str(trim_start_ws(line));
+        } else {
+            logical.push(line.to_string());
+        }
+    }
+    logical
+        .iter()
+        .map(|line| {
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(syntax(format!(
+                    "header line without ':': {:?}",
+                    excerpt(line)
+                )));
+            };
+            // HCOLON = *( SP / HTAB ) ":" SWS
+            let name = trim_end_ws(name);
+            if !is_token(name) {
+                return Err(syntax(format!("invalid header name {:?}", excerpt(name))));
+            }
+            Ok((name.to_string(), trim_ws(value).to_string()))
+        })
+        .collect()
+}
+
+/// Let rsip tokenize the normalised header section and return the header values it produced,
+/// in order. The start line is ours (already validated); when rsip refuses it — extension
+/// methods, URIs its parser does not know, a lowercase `sip/2.0` — the section is tokenized
+/// again behind a neutral start line, so rsip still checks every header line.
+fn rsip_header_values(
+    start: &str,
+    is_request: bool,
+    headers: &[(String, String)],
+) -> Result<Vec<String>, ParseError> {
+    let first = match rsip_tokenize(start, headers) {
+        Ok(values) => return check_rsip_values(values, headers),
+        Err(e) => e,
+    };
+    let neutral = if is_request {
+        "OPTIONS sip:rsip-placeholder.invalid SIP/2.0"
+    } else {
+        "SIP/2.0 200 OK"
+    };
+    match rsip_tokenize(neutral, headers) {
+        Ok(values) => check_rsip_values(values, headers),
+        Err(_) => Err(syntax(format!("rsip: {}", excerpt(&first.to_string())))),
+    }
+}
+
+fn rsip_tokenize(start: &str, headers: &[(String, String)]) -> Result<Vec<String>, rsip::Error> {
+    let mut text = String::with_capacity(
+        start.len()
+            + 2
+            + headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+            + 2,
+    );
+    text.push_str(start);
+    text.push_str("\r\n");
+    for (name, value) in headers {
+        text.push_str(name);
+        text.push_str(": ");
+        text.push_str(value);
+        text.push_str("\r\n");
+    }
+    // The body never goes through rsip: it is bytes (RFC 4475 mpart01 carries NULs) and rsip's
+    // writer renders bodies with `from_utf8_lossy`.
+    text.push_str("\r\n");
+    let message = rsip::SipMessage::try_from(text.as_bytes())?;
+    let rsip_headers = match &message {
+        rsip::SipMessage::Request(r) => &r.headers,
+        rsip::SipMessage::Response(r) => &r.headers,
+    };
+    Ok(rsip_headers
+        .iter()
+        .map(|h| {
+            // rsip's Display is `Name: value` for every variant.
+            let line = h.to_string();
+            line.split_once(": ")
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default()
+        })
+        .collect())
+}
+
+/// rsip must have seen exactly our header lines. Its typed variants rename headers
+/// (`TO` becomes `To`), which is why the names kept are the ones as received.
+fn check_rsip_values(
+    values: Vec<String>,
+    headers: &[(String, String)],
+) -> Result<Vec<String>, ParseError> {
+    if values.len() != headers.len() || values.iter().zip(headers).any(|(v, (_, ours))| v != ours) {
+        return Err(syntax("rsip tokenized the header section differently"));
+    }
+    Ok(values)
+}
+
+fn count(headers: &Headers, name: &str) -> usize {
+    headers
+        .iter()
+        .filter(|h| same_header(&h.name, name))
+        .count()
+}
+
+fn validate_headers(headers: &Headers, start_line: &StartLine<'_>) -> Result<(), ParseError> {
+    for name in MANDATORY {
+        if count(headers, name) == 0 {
+            return Err(ParseError::MissingHeader(name));
+        }
+    }
+    for name in SINGLE_VALUED {
+        if count(headers, name) > 1 {
+            return Err(invalid(name, "appears more than once"));
+        }
+    }
+    for h in headers.iter().filter(|h| same_header(&h.name, "Via")) {
+        for element in split_list_raw(&h.value) {
+            if element.is_empty() {
+                return Err(invalid("Via", "empty element in the Via list"));
+            }
+            Via::parse(element).map_err(ParseError::InvalidHeader)?;
+        }
+    }
+    for name in ["From", "To"] {
+        // Present: checked above.
+        let value = headers.get(name).unwrap_or_default();
+        NameAddr::parse(value)
+            .map_err(|e| invalid(if name == "From" { "From" } else { "To" }, e.reason))?;
+    }
+    check_call_id(headers.get("Call-ID").unwrap_or_default())?;
+    let cseq =
+        CSeq::parse(headers.get("CSeq").unwrap_or_default()).map_err(ParseError::InvalidHeader)?;
+    if let StartLine::Request { method, .. } = start_line {
+        if cseq.method.as_str() != *method {
+            return Err(ParseError::CSeqMethodMismatch);
+        }
+    }
+    if let Some(mf) = headers.get("Max-Forwards") {
+        if mf.is_empty() || !mf.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(invalid(
+                "Max-Forwards",
+                format!("not a number: {:?}", excerpt(mf)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `callid = word [ "@" word ]`
+fn check_call_id(value: &str) -> Result<(), ParseError> {
+    let is_word_char = |c: u8| is_token_char(c) || b"()<>:\\\"/[]?{}".contains(&c);
+    let ok = |w: &str| !w.is_empty() && w.bytes().all(is_word_char);
+    let valid = match value.split_once('@') {
+        Some((a, b)) => ok(a) && ok(b),
+        None => ok(value),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid(
+            "Call-ID",
+            format!("invalid Call-ID {:?}", excerpt(value)),
+        ))
+    }
+}
+
+/// `Content-Length = 1*DIGIT`
+pub(super) fn parse_content_length(value: &str) -> Result<usize, String> {
+    if value.is_empty() || !value.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(format!("not a number: {:?}", excerpt(value)));
+    }
+    value.parse::<usize>().map_err(|_| "too large".to_string())
+}
+
+/// Textual best effort on a request that `parse` refused (see the public doc).
+pub(super) fn salvage_for_reply(bytes: &[u8]) -> Option<Request> {
+    let bytes = skip_leading_crlf(bytes.get(..MAX_MESSAGE_SIZE).unwrap_or(bytes));
+    let head = match find(bytes, b"\r\n\r\n") {
+        Some(end) => &bytes[..end],
+        None => bytes,
+    };
+    let head = String::from_utf8_lossy(head);
+    // Be lenient about line ends here: the point is to answer, not to judge.
+    let mut lines = head
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).replace('\r', " "));
+    let start = lines.next()?;
+    let mut parts = start.split([' ', '\t']).filter(|p| !p.is_empty());
+    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || !is_token(method)
+        || !version
+            .get(..4)
+            .is_some_and(|v| v.eq_ignore_ascii_case("SIP/"))
+        || method
+            .get(..4)
+            .is_some_and(|m| m.eq_ignore_ascii_case("SIP/"))
+    {
+        return None;
+    }
+
+    let mut logical: Vec<String> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        match logical.last_mut() {
+            Some(previous) if line.starts_with([' ', '\t']) => {
+                let kept = trim_end_ws(previous).len();
+                previous.truncate(kept);
+                previous.push(' ');
+                previous.push_str(trim_start_ws(&line));
+            }
+            _ => logical.push(line),
+        }
+    }
+    let mut headers = Headers::new();
+    let mut found = [false; 5];
+    for wanted in 0..MANDATORY.len() {
+        for line in &logical {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (trim_ws(name), trim_ws(value));
+            if !same_header(name, MANDATORY[wanted]) || value.is_empty() {
+                continue;
+            }
+            headers.push(MANDATORY[wanted], value);
+            found[wanted] = true;
+            if MANDATORY[wanted] != "Via" {
+                break; // single-valued: the first one wins
+            }
+        }
+    }
+    if found.iter().any(|f| !f) {
+        return None;
+    }
+    Some(Request {
+        method: Method::from_token(method),
+        uri: uri.to_string(),
+        headers,
+        body: Vec::new(),
+    })
+}
