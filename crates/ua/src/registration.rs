@@ -4,7 +4,7 @@
 //! after a 200 OK that lists our contact, with the expiry the server granted.
 
 use crate::auth::{self, Challenge, Credentials};
-use crate::config::{Account, Settings};
+use crate::config::Account;
 use crate::identity::Identity;
 use crate::message::{Headers, Method, NameAddr, Request, Response};
 use crate::rand::Rng;
@@ -287,7 +287,6 @@ impl Registration {
 /// What building a REGISTER needs.
 pub(crate) struct BuildCtx<'a> {
     pub account: &'a Account,
-    pub settings: &'a Settings,
     pub identity: &'a mut Identity,
     pub rng: &'a mut Rng,
     pub user_agent: &'a str,
@@ -420,6 +419,6 @@ fn granted_expiry(resp: &Response, identity: &Identity, asked: u32) -> Option<u3
 /// for a slow round trip and a challenge (RFC 3261 §10.2.4 leaves the margin to the UA).
 pub(crate) fn refresh_delay_ms(secs: u32) -> Millis {
     let secs = secs as u64;
-    let margin = (secs / 2).min(60).max(1);
+    let margin = (secs / 2).clamp(1, 60);
     (secs.saturating_sub(margin)).max(1) * 1000
 }

@@ -32,6 +32,8 @@ const MAX_SERVER_TRANSACTIONS: usize = 32;
 const TRACE_CAPACITY: usize = 200;
 
 /// Input from the host.
+// Inputs are consumed at once, never stored in bulk: the size of `Configure` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Input {
     /// New configuration (from storage). `None` account = not configured.
@@ -97,7 +99,6 @@ pub enum ConnectionState {
     Connecting,
     Open,
     Waiting,
-    Closing,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -135,7 +136,6 @@ enum Flow {
     Connecting { deadline: Millis },
     Open,
     Waiting { until: Millis },
-    Closing,
 }
 
 /// What to do once an un-REGISTER finished (or its grace time ran out).
@@ -232,7 +232,6 @@ impl UserAgent {
                 ConnectionState::Waiting,
                 Some(until.saturating_sub(now).div_ceil(1000)),
             ),
-            Flow::Closing => (ConnectionState::Closing, None),
         };
         Status {
             registration: RegistrationStatus {
@@ -504,9 +503,6 @@ impl UserAgent {
     fn on_disconnected(&mut self, reason: &str) {
         match self.flow {
             Flow::Idle | Flow::Waiting { .. } => {}
-            Flow::Closing => {
-                self.flow = Flow::Idle;
-            }
             Flow::Connecting { .. } | Flow::Open => {
                 self.log(&format!("WebSocket closed: {reason}"));
                 self.flow_failed(reason);
@@ -704,7 +700,6 @@ impl UserAgent {
         let account = self.account.as_ref()?;
         let mut ctx = BuildCtx {
             account,
-            settings: &self.settings,
             identity: &mut self.identity,
             rng: &mut self.rng,
             user_agent: USER_AGENT,

@@ -10,7 +10,7 @@ fn stale_nonce_is_retried_without_failing() {
     // The server forgets its nonces (they expired).
     reg.valid_nonces.clear();
     let mut seen_states = vec![];
-    sim.advance(600_000);
+    sim.advance(541_000);
     for _ in 0..5 {
         serve_registers(&mut sim, &mut reg);
         seen_states.push(sim.state());
@@ -33,7 +33,7 @@ fn stale_nonce_is_retried_without_failing() {
 #[test]
 fn preemptive_credentials_increment_nonce_count() {
     let (mut sim, mut reg) = registered_sim(7);
-    sim.advance(600_000);
+    sim.advance(541_000);
     serve_registers(&mut sim, &mut reg);
     let regs = sim.requests_with_method("REGISTER");
     let last = digest_params(regs.last().unwrap().headers.get("Authorization").unwrap());
