@@ -35,6 +35,9 @@ pub struct Host {
     timer_at: Option<u64>,
     /// Why the stored configuration is not usable (shown with the `unconfigured` state).
     pub config_problem: Option<String>,
+    /// No account is stored ("Forget everything" or never configured): do not write the
+    /// registration identity back to storage.
+    pub forget_identity: bool,
 }
 
 thread_local! {
@@ -67,6 +70,7 @@ impl Host {
             timer: None,
             timer_at: None,
             config_problem: None,
+            forget_identity: false,
         }
     }
 }
@@ -147,7 +151,11 @@ fn pump(h: &mut Host) -> Effects {
                 }
             }
             Output::Event(Event::Status(s)) => fx.statuses.push(s),
-            Output::Event(Event::IdentityChanged(id)) => fx.identity = Some(id),
+            Output::Event(Event::IdentityChanged(id)) => {
+                if !h.forget_identity {
+                    fx.identity = Some(id)
+                }
+            }
             Output::Event(Event::Log(line)) => chrome::console_log(&format!("[ferrophone] {line}")),
             Output::Timeout(deadline) => {
                 schedule(h, deadline);
@@ -259,6 +267,14 @@ fn registration_event(s: &Status, config_problem: Option<&str>) -> Value {
     ev["registration"] = body["registration"].clone();
     ev["connection"] = body["connection"].clone();
     ev
+}
+
+/// The user removed the account: delete the stored registration identity too (after any write
+/// already queued, since spawned futures run in order).
+pub fn forget_identity() {
+    wasm_bindgen_futures::spawn_local(async {
+        let _ = chrome::call(chrome::local_remove(&to_js(&json!(["identity"])))).await;
+    });
 }
 
 /// Send an event to every extension context; nobody listening is fine.

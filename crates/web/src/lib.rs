@@ -39,6 +39,7 @@ pub async fn start() -> Result<(), JsValue> {
     let (account, settings, problem) = host::load_config().await;
     let mut h = host::Host::new(UserAgent::new(random_seed(), identity));
     h.config_problem = problem;
+    h.forget_identity = account.is_none();
     host::install(h);
     host::input(Input::Configure { account, settings });
     // Safety net: revive a worker Chrome stopped anyway (packed extensions clamp to 30 s).
@@ -59,8 +60,15 @@ async fn ensure_started() {
 /// Re-read configuration from storage and apply it.
 async fn reload_config() {
     let (account, settings, problem) = host::load_config().await;
-    host::with_host(|h| h.config_problem = problem);
+    let forget = account.is_none();
+    host::with_host(|h| {
+        h.config_problem = problem;
+        h.forget_identity = forget;
+    });
     host::input(Input::Configure { account, settings });
+    if forget {
+        host::forget_identity();
+    }
 }
 
 fn status_reply() -> Value {
