@@ -53,6 +53,7 @@ pub mod auth;
 pub mod config;
 pub mod identity;
 pub mod message;
+pub mod probe;
 pub mod rand;
 pub mod registration;
 pub mod trace;

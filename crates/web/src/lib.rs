@@ -6,6 +6,7 @@
 mod chrome;
 mod host;
 mod offscreen;
+mod probe;
 mod schema;
 
 use ferrophone_ua::{Command, Input, UserAgent};
@@ -130,6 +131,16 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             status_reply()
         }
         "mic-test" if !external => offscreen::mic_test().await,
+        "test-connection" if !external => {
+            let server = match msg.get("server").and_then(Value::as_str) {
+                Some(s) => s.to_string(),
+                None => match host::load_config().await.0 {
+                    Some(a) => a.server.url(),
+                    None => return error("unconfigured", "no server given and no account saved"),
+                },
+            };
+            probe::test_connection(&server, random_seed()).await
+        }
         "diagnostics" if !external => diagnostics().await,
         _ => error("unknown-command", format!("unknown command {cmd:?}")),
     }
