@@ -6,6 +6,8 @@
 #   baresip "bob" (udp 5062, ctrl_tcp 4444, auto-answer, sends 1 kHz, records to rec/bob)
 #
 # Usage: lab.sh install [browser] | start | stop | status | selftest
+#              | kamailio-stop [sha] | kamailio-start [sha] | kamailio-pause [sha] | kamailio-resume [sha]
+#   (fault injection for tests: stop/start or freeze/thaw one Kamailio instance of a running lab)
 #
 # Meant to run inside a private network namespace with only loopback:
 #   unshare --net bash -c 'ip link set lo up; tests/lab/lab.sh start && ...; tests/lab/lab.sh stop'
@@ -308,6 +310,101 @@ status() {
   done
 }
 
+# ---------------------------------------------------------------- fault injection (one Kamailio)
+# For tests that need "the server is down" or "the server hangs": act on one instance of a
+# running lab, by its pidfile only. `sha` selects kamailio-sha, otherwise the MD5 instance.
+instance() { # [sha] -> prints "name:udp:ws:wss:algo" of the chosen instance
+  local want=kamailio inst
+  [ "${1:-}" = "sha" ] && want=kamailio-sha
+  [ -z "${1:-}" ] || [ "$1" = "sha" ] || { say "unknown instance '$1' (expected: sha or nothing)"; return 2; }
+  for inst in $INSTANCES; do
+    [ "${inst%%:*}" = "$want" ] && { echo "$inst"; return 0; }
+  done
+  return 1
+}
+
+wait_closed() { # proto(u|t) port timeout_s
+  local i
+  for i in $(seq 1 $(( $3 * 50 ))); do
+    ss -Hln"$1" "sport = :$2" 2>/dev/null | grep -q "127.0.0.1:$2" || return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+kamailio_stop() { # [sha]
+  local inst name udp ws wss algo t0
+  inst=$(instance "${1:-}") || return 2
+  IFS=: read -r name udp ws wss algo <<< "$inst"
+  t0=$(now_ms)
+  pid_alive "$RUN/$name.pid" || { say "$name is not running"; return 1; }
+  kamailio_signal SIGCONT "${1:-}" >/dev/null   # a paused instance cannot act on SIGTERM
+  stop_one "$RUN/$name.pid"
+  rm -f "$RUN/${name}_ctl" "$RUN/$name.kpid"
+  { wait_closed u "$udp" 5 && wait_closed t "$ws" 5 && wait_closed t "$wss" 5; } \
+    || { say "$name stopped but its ports are still bound"; return 1; }
+  say "$name stopped ($(elapsed "$t0")); its registrations are gone with it (in-memory usrloc)"
+}
+
+kamailio_start() { # [sha]
+  local inst name udp ws wss algo t0 i
+  inst=$(instance "${1:-}") || return 2
+  IFS=: read -r name udp ws wss algo <<< "$inst"
+  t0=$(now_ms)
+  if pid_alive "$RUN/$name.pid"; then say "$name is already running"; return 0; fi
+  [ -f "$GEN/$name.cfg" ] || { say "no generated config for $name (run: lab.sh start)"; return 1; }
+  rm -f "$RUN/${name}_ctl" "$RUN/$name.kpid"
+  # the log is appended to (not cleared): a test may search the whole run's logs
+  echo "---- lab.sh kamailio-start $(date -u +%FT%TZ)" >> "$LOG/$name.log"
+  kamailio -f "$GEN/$name.cfg" -DD -E -Y "$RUN" -P "$RUN/$name.kpid" -m 64 -M 8 \
+    >> "$LOG/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/$name.pid"
+  { wait_listen u "$udp" 10 && wait_listen t "$ws" 5 && wait_listen t "$wss" 5; } \
+    || { say "$name failed to listen on udp $udp / ws $ws / wss $wss"; tail -n 15 "$LOG/$name.log" | sed 's/^/    /'; stop_one "$RUN/$name.pid"; return 1; }
+  pid_alive "$RUN/$name.pid" || { say "$name exited"; tail -n 15 "$LOG/$name.log" | sed 's/^/    /'; return 1; }
+  for i in $(seq 1 100); do [ -S "$RUN/${name}_ctl" ] && break; sleep 0.02; done
+  [ -S "$RUN/${name}_ctl" ] || { say "$name has no control socket"; return 1; }
+  say "$name started, listening on udp $udp / ws $ws / wss $wss ($(elapsed "$t0"))"
+  # bob registers on the MD5 instance; its binding died with the old process: register it again
+  # (baresip 1.0 has no "register now" command, so its user agent is re-created).
+  if [ "$name" = kamailio ] && pid_alive "$RUN/baresip-bob.pid"; then
+    bob_reregister || return 1
+    say "bob registered again ($(elapsed "$t0"))"
+  fi
+}
+
+bob_reregister() {
+  local node account i
+  node=$(command -v node) || { say "node not found"; return 1; }
+  account=$(grep -v '^#' "$GEN/baresip-bob/accounts" | grep -m1 '^<sip:')
+  "$node" "$LAB/bob.mjs" cmd uadel "sip:bob@127.0.0.1" >/dev/null 2>&1
+  "$node" "$LAB/bob.mjs" cmd uanew "$account" >/dev/null 2>&1 || { say "bob: uanew failed"; return 1; }
+  for i in $(seq 1 250); do
+    [ -n "$("$LAB/contacts.sh" bob 2>/dev/null)" ] && return 0
+    sleep 0.02
+  done
+  say "bob did not register again"; return 1
+}
+
+kamailio_signal() { # SIGSTOP|SIGCONT [sha]: the main process and its kamailio children
+  local sig=$1 inst name udp ws wss algo p pids k
+  inst=$(instance "${2:-}") || return 2
+  IFS=: read -r name udp ws wss algo <<< "$inst"
+  pid_alive "$RUN/$name.pid" || { say "$name is not running"; return 1; }
+  p=$(cat "$RUN/$name.pid")
+  pids=$p
+  for k in $(pgrep -P "$p"); do
+    [ "$(cat "/proc/$k/comm" 2>/dev/null)" = kamailio ] && pids="$pids $k"
+  done
+  # shellcheck disable=SC2086
+  kill -"${sig#SIG}" $pids || return 1
+  if [ "$sig" = SIGSTOP ]; then
+    say "$name paused (SIGSTOP to pids $pids): it accepts nothing and answers nothing until kamailio-resume"
+  else
+    say "$name resumed (SIGCONT to pids $pids)"
+  fi
+}
+
 selftest() {
   local node
   node=$(command -v node) || { say "node not found"; return 1; }
@@ -322,5 +419,10 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   selftest) selftest ;;
-  *) echo "usage: $0 install [browser] | start | stop | status | selftest" >&2; exit 2 ;;
+  kamailio-stop) kamailio_stop "${2:-}" ;;
+  kamailio-start) kamailio_start "${2:-}" ;;
+  kamailio-pause) kamailio_signal SIGSTOP "${2:-}" ;;
+  kamailio-resume) kamailio_signal SIGCONT "${2:-}" ;;
+  *) echo "usage: $0 install [browser] | start | stop | status | selftest" \
+       "| kamailio-stop [sha] | kamailio-start [sha] | kamailio-pause [sha] | kamailio-resume [sha]" >&2; exit 2 ;;
 esac
