@@ -50,7 +50,9 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod call;
 pub mod config;
+mod dialog;
 pub mod identity;
 pub mod message;
 pub mod probe;

@@ -2,6 +2,9 @@
 //! transaction layer, registration and keep-alive, and talks to its host only through
 //! [`Input`] and [`Output`].
 
+mod session;
+
+use crate::call::{CallInfo, MediaRequest};
 use crate::config::{Account, Settings};
 use crate::identity::Identity;
 use crate::message::{self, Message, Method, ParseError, Request, Response};
@@ -10,10 +13,10 @@ use crate::registration::{refresh_delay_ms, BuildCtx, Outcome, Registration, Reg
 use crate::trace::{Direction, Trace, TraceEntry};
 use crate::transaction::{Millis, Refused, TimerConfig, TransactionLayer, TxEvent};
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Methods this UA accepts (sent in `Allow`).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY";
 /// Option tags we support (sent in `Supported`).
 pub const SUPPORTED: &str = "path, outbound";
 /// `User-Agent` / `Server` value.
@@ -89,6 +92,11 @@ pub enum Event {
     IdentityChanged(Identity),
     /// Diagnostic line (never contains credentials).
     Log(String),
+    /// A call changed state (also sent once with `state: ended`, after which it is gone).
+    Call(CallInfo),
+    /// A call needs something from the media side; SDP-producing requests are answered with
+    /// [`UserAgent::media_result`].
+    Media(MediaRequest),
 }
 
 /// Connection (flow) state.
@@ -171,6 +179,7 @@ pub struct UserAgent {
     /// Force a status event even if only the expiry moved (after a refresh).
     status_refreshed: bool,
     trace: Trace,
+    calls: BTreeMap<String, session::Call>,
 }
 
 impl UserAgent {
@@ -202,12 +211,18 @@ impl UserAgent {
             last_status: None,
             status_refreshed: false,
             trace: Trace::new(TRACE_CAPACITY),
+            calls: BTreeMap::new(),
         };
         if fresh {
             ua.out
                 .push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));
         }
         ua
+    }
+
+    /// The settings in force (normalised).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn identity(&self) -> &Identity {
@@ -270,6 +285,7 @@ impl UserAgent {
         let now = self.now;
         self.txl.handle_timeout(now);
         self.drain_tx_events();
+        self.call_timers();
         match self.flow {
             Flow::Connecting { deadline } if now >= deadline => {
                 self.log("WebSocket did not open in time");
@@ -345,6 +361,7 @@ impl UserAgent {
     fn next_deadline(&self) -> Option<Millis> {
         let mut d: Vec<Millis> = Vec::new();
         d.extend(self.txl.next_deadline());
+        d.extend(self.call_deadline());
         match self.flow {
             Flow::Connecting { deadline } => d.push(deadline),
             Flow::Waiting { until } => d.push(until),
@@ -517,6 +534,7 @@ impl UserAgent {
         self.retry_register_at = None;
         self.reset_keepalive();
         self.drain_tx_events();
+        self.calls_on_flow_lost();
         if let Some((after, _)) = self.unregistering.take() {
             // Nobody to un-register with any more; carry on with what was asked.
             self.flow = Flow::Idle;
@@ -613,13 +631,19 @@ impl UserAgent {
 
     fn drain_tx_events(&mut self) {
         while let Some(ev) = self.txl.poll_event() {
-            match ev {
+            match ev.clone() {
                 TxEvent::Response { tx, response } => {
                     if self.reg.tx == Some(tx) {
                         self.on_register_response(&response);
+                    } else {
+                        self.on_call_response(tx, &response);
                     }
                 }
                 TxEvent::Timeout { tx } | TxEvent::TransportError { tx } => {
+                    let transport = matches!(ev, TxEvent::TransportError { .. });
+                    if self.on_call_tx_failure(tx, transport) {
+                        continue;
+                    }
                     if self.reg.tx == Some(tx) {
                         self.reg.abort();
                         if self.unregistering.is_some() {
@@ -633,8 +657,12 @@ impl UserAgent {
                         }
                     }
                 }
-                TxEvent::Request { tx, request } => self.on_request(tx, request),
-                TxEvent::AckFor2xx { .. } => {}
+                TxEvent::Request { tx, request } => {
+                    if !self.on_call_request(tx, &request) {
+                        self.on_request(tx, request);
+                    }
+                }
+                TxEvent::AckFor2xx { request } => self.on_call_ack(&request),
                 TxEvent::AckTimeout { .. } => {}
                 TxEvent::StrayResponse { response } => {
                     let line = format!(

@@ -1,0 +1,227 @@
+//! Calls as the host and the Command API see them, and the media requests a call makes.
+
+use serde::Serialize;
+
+/// Direction of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+/// Call state (DESIGN.md "Public interfaces").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallState {
+    /// Outgoing: preparing the offer / INVITE sent, no ringing yet.
+    Dialing,
+    /// Outgoing: the far end rings (180). Incoming: ringing here, waiting for `answer`.
+    Ringing,
+    /// Outgoing: early media (183 with SDP).
+    Early,
+    Active,
+    /// We put the call on hold.
+    Held,
+    Ended,
+}
+
+/// A call as reported in `calls` and `call` events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallInfo {
+    pub id: String,
+    pub direction: Direction,
+    /// The far end's URI (`sip:…`).
+    pub remote: String,
+    /// The far end's display name, if it sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_name: Option<String>,
+    pub state: CallState,
+    pub auto_answer: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
+    pub muted: bool,
+}
+
+/// What a call needs from the media side (the offscreen document). Requests that produce SDP
+/// are answered with [`crate::UserAgent::media_result`] quoting `req`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaOp {
+    /// Create a local offer (new call, or an offer in a 200 to an INVITE without SDP).
+    CreateOffer,
+    /// Answer this remote offer (new call or re-INVITE/UPDATE on an existing one).
+    CreateAnswer { offer: String },
+    /// Apply the far end's answer to our offer; `final_answer` false for early media (183).
+    ApplyAnswer { answer: String, final_answer: bool },
+    /// Create a new offer on an existing call with this direction (hold/resume/ICE restart).
+    Reoffer { direction: &'static str, ice_restart: bool },
+    /// Our re-offer was refused (491/488): roll the local description back.
+    Rollback,
+    /// Stop the microphone, close the peer connection.
+    Close,
+    StartRing,
+    StopRing,
+    Mute(bool),
+    Dtmf(String),
+}
+
+impl MediaOp {
+    /// Whether the host must answer with an SDP (`media_result`).
+    pub fn wants_sdp(&self) -> bool {
+        matches!(self, MediaOp::CreateOffer | MediaOp::CreateAnswer { .. } | MediaOp::Reoffer { .. })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRequest {
+    pub call: String,
+    pub req: u32,
+    pub op: MediaOp,
+}
+
+/// Why a call command failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallError {
+    NoSuchCall,
+    InvalidTarget(String),
+    NotConnected,
+    TooManyCalls,
+    /// The command does not apply in the call's current state.
+    WrongState(&'static str),
+}
+
+impl CallError {
+    /// The Command API's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::NoSuchCall => "no-such-call",
+            CallError::InvalidTarget(_) => "invalid-target",
+            CallError::NotConnected => "not-connected",
+            CallError::TooManyCalls => "too-many-calls",
+            CallError::WrongState(_) => "wrong-state",
+        }
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::NoSuchCall => write!(f, "no call with that id"),
+            CallError::InvalidTarget(t) => write!(f, "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI"),
+            CallError::NotConnected => write!(f, "not connected to the SIP server"),
+            CallError::TooManyCalls => write!(f, "too many calls at once"),
+            CallError::WrongState(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// Normalise what a user typed into a SIP URI, against the account's domain:
+/// `1000` → `sip:1000@domain`; `+1 (555) 010-0000` → `sip:+15550100000@domain;user=phone`;
+/// `bob@example.com` → `sip:bob@example.com`; `sip:`/`sips:` URIs as they are;
+/// `tel:+1-555-0100` → `sip:+15550100@domain;user=phone`.
+pub fn normalize_target(input: &str, domain: &str) -> Result<String, CallError> {
+    let bad = || CallError::InvalidTarget(input.chars().take(100).collect());
+    let t = input.trim();
+    if t.is_empty() || t.len() > 256 || t.chars().any(|c| c.is_control()) {
+        return Err(bad());
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower.starts_with("sip:") || lower.starts_with("sips:") {
+        let uri = crate::message::SipUri::parse(t).map_err(|_| bad())?;
+        if uri.host.is_empty() {
+            return Err(bad());
+        }
+        return Ok(uri.to_string());
+    }
+    let phone = |s: &str| -> Option<String> {
+        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let body = digits.strip_prefix('+').unwrap_or(&digits);
+        (!body.is_empty() && body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#')).then_some(digits)
+    };
+    if let Some(rest) = lower.strip_prefix("tel:") {
+        let num = rest.split(';').next().unwrap_or("");
+        let n = phone(num).ok_or_else(bad)?;
+        return Ok(format!("sip:{}@{domain};user=phone", n.replace('#', "%23")));
+    }
+    if let Some((user, host)) = t.split_once('@') {
+        let uri = format!("sip:{user}@{host}");
+        let parsed = crate::message::SipUri::parse(&uri).map_err(|_| bad())?;
+        return Ok(parsed.to_string());
+    }
+    if let Some(n) = phone(t) {
+        let n = n.replace('#', "%23");
+        return Ok(if n.starts_with('+') { format!("sip:{n}@{domain};user=phone") } else { format!("sip:{n}@{domain}") });
+    }
+    // A user name (letters allowed, e.g. "bob").
+    let uri = format!("sip:{t}@{domain}");
+    crate::message::SipUri::parse(&uri).map(|u| u.to_string()).map_err(|_| bad())
+}
+
+/// The end reason for a final failure status of our INVITE.
+pub(crate) fn end_reason_for_status(code: u16) -> String {
+    match code {
+        486 | 600 => "busy".into(),
+        603 | 607 => "declined".into(),
+        404 | 604 => "not-found".into(),
+        480 => "unavailable".into(),
+        408 => "no-answer".into(),
+        487 => "cancelled".into(),
+        401 | 407 | 403 => "auth-failed".into(),
+        488 | 606 => "incompatible-media".into(),
+        484 => "address-incomplete".into(),
+        500..=599 => format!("server-error-{code}"),
+        _ => format!("failed-{code}"),
+    }
+}
+
+/// The media direction of the first audio section of an SDP (session-level default sendrecv).
+pub(crate) fn sdp_direction(sdp: &str) -> &'static str {
+    let mut dir = "sendrecv";
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            if in_audio {
+                break;
+            }
+            in_audio = line.starts_with("m=audio");
+            continue;
+        }
+        let d = match line {
+            "a=sendonly" => "sendonly",
+            "a=recvonly" => "recvonly",
+            "a=inactive" => "inactive",
+            "a=sendrecv" => "sendrecv",
+            _ => continue,
+        };
+        dir = d;
+    }
+    dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let d = "example.com";
+        assert_eq!(normalize_target("1000", d).unwrap(), "sip:1000@example.com");
+        assert_eq!(normalize_target(" +1 (555) 010-0000 ", d).unwrap(), "sip:+15550100000@example.com;user=phone");
+        assert_eq!(normalize_target("bob@other.org", d).unwrap(), "sip:bob@other.org");
+        assert_eq!(normalize_target("sip:bob@other.org:5080;transport=tcp", d).unwrap(), "sip:bob@other.org:5080;transport=tcp");
+        assert_eq!(normalize_target("tel:+1-555-0100", d).unwrap(), "sip:+15550100@example.com;user=phone");
+        assert_eq!(normalize_target("bob", d).unwrap(), "sip:bob@example.com");
+        for bad in ["", "   ", "sip:", "tel:abc", "a\r\nb", "x@", "sip:@"] {
+            assert!(normalize_target(bad, d).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn directions() {
+        assert_eq!(sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n"), "sendonly");
+        assert_eq!(sdp_direction("v=0\r\na=inactive\r\nm=audio 1 RTP/AVP 0\r\n"), "inactive");
+        assert_eq!(sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\n"), "sendrecv");
+    }
+}

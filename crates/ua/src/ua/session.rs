@@ -1,0 +1,1039 @@
+//! INVITE sessions (RFC 3261 §13–15, RFC 3264 offer/answer through the host's media side):
+//! outgoing and incoming calls, CANCEL, BYE, re-INVITE/UPDATE from the peer, our own
+//! re-INVITE for hold/resume, 491 glare, digest on INVITE, 2xx retransmission until ACK.
+
+use super::{Event, Output, UserAgent};
+use crate::auth::{self, Challenge, Credentials};
+use crate::call::{end_reason_for_status, normalize_target, sdp_direction, CallError, CallInfo, CallState, Direction, MediaOp, MediaRequest};
+use crate::dialog::Dialog;
+use crate::message::{Headers, Method, Request, Response};
+use crate::transaction::{Millis, TxId};
+
+/// Give up ringing out after this long (the proxy usually ends it first).
+const OUTGOING_RING_TIMEOUT_MS: Millis = 120_000;
+/// An incoming call nobody answers is released after this long (480).
+const INCOMING_RING_TIMEOUT_MS: Millis = 180_000;
+/// A CANCEL whose INVITE never gets a final answer: end the call anyway.
+const CANCEL_GUARD_MS: Millis = 32_000;
+
+/// What SDP a call is waiting for from the media side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Pending {
+    /// Offer for our initial INVITE.
+    InviteOffer,
+    /// Answer to the incoming INVITE's offer, for the 200.
+    InviteAnswer,
+    /// Offer to put in our 200 (incoming INVITE without SDP); the answer comes in the ACK.
+    OfferIn200,
+    /// Answer to a re-INVITE / UPDATE from the peer.
+    ReAnswer { tx: TxId, method: Method },
+    /// Offer for a 200 to a re-INVITE without SDP.
+    ReOfferIn200 { tx: TxId },
+    /// Offer for our own re-INVITE (hold/resume).
+    OurReinvite { hold: bool },
+}
+
+#[derive(Debug)]
+pub(super) struct Call {
+    pub id: String,
+    pub direction: Direction,
+    pub state: CallState,
+    pub remote: String,
+    pub remote_name: Option<String>,
+    pub auto_answer: bool,
+    pub end_reason: Option<String>,
+    pub muted: bool,
+    pub dialog: Option<Dialog>,
+    pub media_req: u32,
+    pub pending: Option<(u32, Pending)>,
+    // --- UAC ---
+    pub invite: Option<Request>,
+    pub invite_tx: Option<TxId>,
+    pub ack: Option<Vec<u8>>,
+    pub got_provisional: bool,
+    pub cancel_requested: bool,
+    pub auth_answered: bool,
+    pub ring_deadline: Option<Millis>,
+    pub cancel_guard: Option<Millis>,
+    pub early_sdp_applied: bool,
+    // --- UAS ---
+    pub server_tx: Option<TxId>,
+    pub remote_offer: Option<String>,
+    /// The 2xx we retransmit until the ACK arrives (§13.3.1.4), its timer and give-up time.
+    pub ok_bytes: Option<Vec<u8>>,
+    pub ok_retransmit_at: Option<Millis>,
+    pub ok_interval: Millis,
+    pub ok_deadline: Option<Millis>,
+    pub expect_answer_in_ack: bool,
+    // --- in dialog ---
+    pub reinvite_tx: Option<TxId>,
+    pub reinvite: Option<Request>,
+    pub reinvite_hold: bool,
+    pub reinvite_retry_at: Option<(Millis, bool)>,
+    pub peer_reinvite_pending: Option<TxId>,
+}
+
+impl Call {
+    fn new(id: String, direction: Direction, remote: String) -> Call {
+        Call {
+            id,
+            direction,
+            state: if direction == Direction::Outgoing { CallState::Dialing } else { CallState::Ringing },
+            remote,
+            remote_name: None,
+            auto_answer: false,
+            end_reason: None,
+            muted: false,
+            dialog: None,
+            media_req: 0,
+            pending: None,
+            invite: None,
+            invite_tx: None,
+            ack: None,
+            got_provisional: false,
+            cancel_requested: false,
+            auth_answered: false,
+            ring_deadline: None,
+            cancel_guard: None,
+            early_sdp_applied: false,
+            server_tx: None,
+            remote_offer: None,
+            ok_bytes: None,
+            ok_retransmit_at: None,
+            ok_interval: 500,
+            ok_deadline: None,
+            expect_answer_in_ack: false,
+            reinvite_tx: None,
+            reinvite: None,
+            reinvite_hold: false,
+            reinvite_retry_at: None,
+            peer_reinvite_pending: None,
+        }
+    }
+
+    pub fn info(&self) -> CallInfo {
+        CallInfo {
+            id: self.id.clone(),
+            direction: self.direction,
+            remote: self.remote.clone(),
+            remote_name: self.remote_name.clone(),
+            state: self.state,
+            auto_answer: self.auto_answer,
+            end_reason: self.end_reason.clone(),
+            muted: self.muted,
+        }
+    }
+
+    pub fn deadlines(&self) -> impl Iterator<Item = Millis> {
+        [self.ring_deadline, self.cancel_guard, self.ok_retransmit_at, self.ok_deadline, self.reinvite_retry_at.map(|r| r.0)]
+            .into_iter()
+            .flatten()
+    }
+}
+
+fn sdp_body(headers: &Headers, body: &[u8]) -> Option<String> {
+    let ct = headers.get("Content-Type").unwrap_or("");
+    if body.is_empty() || !ct.to_ascii_lowercase().starts_with("application/sdp") {
+        return None;
+    }
+    String::from_utf8(body.to_vec()).ok()
+}
+
+fn set_sdp(headers: &mut Headers, body: &mut Vec<u8>, sdp: &str) {
+    headers.set("Content-Type", "application/sdp");
+    *body = sdp.as_bytes().to_vec();
+}
+
+impl UserAgent {
+    // ---------------------------------------------------------------- public call API
+
+    /// All calls that have not ended.
+    pub fn calls(&self) -> Vec<CallInfo> {
+        self.calls.values().map(Call::info).collect()
+    }
+
+    pub fn call(&self, id: &str) -> Option<CallInfo> {
+        self.calls.get(id).map(Call::info)
+    }
+
+    /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
+    pub fn dial(&mut self, now: Millis, target: &str) -> Result<CallInfo, CallError> {
+        self.now = self.now.max(now);
+        let account = self.account.as_ref().ok_or(CallError::NotConnected)?;
+        let uri = normalize_target(target, &account.domain)?;
+        if self.flow != super::Flow::Open {
+            return Err(CallError::NotConnected);
+        }
+        if self.calls.len() >= self.settings.max_calls as usize {
+            return Err(CallError::TooManyCalls);
+        }
+        let id = self.new_call_id();
+        let mut call = Call::new(id.clone(), Direction::Outgoing, uri);
+        call.ring_deadline = Some(self.now + OUTGOING_RING_TIMEOUT_MS);
+        let info = call.info();
+        self.calls.insert(id.clone(), call);
+        self.emit_call(&id);
+        self.media(&id, MediaOp::CreateOffer, Some(Pending::InviteOffer));
+        self.emit_status_if_changed();
+        Ok(info)
+    }
+
+    /// Answer a ringing incoming call.
+    pub fn answer(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
+        if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
+            return Err(CallError::WrongState("only a ringing incoming call can be answered"));
+        }
+        if call.pending.is_some() {
+            return Ok(()); // already answering
+        }
+        let offer = call.remote_offer.clone();
+        self.media(id, MediaOp::StopRing, None);
+        match offer {
+            Some(offer) => self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::InviteAnswer)),
+            None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
+        }
+        Ok(())
+    }
+
+    /// Refuse a ringing incoming call with 486 Busy Here.
+    pub fn reject(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
+        if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
+            return Err(CallError::WrongState("only a ringing incoming call can be rejected"));
+        }
+        self.refuse_incoming(id, 486, "Busy Here", "rejected");
+        Ok(())
+    }
+
+    /// End a call in whatever state it is: CANCEL, reject, or BYE.
+    pub fn hangup(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get_mut(id).ok_or(CallError::NoSuchCall)?;
+        match (call.direction, call.state) {
+            (_, CallState::Ended) => return Err(CallError::WrongState("the call has ended")),
+            (Direction::Incoming, CallState::Ringing) if call.ok_bytes.is_none() => {
+                self.refuse_incoming(id, 486, "Busy Here", "rejected");
+            }
+            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) if call.dialog_confirmed() => {
+                self.send_bye(id, "local-hangup");
+            }
+            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) => {
+                if call.invite_tx.is_none() {
+                    // Still preparing the offer: nothing went out yet.
+                    self.end_call(id, "cancelled");
+                } else if call.got_provisional {
+                    self.send_cancel(id);
+                } else {
+                    // §9.1: CANCEL only after a provisional response; send it when one comes.
+                    call.cancel_requested = true;
+                    call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+                }
+            }
+            _ => self.send_bye(id, "local-hangup"),
+        }
+        self.emit_status_if_changed();
+        Ok(())
+    }
+
+    /// Put an active call on hold (re-INVITE with `a=sendonly`).
+    pub fn hold(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
+        self.reinvite_direction(now, id, true)
+    }
+
+    /// Resume a held call (re-INVITE with `a=sendrecv`).
+    pub fn resume(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
+        self.reinvite_direction(now, id, false)
+    }
+
+    /// Mute or unmute our microphone on a call (local only, no signalling).
+    pub fn set_muted(&mut self, now: Millis, id: &str, muted: bool) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get_mut(id).ok_or(CallError::NoSuchCall)?;
+        call.muted = muted;
+        self.media(id, MediaOp::Mute(muted), None);
+        self.emit_call(id);
+        Ok(())
+    }
+
+    fn reinvite_direction(&mut self, now: Millis, id: &str, hold: bool) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
+        let ok_state = if hold { call.state == CallState::Active } else { call.state == CallState::Held };
+        if !ok_state {
+            return Err(CallError::WrongState(if hold { "only an active call can be held" } else { "only a held call can be resumed" }));
+        }
+        if call.reinvite_tx.is_some() || call.pending.is_some() || call.peer_reinvite_pending.is_some() {
+            return Err(CallError::WrongState("another offer/answer exchange is in progress; try again"));
+        }
+        let direction = if hold { "sendonly" } else { "sendrecv" };
+        self.media(id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
+        Ok(())
+    }
+
+    /// The media side's answer to a request that wanted SDP (see [`MediaOp::wants_sdp`]).
+    pub fn media_result(&mut self, now: Millis, id: &str, req: u32, result: Result<String, String>) {
+        self.now = self.now.max(now);
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let pending = match &call.pending {
+            Some((r, p)) if *r == req => p.clone(),
+            _ => return, // stale or unknown request
+        };
+        call.pending = None;
+        let sdp = match result {
+            Ok(s) => s,
+            Err(reason) => {
+                self.log(&format!("call {id}: media failed: {reason}"));
+                self.media_failed_for(id, pending);
+                self.emit_status_if_changed();
+                return;
+            }
+        };
+        match pending {
+            Pending::InviteOffer => self.send_invite(id, sdp),
+            Pending::InviteAnswer | Pending::OfferIn200 => self.send_200_to_invite(id, sdp, pending == Pending::OfferIn200),
+            Pending::ReAnswer { tx, method } => self.answer_reoffer(id, tx, method, Some(sdp), false),
+            Pending::ReOfferIn200 { tx } => self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true),
+            Pending::OurReinvite { hold } => self.send_reinvite(id, sdp, hold),
+        }
+        self.emit_status_if_changed();
+    }
+
+    /// The media side lost the call (ICE/DTLS failed, microphone gone): end it.
+    pub fn media_failed(&mut self, now: Millis, id: &str, reason: &str) {
+        self.now = self.now.max(now);
+        if self.calls.contains_key(id) {
+            self.log(&format!("call {id}: media failure: {reason}"));
+            self.hangup_with_reason(id, "media-failed");
+            self.emit_status_if_changed();
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    fn new_call_id(&mut self) -> String {
+        loop {
+            let id = format!("c{}", self.rng.token(8));
+            if !self.calls.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    pub(super) fn media(&mut self, id: &str, op: MediaOp, pending: Option<Pending>) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        call.media_req += 1;
+        let req = call.media_req;
+        if let Some(p) = pending {
+            call.pending = Some((req, p));
+        }
+        self.out.push_back(Output::Event(Event::Media(MediaRequest { call: id.to_string(), req, op })));
+    }
+
+    pub(super) fn emit_call(&mut self, id: &str) {
+        if let Some(c) = self.calls.get(id) {
+            let info = c.info();
+            self.out.push_back(Output::Event(Event::Call(info)));
+        }
+    }
+
+    fn set_state(&mut self, id: &str, state: CallState) {
+        if let Some(c) = self.calls.get_mut(id) {
+            if c.state != state {
+                c.state = state;
+                self.emit_call(id);
+            }
+        }
+    }
+
+    /// Forget the call after telling everybody it ended.
+    pub(super) fn end_call(&mut self, id: &str, reason: &str) {
+        let Some(c) = self.calls.get_mut(id) else { return };
+        let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
+        c.state = CallState::Ended;
+        c.end_reason = Some(reason.to_string());
+        if was_ringing_in {
+            self.media(id, MediaOp::StopRing, None);
+        }
+        self.media(id, MediaOp::Close, None);
+        self.emit_call(id);
+        self.calls.remove(id);
+        self.log(&format!("call {id} ended: {reason}"));
+    }
+
+    fn hangup_with_reason(&mut self, id: &str, reason: &str) {
+        let Some(call) = self.calls.get(id) else { return };
+        match (call.direction, call.state) {
+            (Direction::Incoming, CallState::Ringing) if call.ok_bytes.is_none() => {
+                self.refuse_incoming(id, 480, "Temporarily Unavailable", reason)
+            }
+            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) if !call.dialog_confirmed() => {
+                if call.got_provisional {
+                    self.send_cancel(id);
+                    if let Some(c) = self.calls.get_mut(id) {
+                        c.end_reason = Some(reason.to_string());
+                    }
+                } else {
+                    self.end_call(id, reason);
+                }
+            }
+            _ => self.send_bye(id, reason),
+        }
+    }
+
+    fn media_failed_for(&mut self, id: &str, pending: Pending) {
+        match pending {
+            Pending::ReAnswer { tx, .. } | Pending::ReOfferIn200 { tx } => {
+                if let Some(req) = self.txl.server_request(tx).cloned() {
+                    let r = Response::for_request(&req, 488, "Not Acceptable Here", None);
+                    self.txl.respond(self.now, tx, r);
+                }
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.peer_reinvite_pending = None;
+                }
+            }
+            Pending::OurReinvite { .. } => {}
+            Pending::InviteAnswer | Pending::OfferIn200 => self.refuse_incoming(id, 488, "Not Acceptable Here", "media-failed"),
+            Pending::InviteOffer => self.end_call(id, "media-failed"),
+        }
+    }
+
+    fn contact_value(&self) -> String {
+        let user = self.account.as_ref().map(|a| a.username.clone()).unwrap_or_default();
+        format!("<sip:{user}@{};transport=ws;ob>", self.identity.contact_host)
+    }
+
+    fn via_transport(&self) -> &'static str {
+        match &self.account {
+            Some(a) if !a.server.secure => "WS",
+            _ => "WSS",
+        }
+    }
+
+    fn credentials(&self) -> Option<Credentials> {
+        self.account.as_ref().map(|a| Credentials { username: a.auth_username.clone(), password: a.password.clone() })
+    }
+
+    fn send_invite(&mut self, id: &str, sdp: String) {
+        let Some(account) = self.account.clone() else { return self.end_call(id, "not-connected") };
+        let Some(call) = self.calls.get(id) else { return };
+        if call.state == CallState::Ended {
+            return;
+        }
+        let target = call.remote.clone();
+        let display = account.display_name.as_ref().map(|d| format!("\"{}\" ", d.replace(['"', '\\'], ""))).unwrap_or_default();
+        let mut h = Headers::new();
+        h.push("Via", format!("SIP/2.0/{} {};branch={};rport", self.via_transport(), self.identity.contact_host, self.rng.branch()));
+        h.push("Max-Forwards", "70");
+        h.push("From", format!("{display}<{}>;tag={}", account.aor(), self.rng.token(10)));
+        h.push("To", format!("<{target}>"));
+        h.push("Call-ID", self.rng.token(24));
+        h.push("CSeq", "1 INVITE");
+        h.push("Contact", self.contact_value());
+        h.push("Allow", super::ALLOW);
+        h.push("Supported", super::SUPPORTED);
+        h.push("User-Agent", super::USER_AGENT);
+        let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
+        set_sdp(&mut req.headers, &mut req.body, &sdp);
+        let tx = self.txl.send_request(self.now, req.clone());
+        if let Some(c) = self.calls.get_mut(id) {
+            c.invite = Some(req);
+            c.invite_tx = Some(tx);
+        }
+    }
+
+    /// Re-send our INVITE with credentials after 401/407 (same offer, CSeq+1, new branch).
+    fn resend_invite_with_auth(&mut self, id: &str, resp: &Response) -> bool {
+        let Some(creds) = self.credentials() else { return false };
+        let Some(call) = self.calls.get(id) else { return false };
+        if call.auth_answered {
+            return false;
+        }
+        let Some(mut req) = call.invite.clone() else { return false };
+        let proxy = resp.status == 407;
+        let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
+        let values: Vec<String> = resp.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.clone()).collect();
+        let Ok(ch) = Challenge::pick(values.iter().map(String::as_str), proxy) else { return false };
+        let seq = req.headers.cseq().map(|c| c.seq).unwrap_or(1) + 1;
+        req.headers.set("CSeq", format!("{seq} INVITE"));
+        req.headers.remove("Authorization");
+        req.headers.remove("Proxy-Authorization");
+        let via = format!("SIP/2.0/{} {};branch={};rport", self.via_transport(), self.identity.contact_host, self.rng.branch());
+        req.headers.set("Via", via);
+        let cnonce = self.rng.token(16);
+        let (hname, value) = auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
+        req.headers.push(hname, value);
+        let tx = self.txl.send_request(self.now, req.clone());
+        if let Some(c) = self.calls.get_mut(id) {
+            c.invite = Some(req);
+            c.invite_tx = Some(tx);
+            c.auth_answered = true;
+            c.got_provisional = false;
+        }
+        true
+    }
+
+    fn send_cancel(&mut self, id: &str) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(invite) = call.invite.clone() else { return };
+        call.cancel_requested = false;
+        call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+        // §9.1: same Request-URI, Call-ID, From, To, CSeq number and the top Via (same branch).
+        let mut h = Headers::new();
+        if let Some(v) = invite.headers.get("Via") {
+            h.push("Via", crate::message::split_list(v).into_iter().next().unwrap_or_default());
+        }
+        for r in invite.headers.get_all("Route") {
+            h.push("Route", r);
+        }
+        h.push("Max-Forwards", "70");
+        for name in ["From", "To", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                h.push(name, v);
+            }
+        }
+        let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
+        h.push("CSeq", format!("{seq} CANCEL"));
+        h.push("Reason", "SIP;cause=487;text=\"Call cancelled\"");
+        let cancel = Request { method: Method::Cancel, uri: invite.uri.clone(), headers: h, body: Vec::new() };
+        self.txl.send_request(self.now, cancel);
+    }
+
+    fn send_bye(&mut self, id: &str, reason: &str) {
+        let branch = self.rng.branch();
+        if let Some(dialog) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
+            let bye = dialog.request(Method::Bye, &branch, None);
+            self.txl.send_request(self.now, bye);
+        }
+        self.end_call(id, reason);
+    }
+
+    /// Refuse an incoming call that has not been answered.
+    fn refuse_incoming(&mut self, id: &str, code: u16, phrase: &str, reason: &str) {
+        let Some(call) = self.calls.get(id) else { return };
+        if let (Some(tx), Some(d)) = (call.server_tx, call.dialog.as_ref()) {
+            if let Some(req) = self.txl.server_request(tx).cloned() {
+                let r = Response::for_request(&req, code, phrase, Some(&d.local_tag));
+                self.txl.respond(self.now, tx, r);
+            }
+        }
+        self.end_call(id, reason);
+    }
+
+    fn send_200_to_invite(&mut self, id: &str, sdp: String, offer_in_200: bool) {
+        let contact = self.contact_value();
+        let t1 = self.txl_t1();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let (Some(tx), Some(d)) = (call.server_tx, call.dialog.as_ref()) else { return };
+        let Some(req) = self.txl.server_request(tx).cloned() else {
+            // The caller cancelled meanwhile.
+            return self.end_call(id, "cancelled");
+        };
+        let mut r = Response::for_request(&req, 200, "OK", Some(&d.local_tag));
+        for rr in req.headers.get_all("Record-Route") {
+            r.headers.push("Record-Route", rr);
+        }
+        r.headers.push("Contact", contact);
+        r.headers.push("Allow", super::ALLOW);
+        r.headers.push("Supported", super::SUPPORTED);
+        r.headers.push("Server", super::USER_AGENT);
+        set_sdp(&mut r.headers, &mut r.body, &sdp);
+        let bytes = r.to_bytes();
+        call.ok_bytes = Some(bytes);
+        call.ok_interval = t1;
+        call.ok_retransmit_at = Some(self.now + call.ok_interval);
+        call.ok_deadline = Some(self.now + 64 * t1);
+        call.expect_answer_in_ack = offer_in_200;
+        call.ring_deadline = None;
+        self.txl.respond(self.now, tx, r);
+        self.set_state(id, CallState::Active);
+    }
+
+    fn txl_t1(&self) -> Millis {
+        crate::transaction::TimerConfig::default().t1
+    }
+
+    fn send_reinvite(&mut self, id: &str, sdp: String, hold: bool) {
+        let branch = self.rng.branch();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(d) = call.dialog.as_mut() else { return };
+        let mut req = d.request(Method::Invite, &branch, None);
+        req.headers.push("Allow", super::ALLOW);
+        req.headers.push("Supported", super::SUPPORTED);
+        set_sdp(&mut req.headers, &mut req.body, &sdp);
+        call.reinvite = Some(req.clone());
+        call.reinvite_hold = hold;
+        let tx = self.txl.send_request(self.now, req);
+        if let Some(c) = self.calls.get_mut(id) {
+            c.reinvite_tx = Some(tx);
+        }
+    }
+
+    /// Answer a peer's re-INVITE/UPDATE (with our SDP when we have one).
+    fn answer_reoffer(&mut self, id: &str, tx: TxId, method: Method, sdp: Option<String>, offer_in_200: bool) {
+        let contact = self.contact_value();
+        let Some(req) = self.txl.server_request(tx).cloned() else { return };
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let mut r = Response::for_request(&req, 200, "OK", None);
+        r.headers.push("Contact", contact);
+        r.headers.push("Allow", super::ALLOW);
+        r.headers.push("Supported", super::SUPPORTED);
+        if let Some(sdp) = &sdp {
+            set_sdp(&mut r.headers, &mut r.body, sdp);
+        }
+        if method == Method::Invite {
+            call.ok_bytes = Some(r.to_bytes());
+            call.ok_interval = 500;
+            call.ok_retransmit_at = Some(self.now + 500);
+            call.ok_deadline = Some(self.now + 32_000);
+            call.expect_answer_in_ack = offer_in_200;
+        }
+        call.peer_reinvite_pending = None;
+        self.txl.respond(self.now, tx, r);
+    }
+
+    // ---------------------------------------------------------------- from the transaction layer
+
+    /// A response for one of our call-related client transactions. Returns false if not ours.
+    pub(super) fn on_call_response(&mut self, tx: TxId, resp: &Response) -> bool {
+        let Some(id) = self.calls.iter().find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx)).map(|(id, _)| id.clone()) else {
+            return false;
+        };
+        let is_reinvite = self.calls.get(&id).is_some_and(|c| c.reinvite_tx == Some(tx));
+        if is_reinvite {
+            self.on_reinvite_response(&id, resp);
+        } else {
+            self.on_invite_response(&id, resp);
+        }
+        self.emit_status_if_changed();
+        true
+    }
+
+    fn on_invite_response(&mut self, id: &str, resp: &Response) {
+        let code = resp.status;
+        let contact = self.contact_value();
+        let transport = self.via_transport();
+        let via_host = self.identity.contact_host.clone();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(invite) = call.invite.clone() else { return };
+        if code < 200 {
+            if code > 100 {
+                call.got_provisional = true;
+                if call.dialog.is_none() && resp.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some() {
+                    call.dialog = Dialog::from_uac(&invite, resp, &contact, &via_host, transport);
+                }
+                let early_sdp = sdp_body(&resp.headers, &resp.body);
+                let cancel_now = call.cancel_requested;
+                if cancel_now {
+                    self.send_cancel(id);
+                    return;
+                }
+                match early_sdp {
+                    Some(sdp) if !self.calls.get(id).is_some_and(|c| c.early_sdp_applied) => {
+                        if let Some(c) = self.calls.get_mut(id) {
+                            c.early_sdp_applied = true;
+                        }
+                        self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: false }, None);
+                        self.set_state(id, CallState::Early);
+                    }
+                    _ => {
+                        if self.calls.get(id).is_some_and(|c| c.state == CallState::Dialing) {
+                            self.set_state(id, CallState::Ringing);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        if (200..300).contains(&code) {
+            // First 2xx establishes the dialog; retransmissions (or other forks) are re-ACKed.
+            if let Some(ack) = call.ack.clone() {
+                self.txl.send_raw(ack);
+                return;
+            }
+            let mut dialog = match Dialog::from_uac(&invite, resp, &contact, &via_host, transport) {
+                Some(d) => d,
+                None => return self.end_call(id, "protocol-error"),
+            };
+            let branch = self.rng.branch();
+            let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
+            let ack = dialog.request(Method::Ack, &branch, Some(seq));
+            let ack_bytes = ack.to_bytes();
+            self.txl.send_raw(ack_bytes.clone());
+            let answer = sdp_body(&resp.headers, &resp.body);
+            let cancelled = call.cancel_requested || call.cancel_guard.is_some();
+            call.ack = Some(ack_bytes);
+            call.dialog = Some(dialog);
+            call.ring_deadline = None;
+            if cancelled {
+                // The 200 crossed our CANCEL: confirm, then hang up (§9.1).
+                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
+                return self.send_bye(id, &reason);
+            }
+            match answer {
+                Some(sdp) => self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None),
+                None => {
+                    if !call_had_early(self, id) {
+                        self.log(&format!("call {id}: 200 OK without SDP answer"));
+                        return self.send_bye(id, "protocol-error");
+                    }
+                }
+            }
+            self.set_state(id, CallState::Active);
+            return;
+        }
+        if (code == 401 || code == 407) && self.resend_invite_with_auth(id, resp) {
+            return;
+        }
+        let reason = match self.calls.get(id) {
+            Some(c) if c.cancel_guard.is_some() && code == 487 => c.end_reason.clone().unwrap_or_else(|| "cancelled".into()),
+            _ => end_reason_for_status(code),
+        };
+        self.end_call(id, &reason);
+    }
+
+    fn on_reinvite_response(&mut self, id: &str, resp: &Response) {
+        let code = resp.status;
+        if code < 200 {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let hold = call.reinvite_hold;
+        call.reinvite_tx = None;
+        if (200..300).contains(&code) {
+            let branch = self.rng.branch();
+            let Some(d) = call.dialog.as_mut() else { return };
+            d.refresh_target(&resp.headers);
+            let seq = call.reinvite.as_ref().and_then(|r| r.headers.cseq()).map(|c| c.seq).unwrap_or(d.local_cseq);
+            let ack = d.request(Method::Ack, &branch, Some(seq));
+            self.txl.send_raw(ack.to_bytes());
+            if let Some(sdp) = sdp_body(&resp.headers, &resp.body) {
+                self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None);
+            }
+            self.set_state(id, if hold { CallState::Held } else { CallState::Active });
+            return;
+        }
+        self.media(id, MediaOp::Rollback, None);
+        if code == 491 {
+            // §14.1: retry after 2.1–4 s if we own the Call-ID (we sent the INVITE), else 0–2 s.
+            let owner = self.calls.get(id).is_some_and(|c| c.direction == Direction::Outgoing);
+            let delay = if owner { 2100 + self.rng.below(1900) } else { self.rng.below(2000) };
+            if let Some(c) = self.calls.get_mut(id) {
+                c.reinvite_retry_at = Some((self.now + delay, hold));
+            }
+            return;
+        }
+        if code == 481 || code == 408 {
+            // The dialog is gone on the other side (§12.2.1.2).
+            return self.send_bye(id, "dialog-lost");
+        }
+        self.log(&format!("call {id}: re-INVITE refused with {code}"));
+    }
+
+    /// A client transaction of a call timed out or lost its transport.
+    pub(super) fn on_call_tx_failure(&mut self, tx: TxId, transport: bool) -> bool {
+        let Some(id) = self.calls.iter().find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx)).map(|(id, _)| id.clone()) else {
+            return false;
+        };
+        let reason = if transport { "connection-lost" } else { "timeout" };
+        let is_invite = self.calls.get(&id).is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
+        if is_invite {
+            self.end_call(&id, reason);
+        } else {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.reinvite_tx = None;
+            }
+            if !transport {
+                self.send_bye(&id, "timeout");
+            }
+        }
+        true
+    }
+
+    /// A new request from the transaction layer that belongs to calls. Returns false if not.
+    pub(super) fn on_call_request(&mut self, tx: TxId, req: &Request) -> bool {
+        let has_to_tag = req.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some();
+        match req.method {
+            Method::Invite if !has_to_tag => {
+                self.on_new_invite(tx, req);
+                true
+            }
+            Method::Cancel => {
+                self.on_cancel(tx, req);
+                true
+            }
+            _ if has_to_tag => {
+                let Some(id) = self.calls.iter().find(|(_, c)| c.dialog.as_ref().is_some_and(|d| d.matches_request(req))).map(|(id, _)| id.clone())
+                else {
+                    return false;
+                };
+                self.on_in_dialog_request(&id, tx, req);
+                true
+            }
+            Method::Bye => {
+                // BYE from the caller before our 200 (early dialog, no To tag known to it)?
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn on_new_invite(&mut self, tx: TxId, req: &Request) {
+        let reply = |ua: &mut UserAgent, code: u16, phrase: &str, extra: &[(&str, &str)]| {
+            let mut r = Response::for_request(req, code, phrase, Some(&ua.rng.token(10)));
+            for (n, v) in extra {
+                r.headers.push(n, *v);
+            }
+            ua.txl.respond(ua.now, tx, r);
+        };
+        if self.account.is_none() {
+            return reply(self, 480, "Temporarily Unavailable", &[]);
+        }
+        // RFC 3261 §8.2.2.3: extensions we do not support.
+        let unsupported: Vec<String> = req
+            .headers
+            .get_all("Require")
+            .iter()
+            .flat_map(|v| crate::message::split_list(v))
+            .filter(|t| !super::SUPPORTED.split(", ").any(|s| s.eq_ignore_ascii_case(t)))
+            .collect();
+        if !unsupported.is_empty() {
+            let u = unsupported.join(", ");
+            return reply(self, 420, "Bad Extension", &[("Unsupported", &u)]);
+        }
+        if self.calls.len() >= self.settings.max_calls as usize {
+            return reply(self, 486, "Busy Here", &[]);
+        }
+        let offer = sdp_body(&req.headers, &req.body);
+        if !req.body.is_empty() && offer.is_none() {
+            return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
+        }
+        let local_tag = self.rng.token(10);
+        let contact = self.contact_value();
+        let transport = self.via_transport();
+        let via_host = self.identity.contact_host.clone();
+        let Some(dialog) = Dialog::from_uas(req, &local_tag, &contact, &via_host, transport, &mut self.rng) else {
+            let mut r = Response::for_request(req, 400, "Bad Request", Some(&local_tag));
+            r.headers.push("Warning", "399 ferrophone \"INVITE without a usable Contact\"");
+            self.txl.respond(self.now, tx, r);
+            return;
+        };
+        let from = req.headers.from();
+        let id = self.new_call_id();
+        let mut call = Call::new(id.clone(), Direction::Incoming, from.as_ref().map(|f| f.uri.clone()).unwrap_or_default());
+        call.remote_name = from.and_then(|f| f.display_name);
+        call.dialog = Some(dialog);
+        call.server_tx = Some(tx);
+        call.remote_offer = offer;
+        call.ring_deadline = Some(self.now + INCOMING_RING_TIMEOUT_MS);
+        self.calls.insert(id.clone(), call);
+        let mut ringing = Response::for_request(req, 180, "Ringing", Some(&local_tag));
+        ringing.headers.push("Contact", contact);
+        for rr in req.headers.get_all("Record-Route") {
+            ringing.headers.push("Record-Route", rr);
+        }
+        self.txl.respond(self.now, tx, ringing);
+        self.emit_call(&id);
+        self.media(&id, MediaOp::StartRing, None);
+        self.emit_status_if_changed();
+    }
+
+    fn on_cancel(&mut self, tx: TxId, cancel: &Request) {
+        let invite_tx = self.txl.invite_server_for_cancel(cancel);
+        let id = invite_tx.and_then(|itx| self.calls.iter().find(|(_, c)| c.server_tx == Some(itx)).map(|(id, _)| id.clone()));
+        let Some(id) = id else {
+            let r = Response::for_request(cancel, 481, "Call/Transaction Does Not Exist", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        };
+        let r = Response::for_request(cancel, 200, "OK", None);
+        self.txl.respond(self.now, tx, r);
+        let unanswered = self.calls.get(&id).is_some_and(|c| c.ok_bytes.is_none());
+        if unanswered {
+            self.refuse_incoming(&id, 487, "Request Terminated", "cancelled");
+        }
+        self.emit_status_if_changed();
+    }
+
+    fn on_in_dialog_request(&mut self, id: &str, tx: TxId, req: &Request) {
+        let in_order = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()).is_some_and(|d| d.accept_remote_cseq(req));
+        if !in_order {
+            let r = Response::for_request(req, 500, "Server Internal Error", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
+        match req.method {
+            Method::Bye => {
+                let r = Response::for_request(req, 200, "OK", None);
+                self.txl.respond(self.now, tx, r);
+                let unanswered_incoming = self.calls.get(id).is_some_and(|c| c.direction == Direction::Incoming && c.ok_bytes.is_none());
+                if unanswered_incoming {
+                    self.refuse_incoming(id, 487, "Request Terminated", "remote-hangup");
+                } else {
+                    self.end_call(id, "remote-hangup");
+                }
+            }
+            Method::Invite | Method::Update => self.on_reoffer(id, tx, req),
+            Method::Info | Method::Options | Method::Notify => {
+                let (code, phrase) = if req.method == Method::Notify { (489, "Bad Event") } else { (200, "OK") };
+                let r = Response::for_request(req, code, phrase, None);
+                self.txl.respond(self.now, tx, r);
+            }
+            _ => {
+                let mut r = Response::for_request(req, 405, "Method Not Allowed", None);
+                r.headers.push("Allow", super::ALLOW);
+                self.txl.respond(self.now, tx, r);
+            }
+        }
+        self.emit_status_if_changed();
+    }
+
+    /// re-INVITE or UPDATE from the peer (hold/resume/codec or address change).
+    fn on_reoffer(&mut self, id: &str, tx: TxId, req: &Request) {
+        let Some(call) = self.calls.get(id) else { return };
+        // §14.2 / RFC 3311 §5.2: one offer/answer at a time.
+        let ours_pending = call.reinvite_tx.is_some() || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
+        if ours_pending {
+            let r = Response::for_request(req, 491, "Request Pending", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
+        if call.peer_reinvite_pending.is_some() || call.pending.is_some() || (req.method == Method::Invite && call.ok_retransmit_at.is_some()) {
+            let mut r = Response::for_request(req, 500, "Server Internal Error", None);
+            r.headers.push("Retry-After", "1");
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
+        let established = matches!(call.state, CallState::Active | CallState::Held);
+        if !established && req.method == Method::Invite {
+            let r = Response::for_request(req, 491, "Request Pending", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
+        if let Some(d) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
+            d.refresh_target(&req.headers);
+        }
+        match sdp_body(&req.headers, &req.body) {
+            Some(offer) => {
+                let remote_dir = sdp_direction(&offer);
+                self.log(&format!("call {id}: peer re-offer ({}; direction {remote_dir})", req.method));
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.peer_reinvite_pending = Some(tx);
+                }
+                self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::ReAnswer { tx, method: req.method.clone() }));
+            }
+            None if req.method == Method::Invite => {
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.peer_reinvite_pending = Some(tx);
+                }
+                let dir = if self.calls.get(id).is_some_and(|c| c.state == CallState::Held) { "sendonly" } else { "sendrecv" };
+                self.media(id, MediaOp::Reoffer { direction: dir, ice_restart: false }, Some(Pending::ReOfferIn200 { tx }));
+            }
+            // UPDATE without SDP: a session refresh.
+            None => self.answer_reoffer(id, tx, Method::Update, None, false),
+        }
+    }
+
+    /// ACK for one of our 2xx responses (initial INVITE or re-INVITE).
+    pub(super) fn on_call_ack(&mut self, req: &Request) {
+        let Some(id) = self.calls.iter().find(|(_, c)| c.dialog.as_ref().is_some_and(|d| d.matches_request(req))).map(|(id, _)| id.clone()) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        call.ok_bytes = None;
+        call.ok_retransmit_at = None;
+        call.ok_deadline = None;
+        if call.expect_answer_in_ack {
+            call.expect_answer_in_ack = false;
+            match sdp_body(&req.headers, &req.body) {
+                Some(answer) => self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None),
+                None => {
+                    self.log(&format!("call {id}: ACK without the SDP answer"));
+                    self.send_bye(&id, "protocol-error");
+                }
+            }
+        }
+    }
+
+    /// Call timers: 2xx retransmission, ring timeouts, CANCEL guard, 491 retry.
+    pub(super) fn call_timers(&mut self) {
+        let now = self.now;
+        let ids: Vec<String> = self.calls.keys().cloned().collect();
+        for id in ids {
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            if call.ok_deadline.is_some_and(|t| now >= t) {
+                call.ok_deadline = None;
+                call.ok_retransmit_at = None;
+                call.ok_bytes = None;
+                self.log(&format!("call {id}: no ACK for our 200"));
+                self.send_bye(&id, "no-ack");
+                continue;
+            }
+            if call.ok_retransmit_at.is_some_and(|t| now >= t) {
+                if let Some(b) = call.ok_bytes.clone() {
+                    call.ok_interval = (call.ok_interval * 2).min(4000);
+                    call.ok_retransmit_at = Some(now + call.ok_interval);
+                    self.txl.send_raw(b);
+                }
+            }
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            if call.cancel_guard.is_some_and(|t| now >= t) {
+                call.cancel_guard = None;
+                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
+                self.end_call(&id, &reason);
+                continue;
+            }
+            if call.ring_deadline.is_some_and(|t| now >= t) {
+                call.ring_deadline = None;
+                if call.direction == Direction::Incoming {
+                    self.refuse_incoming(&id, 480, "Temporarily Unavailable", "no-answer");
+                } else {
+                    self.hangup_with_reason(&id, "no-answer");
+                }
+                continue;
+            }
+            if let Some((t, hold)) = call.reinvite_retry_at {
+                if now >= t {
+                    call.reinvite_retry_at = None;
+                    let expected = if hold { CallState::Active } else { CallState::Held };
+                    if call.state == expected {
+                        let direction = if hold { "sendonly" } else { "sendrecv" };
+                        self.media(&id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
+                    }
+                }
+            }
+        }
+        self.emit_status_if_changed();
+    }
+
+    pub(super) fn call_deadline(&self) -> Option<Millis> {
+        self.calls.values().flat_map(|c| c.deadlines()).min()
+    }
+
+    /// The flow broke: calls still being set up cannot continue.
+    pub(super) fn calls_on_flow_lost(&mut self) {
+        let ids: Vec<String> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.direction == Direction::Incoming && c.state == CallState::Ringing)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            self.end_call(&id, "connection-lost");
+        }
+    }
+}
+
+fn call_had_early(ua: &UserAgent, id: &str) -> bool {
+    ua.calls.get(id).is_some_and(|c| c.early_sdp_applied)
+}
+
+impl Call {
+    /// A 2xx was received (outgoing): the dialog is confirmed.
+    pub fn dialog_confirmed(&self) -> bool {
+        self.ack.is_some()
+    }
+}
+
