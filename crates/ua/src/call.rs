@@ -51,11 +51,19 @@ pub enum MediaOp {
     /// Create a local offer (new call, or an offer in a 200 to an INVITE without SDP).
     CreateOffer,
     /// Answer this remote offer (new call or re-INVITE/UPDATE on an existing one).
-    CreateAnswer { offer: String },
+    CreateAnswer {
+        offer: String,
+    },
     /// Apply the far end's answer to our offer; `final_answer` false for early media (183).
-    ApplyAnswer { answer: String, final_answer: bool },
+    ApplyAnswer {
+        answer: String,
+        final_answer: bool,
+    },
     /// Create a new offer on an existing call with this direction (hold/resume/ICE restart).
-    Reoffer { direction: &'static str, ice_restart: bool },
+    Reoffer {
+        direction: &'static str,
+        ice_restart: bool,
+    },
     /// Our re-offer was refused (491/488): roll the local description back.
     Rollback,
     /// Stop the microphone, close the peer connection.
@@ -69,7 +77,10 @@ pub enum MediaOp {
 impl MediaOp {
     /// Whether the host must answer with an SDP (`media_result`).
     pub fn wants_sdp(&self) -> bool {
-        matches!(self, MediaOp::CreateOffer | MediaOp::CreateAnswer { .. } | MediaOp::Reoffer { .. })
+        matches!(
+            self,
+            MediaOp::CreateOffer | MediaOp::CreateAnswer { .. } | MediaOp::Reoffer { .. }
+        )
     }
 }
 
@@ -108,7 +119,10 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::NoSuchCall => write!(f, "no call with that id"),
-            CallError::InvalidTarget(t) => write!(f, "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI"),
+            CallError::InvalidTarget(t) => write!(
+                f,
+                "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI"
+            ),
             CallError::NotConnected => write!(f, "not connected to the SIP server"),
             CallError::TooManyCalls => write!(f, "too many calls at once"),
             CallError::WrongState(s) => write!(f, "{s}"),
@@ -135,9 +149,16 @@ pub fn normalize_target(input: &str, domain: &str) -> Result<String, CallError> 
         return Ok(uri.to_string());
     }
     let phone = |s: &str| -> Option<String> {
-        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let digits: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         let body = digits.strip_prefix('+').unwrap_or(&digits);
-        (!body.is_empty() && body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#')).then_some(digits)
+        (!body.is_empty()
+            && body
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#'))
+        .then_some(digits)
     };
     if let Some(rest) = lower.strip_prefix("tel:") {
         let num = rest.split(';').next().unwrap_or("");
@@ -151,11 +172,17 @@ pub fn normalize_target(input: &str, domain: &str) -> Result<String, CallError> 
     }
     if let Some(n) = phone(t) {
         let n = n.replace('#', "%23");
-        return Ok(if n.starts_with('+') { format!("sip:{n}@{domain};user=phone") } else { format!("sip:{n}@{domain}") });
+        return Ok(if n.starts_with('+') {
+            format!("sip:{n}@{domain};user=phone")
+        } else {
+            format!("sip:{n}@{domain}")
+        });
     }
     // A user name (letters allowed, e.g. "bob").
     let uri = format!("sip:{t}@{domain}");
-    crate::message::SipUri::parse(&uri).map(|u| u.to_string()).map_err(|_| bad())
+    crate::message::SipUri::parse(&uri)
+        .map(|u| u.to_string())
+        .map_err(|_| bad())
 }
 
 /// The end reason for a final failure status of our INVITE.
@@ -208,10 +235,22 @@ mod tests {
     fn targets() {
         let d = "example.com";
         assert_eq!(normalize_target("1000", d).unwrap(), "sip:1000@example.com");
-        assert_eq!(normalize_target(" +1 (555) 010-0000 ", d).unwrap(), "sip:+15550100000@example.com;user=phone");
-        assert_eq!(normalize_target("bob@other.org", d).unwrap(), "sip:bob@other.org");
-        assert_eq!(normalize_target("sip:bob@other.org:5080;transport=tcp", d).unwrap(), "sip:bob@other.org:5080;transport=tcp");
-        assert_eq!(normalize_target("tel:+1-555-0100", d).unwrap(), "sip:+15550100@example.com;user=phone");
+        assert_eq!(
+            normalize_target(" +1 (555) 010-0000 ", d).unwrap(),
+            "sip:+15550100000@example.com;user=phone"
+        );
+        assert_eq!(
+            normalize_target("bob@other.org", d).unwrap(),
+            "sip:bob@other.org"
+        );
+        assert_eq!(
+            normalize_target("sip:bob@other.org:5080;transport=tcp", d).unwrap(),
+            "sip:bob@other.org:5080;transport=tcp"
+        );
+        assert_eq!(
+            normalize_target("tel:+1-555-0100", d).unwrap(),
+            "sip:+15550100@example.com;user=phone"
+        );
         assert_eq!(normalize_target("bob", d).unwrap(), "sip:bob@example.com");
         for bad in ["", "   ", "sip:", "tel:abc", "a\r\nb", "x@", "sip:@"] {
             assert!(normalize_target(bad, d).is_err(), "{bad:?}");
@@ -220,8 +259,14 @@ mod tests {
 
     #[test]
     fn directions() {
-        assert_eq!(sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n"), "sendonly");
-        assert_eq!(sdp_direction("v=0\r\na=inactive\r\nm=audio 1 RTP/AVP 0\r\n"), "inactive");
+        assert_eq!(
+            sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n"),
+            "sendonly"
+        );
+        assert_eq!(
+            sdp_direction("v=0\r\na=inactive\r\nm=audio 1 RTP/AVP 0\r\n"),
+            "inactive"
+        );
         assert_eq!(sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\n"), "sendrecv");
     }
 }

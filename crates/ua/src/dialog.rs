@@ -35,12 +35,23 @@ fn without_tag(na: &NameAddr) -> String {
 }
 
 fn first_contact(headers: &Headers) -> Option<String> {
-    headers.contacts().into_iter().next().map(|c| c.uri).filter(|u| u != "*")
+    headers
+        .contacts()
+        .into_iter()
+        .next()
+        .map(|c| c.uri)
+        .filter(|u| u != "*")
 }
 
 impl Dialog {
     /// UAC side, once a response with a To tag arrives to our INVITE (§12.1.2).
-    pub fn from_uac(invite: &Request, resp: &Response, contact: &str, via_host: &str, via_transport: &'static str) -> Option<Dialog> {
+    pub fn from_uac(
+        invite: &Request,
+        resp: &Response,
+        contact: &str,
+        via_host: &str,
+        via_transport: &'static str,
+    ) -> Option<Dialog> {
         let from = invite.headers.from()?;
         let to = resp.headers.to()?;
         let mut route_set: Vec<String> = resp.headers.get_all("Record-Route");
@@ -62,7 +73,14 @@ impl Dialog {
     }
 
     /// UAS side, for an incoming INVITE answered with our tag (§12.1.1).
-    pub fn from_uas(invite: &Request, local_tag: &str, contact: &str, via_host: &str, via_transport: &'static str, rng: &mut Rng) -> Option<Dialog> {
+    pub fn from_uas(
+        invite: &Request,
+        local_tag: &str,
+        contact: &str,
+        via_host: &str,
+        via_transport: &'static str,
+        rng: &mut Rng,
+    ) -> Option<Dialog> {
         let from = invite.headers.from()?;
         let to = invite.headers.to()?;
         Some(Dialog {
@@ -92,8 +110,16 @@ impl Dialog {
     /// Whether an incoming request belongs to this dialog (Call-ID, To tag = ours, From tag = theirs).
     pub fn matches_request(&self, req: &Request) -> bool {
         req.headers.call_id() == Some(self.call_id.as_str())
-            && req.headers.to().and_then(|t| t.tag().map(str::to_string)).as_deref() == Some(self.local_tag.as_str())
-            && match (&self.remote_tag, req.headers.from().and_then(|f| f.tag().map(str::to_string))) {
+            && req
+                .headers
+                .to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .as_deref()
+                == Some(self.local_tag.as_str())
+            && match (
+                &self.remote_tag,
+                req.headers.from().and_then(|f| f.tag().map(str::to_string)),
+            ) {
                 (Some(ours), Some(theirs)) => *ours == theirs,
                 (None, _) => true,
                 (Some(_), None) => false,
@@ -102,7 +128,9 @@ impl Dialog {
 
     /// Check and record the CSeq of an in-dialog request; false for an out-of-order one (500).
     pub fn accept_remote_cseq(&mut self, req: &Request) -> bool {
-        let Some(c) = req.headers.cseq() else { return false };
+        let Some(c) = req.headers.cseq() else {
+            return false;
+        };
         if req.method == Method::Ack || req.method == Method::Cancel {
             return true;
         }
@@ -125,7 +153,13 @@ impl Dialog {
             }
         };
         let mut h = Headers::new();
-        h.push("Via", format!("SIP/2.0/{} {};branch={branch};rport", self.via_transport, self.via_host));
+        h.push(
+            "Via",
+            format!(
+                "SIP/2.0/{} {};branch={branch};rport",
+                self.via_transport, self.via_host
+            ),
+        );
         h.push("Max-Forwards", "70");
         // Loose routing (every modern proxy sets ;lr): Request-URI = remote target, Route = set.
         // Strict routers (no ;lr on the first route) put the first route in the Request-URI.
@@ -152,7 +186,11 @@ impl Dialog {
         if method != Method::Ack && method != Method::Cancel {
             h.push("Contact", self.contact.clone());
         }
-        Request { method, uri, headers: h, body: Vec::new() }
+        Request {
+            method,
+            uri,
+            headers: h,
+            body: Vec::new(),
+        }
     }
 }
-

@@ -2,6 +2,7 @@
 
 use crate::chrome;
 use crate::schema::{to_js, SCHEMA_VERSION};
+use ferrophone_ua::call::{CallInfo, MediaRequest};
 use ferrophone_ua::config::{Account, AccountRecord, Settings};
 use ferrophone_ua::identity::Identity;
 use ferrophone_ua::{Event, Input, Output, Status, UserAgent};
@@ -86,6 +87,18 @@ pub fn input(i: Input) {
     }
 }
 
+/// Run `f` on the user agent, then pump (for call commands and media results).
+pub fn with_ua<R>(f: impl FnOnce(&mut UserAgent) -> R) -> Option<R> {
+    let out = with_host(|h| {
+        let r = f(&mut h.ua);
+        (r, pump(h))
+    });
+    out.map(|(r, fx)| {
+        run_effects(fx);
+        r
+    })
+}
+
 /// Run due timers and pump.
 pub fn tick() {
     let effects = with_host(|h| {
@@ -101,12 +114,16 @@ pub fn tick() {
 pub struct Effects {
     statuses: Vec<Status>,
     identity: Option<Identity>,
+    calls: Vec<CallInfo>,
+    media: Vec<MediaRequest>,
 }
 
 fn pump(h: &mut Host) -> Effects {
     let mut fx = Effects {
         statuses: Vec::new(),
         identity: None,
+        calls: Vec::new(),
+        media: Vec::new(),
     };
     loop {
         match h.ua.poll_output() {
@@ -157,6 +174,8 @@ fn pump(h: &mut Host) -> Effects {
                 }
             }
             Output::Event(Event::Log(line)) => chrome::console_log(&format!("[ferrophone] {line}")),
+            Output::Event(Event::Call(info)) => fx.calls.push(info),
+            Output::Event(Event::Media(m)) => fx.media.push(m),
             Output::Timeout(deadline) => {
                 schedule(h, deadline);
                 break;
@@ -239,6 +258,10 @@ pub fn run_effects(fx: Effects) {
             }
         });
     }
+    for c in fx.calls {
+        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "call", "call": c }));
+    }
+    crate::media::enqueue(fx.media);
     for s in fx.statuses {
         let problem = with_host(|h| h.config_problem.clone()).flatten();
         broadcast(registration_event(&s, problem.as_deref()));

@@ -5,6 +5,7 @@
 
 mod chrome;
 mod host;
+mod media;
 mod offscreen;
 mod probe;
 mod schema;
@@ -121,7 +122,57 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
     ensure_started().await;
     match cmd {
         "status" => status_reply(),
-        "calls" => ok(json!({ "calls": [] })),
+        "calls" => ok(json!({ "calls": host::with_host(|h| h.ua.calls()).unwrap_or_default() })),
+        "dial" => {
+            let Some(target) = msg.get("target").and_then(Value::as_str) else {
+                return error("bad-request", "dial needs a target");
+            };
+            match host::with_ua(|ua| ua.dial(host::now(), target)) {
+                Some(Ok(call)) => ok(json!({ "call": call })),
+                Some(Err(e)) => error(e.code(), e.to_string()),
+                None => error("not-connected", "the user agent is not running"),
+            }
+        }
+        "answer" | "reject" | "hangup" | "hold" | "resume" | "mute" | "unmute" => {
+            let Some(id) = msg.get("id").and_then(Value::as_str).map(str::to_string) else {
+                return error("bad-request", format!("{cmd} needs the call id"));
+            };
+            let now = host::now();
+            let r = host::with_ua(|ua| match cmd {
+                "answer" => ua.answer(now, &id),
+                "reject" => ua.reject(now, &id),
+                "hangup" => ua.hangup(now, &id),
+                "hold" => ua.hold(now, &id),
+                "resume" => ua.resume(now, &id),
+                "mute" => ua.set_muted(now, &id, true),
+                _ => ua.set_muted(now, &id, false),
+            });
+            match r {
+                Some(Ok(())) => {
+                    let call = host::with_host(|h| h.ua.call(&id)).flatten();
+                    ok(json!({ "call": call }))
+                }
+                Some(Err(e)) => error(e.code(), e.to_string()),
+                None => error("not-connected", "the user agent is not running"),
+            }
+        }
+        "media-event" if !external => {
+            let id = msg
+                .get("callId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let event = msg.get("event").and_then(Value::as_str).unwrap_or("");
+            if event == "failed" || event == "track-ended" {
+                let detail = msg
+                    .get("detail")
+                    .and_then(Value::as_str)
+                    .unwrap_or(event)
+                    .to_string();
+                host::with_ua(|ua| ua.media_failed(host::now(), &id, &detail));
+            }
+            ok(json!({}))
+        }
         "register" => {
             host::input(Input::Command(Command::Register));
             status_reply()

@@ -4,7 +4,10 @@
 
 use super::{Event, Output, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
-use crate::call::{end_reason_for_status, normalize_target, sdp_direction, CallError, CallInfo, CallState, Direction, MediaOp, MediaRequest};
+use crate::call::{
+    end_reason_for_status, normalize_target, sdp_direction, CallError, CallInfo, CallState,
+    Direction, MediaOp, MediaRequest,
+};
 use crate::dialog::Dialog;
 use crate::message::{Headers, Method, Request, Response};
 use crate::transaction::{Millis, TxId};
@@ -78,7 +81,11 @@ impl Call {
         Call {
             id,
             direction,
-            state: if direction == Direction::Outgoing { CallState::Dialing } else { CallState::Ringing },
+            state: if direction == Direction::Outgoing {
+                CallState::Dialing
+            } else {
+                CallState::Ringing
+            },
             remote,
             remote_name: None,
             auto_answer: false,
@@ -125,9 +132,15 @@ impl Call {
     }
 
     pub fn deadlines(&self) -> impl Iterator<Item = Millis> {
-        [self.ring_deadline, self.cancel_guard, self.ok_retransmit_at, self.ok_deadline, self.reinvite_retry_at.map(|r| r.0)]
-            .into_iter()
-            .flatten()
+        [
+            self.ring_deadline,
+            self.cancel_guard,
+            self.ok_retransmit_at,
+            self.ok_deadline,
+            self.reinvite_retry_at.map(|r| r.0),
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -182,8 +195,13 @@ impl UserAgent {
     pub fn answer(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
         self.now = self.now.max(now);
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
-        if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
-            return Err(CallError::WrongState("only a ringing incoming call can be answered"));
+        if call.direction != Direction::Incoming
+            || call.state != CallState::Ringing
+            || call.ok_bytes.is_some()
+        {
+            return Err(CallError::WrongState(
+                "only a ringing incoming call can be answered",
+            ));
         }
         if call.pending.is_some() {
             return Ok(()); // already answering
@@ -191,7 +209,11 @@ impl UserAgent {
         let offer = call.remote_offer.clone();
         self.media(id, MediaOp::StopRing, None);
         match offer {
-            Some(offer) => self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::InviteAnswer)),
+            Some(offer) => self.media(
+                id,
+                MediaOp::CreateAnswer { offer },
+                Some(Pending::InviteAnswer),
+            ),
             None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
         }
         Ok(())
@@ -201,8 +223,13 @@ impl UserAgent {
     pub fn reject(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
         self.now = self.now.max(now);
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
-        if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
-            return Err(CallError::WrongState("only a ringing incoming call can be rejected"));
+        if call.direction != Direction::Incoming
+            || call.state != CallState::Ringing
+            || call.ok_bytes.is_some()
+        {
+            return Err(CallError::WrongState(
+                "only a ringing incoming call can be rejected",
+            ));
         }
         self.refuse_incoming(id, 486, "Busy Here", "rejected");
         Ok(())
@@ -217,7 +244,9 @@ impl UserAgent {
             (Direction::Incoming, CallState::Ringing) if call.ok_bytes.is_none() => {
                 self.refuse_incoming(id, 486, "Busy Here", "rejected");
             }
-            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) if call.dialog_confirmed() => {
+            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early)
+                if call.dialog_confirmed() =>
+            {
                 self.send_bye(id, "local-hangup");
             }
             (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) => {
@@ -261,22 +290,50 @@ impl UserAgent {
     fn reinvite_direction(&mut self, now: Millis, id: &str, hold: bool) -> Result<(), CallError> {
         self.now = self.now.max(now);
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
-        let ok_state = if hold { call.state == CallState::Active } else { call.state == CallState::Held };
+        let ok_state = if hold {
+            call.state == CallState::Active
+        } else {
+            call.state == CallState::Held
+        };
         if !ok_state {
-            return Err(CallError::WrongState(if hold { "only an active call can be held" } else { "only a held call can be resumed" }));
+            return Err(CallError::WrongState(if hold {
+                "only an active call can be held"
+            } else {
+                "only a held call can be resumed"
+            }));
         }
-        if call.reinvite_tx.is_some() || call.pending.is_some() || call.peer_reinvite_pending.is_some() {
-            return Err(CallError::WrongState("another offer/answer exchange is in progress; try again"));
+        if call.reinvite_tx.is_some()
+            || call.pending.is_some()
+            || call.peer_reinvite_pending.is_some()
+        {
+            return Err(CallError::WrongState(
+                "another offer/answer exchange is in progress; try again",
+            ));
         }
         let direction = if hold { "sendonly" } else { "sendrecv" };
-        self.media(id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
+        self.media(
+            id,
+            MediaOp::Reoffer {
+                direction,
+                ice_restart: false,
+            },
+            Some(Pending::OurReinvite { hold }),
+        );
         Ok(())
     }
 
     /// The media side's answer to a request that wanted SDP (see [`MediaOp::wants_sdp`]).
-    pub fn media_result(&mut self, now: Millis, id: &str, req: u32, result: Result<String, String>) {
+    pub fn media_result(
+        &mut self,
+        now: Millis,
+        id: &str,
+        req: u32,
+        result: Result<String, String>,
+    ) {
         self.now = self.now.max(now);
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let pending = match &call.pending {
             Some((r, p)) if *r == req => p.clone(),
             _ => return, // stale or unknown request
@@ -293,9 +350,15 @@ impl UserAgent {
         };
         match pending {
             Pending::InviteOffer => self.send_invite(id, sdp),
-            Pending::InviteAnswer | Pending::OfferIn200 => self.send_200_to_invite(id, sdp, pending == Pending::OfferIn200),
-            Pending::ReAnswer { tx, method } => self.answer_reoffer(id, tx, method, Some(sdp), false),
-            Pending::ReOfferIn200 { tx } => self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true),
+            Pending::InviteAnswer | Pending::OfferIn200 => {
+                self.send_200_to_invite(id, sdp, pending == Pending::OfferIn200)
+            }
+            Pending::ReAnswer { tx, method } => {
+                self.answer_reoffer(id, tx, method, Some(sdp), false)
+            }
+            Pending::ReOfferIn200 { tx } => {
+                self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true)
+            }
             Pending::OurReinvite { hold } => self.send_reinvite(id, sdp, hold),
         }
         self.emit_status_if_changed();
@@ -323,13 +386,19 @@ impl UserAgent {
     }
 
     pub(super) fn media(&mut self, id: &str, op: MediaOp, pending: Option<Pending>) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         call.media_req += 1;
         let req = call.media_req;
         if let Some(p) = pending {
             call.pending = Some((req, p));
         }
-        self.out.push_back(Output::Event(Event::Media(MediaRequest { call: id.to_string(), req, op })));
+        self.out.push_back(Output::Event(Event::Media(MediaRequest {
+            call: id.to_string(),
+            req,
+            op,
+        })));
     }
 
     pub(super) fn emit_call(&mut self, id: &str) {
@@ -350,7 +419,9 @@ impl UserAgent {
 
     /// Forget the call after telling everybody it ended.
     pub(super) fn end_call(&mut self, id: &str, reason: &str) {
-        let Some(c) = self.calls.get_mut(id) else { return };
+        let Some(c) = self.calls.get_mut(id) else {
+            return;
+        };
         let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
         c.state = CallState::Ended;
         c.end_reason = Some(reason.to_string());
@@ -364,12 +435,16 @@ impl UserAgent {
     }
 
     fn hangup_with_reason(&mut self, id: &str, reason: &str) {
-        let Some(call) = self.calls.get(id) else { return };
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
         match (call.direction, call.state) {
             (Direction::Incoming, CallState::Ringing) if call.ok_bytes.is_none() => {
                 self.refuse_incoming(id, 480, "Temporarily Unavailable", reason)
             }
-            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) if !call.dialog_confirmed() => {
+            (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early)
+                if !call.dialog_confirmed() =>
+            {
                 if call.got_provisional {
                     self.send_cancel(id);
                     if let Some(c) = self.calls.get_mut(id) {
@@ -395,14 +470,23 @@ impl UserAgent {
                 }
             }
             Pending::OurReinvite { .. } => {}
-            Pending::InviteAnswer | Pending::OfferIn200 => self.refuse_incoming(id, 488, "Not Acceptable Here", "media-failed"),
+            Pending::InviteAnswer | Pending::OfferIn200 => {
+                self.refuse_incoming(id, 488, "Not Acceptable Here", "media-failed")
+            }
             Pending::InviteOffer => self.end_call(id, "media-failed"),
         }
     }
 
     fn contact_value(&self) -> String {
-        let user = self.account.as_ref().map(|a| a.username.clone()).unwrap_or_default();
-        format!("<sip:{user}@{};transport=ws;ob>", self.identity.contact_host)
+        let user = self
+            .account
+            .as_ref()
+            .map(|a| a.username.clone())
+            .unwrap_or_default();
+        format!(
+            "<sip:{user}@{};transport=ws;ob>",
+            self.identity.contact_host
+        )
     }
 
     fn via_transport(&self) -> &'static str {
@@ -413,21 +497,43 @@ impl UserAgent {
     }
 
     fn credentials(&self) -> Option<Credentials> {
-        self.account.as_ref().map(|a| Credentials { username: a.auth_username.clone(), password: a.password.clone() })
+        self.account.as_ref().map(|a| Credentials {
+            username: a.auth_username.clone(),
+            password: a.password.clone(),
+        })
     }
 
     fn send_invite(&mut self, id: &str, sdp: String) {
-        let Some(account) = self.account.clone() else { return self.end_call(id, "not-connected") };
-        let Some(call) = self.calls.get(id) else { return };
+        let Some(account) = self.account.clone() else {
+            return self.end_call(id, "not-connected");
+        };
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
         if call.state == CallState::Ended {
             return;
         }
         let target = call.remote.clone();
-        let display = account.display_name.as_ref().map(|d| format!("\"{}\" ", d.replace(['"', '\\'], ""))).unwrap_or_default();
+        let display = account
+            .display_name
+            .as_ref()
+            .map(|d| format!("\"{}\" ", d.replace(['"', '\\'], "")))
+            .unwrap_or_default();
         let mut h = Headers::new();
-        h.push("Via", format!("SIP/2.0/{} {};branch={};rport", self.via_transport(), self.identity.contact_host, self.rng.branch()));
+        h.push(
+            "Via",
+            format!(
+                "SIP/2.0/{} {};branch={};rport",
+                self.via_transport(),
+                self.identity.contact_host,
+                self.rng.branch()
+            ),
+        );
         h.push("Max-Forwards", "70");
-        h.push("From", format!("{display}<{}>;tag={}", account.aor(), self.rng.token(10)));
+        h.push(
+            "From",
+            format!("{display}<{}>;tag={}", account.aor(), self.rng.token(10)),
+        );
         h.push("To", format!("<{target}>"));
         h.push("Call-ID", self.rng.token(24));
         h.push("CSeq", "1 INVITE");
@@ -435,7 +541,12 @@ impl UserAgent {
         h.push("Allow", super::ALLOW);
         h.push("Supported", super::SUPPORTED);
         h.push("User-Agent", super::USER_AGENT);
-        let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
+        let mut req = Request {
+            method: Method::Invite,
+            uri: target,
+            headers: h,
+            body: Vec::new(),
+        };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
         if let Some(c) = self.calls.get_mut(id) {
@@ -446,24 +557,47 @@ impl UserAgent {
 
     /// Re-send our INVITE with credentials after 401/407 (same offer, CSeq+1, new branch).
     fn resend_invite_with_auth(&mut self, id: &str, resp: &Response) -> bool {
-        let Some(creds) = self.credentials() else { return false };
-        let Some(call) = self.calls.get(id) else { return false };
+        let Some(creds) = self.credentials() else {
+            return false;
+        };
+        let Some(call) = self.calls.get(id) else {
+            return false;
+        };
         if call.auth_answered {
             return false;
         }
-        let Some(mut req) = call.invite.clone() else { return false };
+        let Some(mut req) = call.invite.clone() else {
+            return false;
+        };
         let proxy = resp.status == 407;
-        let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
-        let values: Vec<String> = resp.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.clone()).collect();
-        let Ok(ch) = Challenge::pick(values.iter().map(String::as_str), proxy) else { return false };
+        let name = if proxy {
+            "Proxy-Authenticate"
+        } else {
+            "WWW-Authenticate"
+        };
+        let values: Vec<String> = resp
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.clone())
+            .collect();
+        let Ok(ch) = Challenge::pick(values.iter().map(String::as_str), proxy) else {
+            return false;
+        };
         let seq = req.headers.cseq().map(|c| c.seq).unwrap_or(1) + 1;
         req.headers.set("CSeq", format!("{seq} INVITE"));
         req.headers.remove("Authorization");
         req.headers.remove("Proxy-Authorization");
-        let via = format!("SIP/2.0/{} {};branch={};rport", self.via_transport(), self.identity.contact_host, self.rng.branch());
+        let via = format!(
+            "SIP/2.0/{} {};branch={};rport",
+            self.via_transport(),
+            self.identity.contact_host,
+            self.rng.branch()
+        );
         req.headers.set("Via", via);
         let cnonce = self.rng.token(16);
-        let (hname, value) = auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
+        let (hname, value) =
+            auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
         req.headers.push(hname, value);
         let tx = self.txl.send_request(self.now, req.clone());
         if let Some(c) = self.calls.get_mut(id) {
@@ -476,14 +610,24 @@ impl UserAgent {
     }
 
     fn send_cancel(&mut self, id: &str) {
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(invite) = call.invite.clone() else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(invite) = call.invite.clone() else {
+            return;
+        };
         call.cancel_requested = false;
         call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
         // §9.1: same Request-URI, Call-ID, From, To, CSeq number and the top Via (same branch).
         let mut h = Headers::new();
         if let Some(v) = invite.headers.get("Via") {
-            h.push("Via", crate::message::split_list(v).into_iter().next().unwrap_or_default());
+            h.push(
+                "Via",
+                crate::message::split_list(v)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default(),
+            );
         }
         for r in invite.headers.get_all("Route") {
             h.push("Route", r);
@@ -497,7 +641,12 @@ impl UserAgent {
         let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
         h.push("CSeq", format!("{seq} CANCEL"));
         h.push("Reason", "SIP;cause=487;text=\"Call cancelled\"");
-        let cancel = Request { method: Method::Cancel, uri: invite.uri.clone(), headers: h, body: Vec::new() };
+        let cancel = Request {
+            method: Method::Cancel,
+            uri: invite.uri.clone(),
+            headers: h,
+            body: Vec::new(),
+        };
         self.txl.send_request(self.now, cancel);
     }
 
@@ -512,7 +661,9 @@ impl UserAgent {
 
     /// Refuse an incoming call that has not been answered.
     fn refuse_incoming(&mut self, id: &str, code: u16, phrase: &str, reason: &str) {
-        let Some(call) = self.calls.get(id) else { return };
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
         if let (Some(tx), Some(d)) = (call.server_tx, call.dialog.as_ref()) {
             if let Some(req) = self.txl.server_request(tx).cloned() {
                 let r = Response::for_request(&req, code, phrase, Some(&d.local_tag));
@@ -525,8 +676,12 @@ impl UserAgent {
     fn send_200_to_invite(&mut self, id: &str, sdp: String, offer_in_200: bool) {
         let contact = self.contact_value();
         let t1 = self.txl_t1();
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let (Some(tx), Some(d)) = (call.server_tx, call.dialog.as_ref()) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let (Some(tx), Some(d)) = (call.server_tx, call.dialog.as_ref()) else {
+            return;
+        };
         let Some(req) = self.txl.server_request(tx).cloned() else {
             // The caller cancelled meanwhile.
             return self.end_call(id, "cancelled");
@@ -557,8 +712,12 @@ impl UserAgent {
 
     fn send_reinvite(&mut self, id: &str, sdp: String, hold: bool) {
         let branch = self.rng.branch();
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(d) = call.dialog.as_mut() else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(d) = call.dialog.as_mut() else {
+            return;
+        };
         let mut req = d.request(Method::Invite, &branch, None);
         req.headers.push("Allow", super::ALLOW);
         req.headers.push("Supported", super::SUPPORTED);
@@ -572,10 +731,21 @@ impl UserAgent {
     }
 
     /// Answer a peer's re-INVITE/UPDATE (with our SDP when we have one).
-    fn answer_reoffer(&mut self, id: &str, tx: TxId, method: Method, sdp: Option<String>, offer_in_200: bool) {
+    fn answer_reoffer(
+        &mut self,
+        id: &str,
+        tx: TxId,
+        method: Method,
+        sdp: Option<String>,
+        offer_in_200: bool,
+    ) {
         let contact = self.contact_value();
-        let Some(req) = self.txl.server_request(tx).cloned() else { return };
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(req) = self.txl.server_request(tx).cloned() else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let mut r = Response::for_request(&req, 200, "OK", None);
         r.headers.push("Contact", contact);
         r.headers.push("Allow", super::ALLOW);
@@ -598,10 +768,18 @@ impl UserAgent {
 
     /// A response for one of our call-related client transactions. Returns false if not ours.
     pub(super) fn on_call_response(&mut self, tx: TxId, resp: &Response) -> bool {
-        let Some(id) = self.calls.iter().find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx)).map(|(id, _)| id.clone()) else {
+        let Some(id) = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx))
+            .map(|(id, _)| id.clone())
+        else {
             return false;
         };
-        let is_reinvite = self.calls.get(&id).is_some_and(|c| c.reinvite_tx == Some(tx));
+        let is_reinvite = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.reinvite_tx == Some(tx));
         if is_reinvite {
             self.on_reinvite_response(&id, resp);
         } else {
@@ -616,12 +794,22 @@ impl UserAgent {
         let contact = self.contact_value();
         let transport = self.via_transport();
         let via_host = self.identity.contact_host.clone();
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(invite) = call.invite.clone() else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Some(invite) = call.invite.clone() else {
+            return;
+        };
         if code < 200 {
             if code > 100 {
                 call.got_provisional = true;
-                if call.dialog.is_none() && resp.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some() {
+                if call.dialog.is_none()
+                    && resp
+                        .headers
+                        .to()
+                        .and_then(|t| t.tag().map(str::to_string))
+                        .is_some()
+                {
                     call.dialog = Dialog::from_uac(&invite, resp, &contact, &via_host, transport);
                 }
                 let early_sdp = sdp_body(&resp.headers, &resp.body);
@@ -635,11 +823,22 @@ impl UserAgent {
                         if let Some(c) = self.calls.get_mut(id) {
                             c.early_sdp_applied = true;
                         }
-                        self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: false }, None);
+                        self.media(
+                            id,
+                            MediaOp::ApplyAnswer {
+                                answer: sdp,
+                                final_answer: false,
+                            },
+                            None,
+                        );
                         self.set_state(id, CallState::Early);
                     }
                     _ => {
-                        if self.calls.get(id).is_some_and(|c| c.state == CallState::Dialing) {
+                        if self
+                            .calls
+                            .get(id)
+                            .is_some_and(|c| c.state == CallState::Dialing)
+                        {
                             self.set_state(id, CallState::Ringing);
                         }
                     }
@@ -669,11 +868,21 @@ impl UserAgent {
             call.ring_deadline = None;
             if cancelled {
                 // The 200 crossed our CANCEL: confirm, then hang up (§9.1).
-                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
+                let reason = call
+                    .end_reason
+                    .clone()
+                    .unwrap_or_else(|| "cancelled".into());
                 return self.send_bye(id, &reason);
             }
             match answer {
-                Some(sdp) => self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None),
+                Some(sdp) => self.media(
+                    id,
+                    MediaOp::ApplyAnswer {
+                        answer: sdp,
+                        final_answer: true,
+                    },
+                    None,
+                ),
                 None => {
                     if !call_had_early(self, id) {
                         self.log(&format!("call {id}: 200 OK without SDP answer"));
@@ -688,7 +897,9 @@ impl UserAgent {
             return;
         }
         let reason = match self.calls.get(id) {
-            Some(c) if c.cancel_guard.is_some() && code == 487 => c.end_reason.clone().unwrap_or_else(|| "cancelled".into()),
+            Some(c) if c.cancel_guard.is_some() && code == 487 => {
+                c.end_reason.clone().unwrap_or_else(|| "cancelled".into())
+            }
             _ => end_reason_for_status(code),
         };
         self.end_call(id, &reason);
@@ -699,27 +910,57 @@ impl UserAgent {
         if code < 200 {
             return;
         }
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         let hold = call.reinvite_hold;
         call.reinvite_tx = None;
         if (200..300).contains(&code) {
             let branch = self.rng.branch();
-            let Some(d) = call.dialog.as_mut() else { return };
+            let Some(d) = call.dialog.as_mut() else {
+                return;
+            };
             d.refresh_target(&resp.headers);
-            let seq = call.reinvite.as_ref().and_then(|r| r.headers.cseq()).map(|c| c.seq).unwrap_or(d.local_cseq);
+            let seq = call
+                .reinvite
+                .as_ref()
+                .and_then(|r| r.headers.cseq())
+                .map(|c| c.seq)
+                .unwrap_or(d.local_cseq);
             let ack = d.request(Method::Ack, &branch, Some(seq));
             self.txl.send_raw(ack.to_bytes());
             if let Some(sdp) = sdp_body(&resp.headers, &resp.body) {
-                self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None);
+                self.media(
+                    id,
+                    MediaOp::ApplyAnswer {
+                        answer: sdp,
+                        final_answer: true,
+                    },
+                    None,
+                );
             }
-            self.set_state(id, if hold { CallState::Held } else { CallState::Active });
+            self.set_state(
+                id,
+                if hold {
+                    CallState::Held
+                } else {
+                    CallState::Active
+                },
+            );
             return;
         }
         self.media(id, MediaOp::Rollback, None);
         if code == 491 {
             // §14.1: retry after 2.1–4 s if we own the Call-ID (we sent the INVITE), else 0–2 s.
-            let owner = self.calls.get(id).is_some_and(|c| c.direction == Direction::Outgoing);
-            let delay = if owner { 2100 + self.rng.below(1900) } else { self.rng.below(2000) };
+            let owner = self
+                .calls
+                .get(id)
+                .is_some_and(|c| c.direction == Direction::Outgoing);
+            let delay = if owner {
+                2100 + self.rng.below(1900)
+            } else {
+                self.rng.below(2000)
+            };
             if let Some(c) = self.calls.get_mut(id) {
                 c.reinvite_retry_at = Some((self.now + delay, hold));
             }
@@ -734,11 +975,23 @@ impl UserAgent {
 
     /// A client transaction of a call timed out or lost its transport.
     pub(super) fn on_call_tx_failure(&mut self, tx: TxId, transport: bool) -> bool {
-        let Some(id) = self.calls.iter().find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx)).map(|(id, _)| id.clone()) else {
+        let Some(id) = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx))
+            .map(|(id, _)| id.clone())
+        else {
             return false;
         };
-        let reason = if transport { "connection-lost" } else { "timeout" };
-        let is_invite = self.calls.get(&id).is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
+        let reason = if transport {
+            "connection-lost"
+        } else {
+            "timeout"
+        };
+        let is_invite = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
         if is_invite {
             self.end_call(&id, reason);
         } else {
@@ -754,7 +1007,11 @@ impl UserAgent {
 
     /// A new request from the transaction layer that belongs to calls. Returns false if not.
     pub(super) fn on_call_request(&mut self, tx: TxId, req: &Request) -> bool {
-        let has_to_tag = req.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some();
+        let has_to_tag = req
+            .headers
+            .to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .is_some();
         match req.method {
             Method::Invite if !has_to_tag => {
                 self.on_new_invite(tx, req);
@@ -765,7 +1022,11 @@ impl UserAgent {
                 true
             }
             _ if has_to_tag => {
-                let Some(id) = self.calls.iter().find(|(_, c)| c.dialog.as_ref().is_some_and(|d| d.matches_request(req))).map(|(id, _)| id.clone())
+                let Some(id) = self
+                    .calls
+                    .iter()
+                    .find(|(_, c)| c.dialog.as_ref().is_some_and(|d| d.matches_request(req)))
+                    .map(|(id, _)| id.clone())
                 else {
                     return false;
                 };
@@ -797,7 +1058,11 @@ impl UserAgent {
             .get_all("Require")
             .iter()
             .flat_map(|v| crate::message::split_list(v))
-            .filter(|t| !super::SUPPORTED.split(", ").any(|s| s.eq_ignore_ascii_case(t)))
+            .filter(|t| {
+                !super::SUPPORTED
+                    .split(", ")
+                    .any(|s| s.eq_ignore_ascii_case(t))
+            })
             .collect();
         if !unsupported.is_empty() {
             let u = unsupported.join(", ");
@@ -808,21 +1073,40 @@ impl UserAgent {
         }
         let offer = sdp_body(&req.headers, &req.body);
         if !req.body.is_empty() && offer.is_none() {
-            return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
+            return reply(
+                self,
+                415,
+                "Unsupported Media Type",
+                &[("Accept", "application/sdp")],
+            );
         }
         let local_tag = self.rng.token(10);
         let contact = self.contact_value();
         let transport = self.via_transport();
         let via_host = self.identity.contact_host.clone();
-        let Some(dialog) = Dialog::from_uas(req, &local_tag, &contact, &via_host, transport, &mut self.rng) else {
+        let Some(dialog) = Dialog::from_uas(
+            req,
+            &local_tag,
+            &contact,
+            &via_host,
+            transport,
+            &mut self.rng,
+        ) else {
             let mut r = Response::for_request(req, 400, "Bad Request", Some(&local_tag));
-            r.headers.push("Warning", "399 ferrophone \"INVITE without a usable Contact\"");
+            r.headers.push(
+                "Warning",
+                "399 ferrophone \"INVITE without a usable Contact\"",
+            );
             self.txl.respond(self.now, tx, r);
             return;
         };
         let from = req.headers.from();
         let id = self.new_call_id();
-        let mut call = Call::new(id.clone(), Direction::Incoming, from.as_ref().map(|f| f.uri.clone()).unwrap_or_default());
+        let mut call = Call::new(
+            id.clone(),
+            Direction::Incoming,
+            from.as_ref().map(|f| f.uri.clone()).unwrap_or_default(),
+        );
         call.remote_name = from.and_then(|f| f.display_name);
         call.dialog = Some(dialog);
         call.server_tx = Some(tx);
@@ -842,7 +1126,12 @@ impl UserAgent {
 
     fn on_cancel(&mut self, tx: TxId, cancel: &Request) {
         let invite_tx = self.txl.invite_server_for_cancel(cancel);
-        let id = invite_tx.and_then(|itx| self.calls.iter().find(|(_, c)| c.server_tx == Some(itx)).map(|(id, _)| id.clone()));
+        let id = invite_tx.and_then(|itx| {
+            self.calls
+                .iter()
+                .find(|(_, c)| c.server_tx == Some(itx))
+                .map(|(id, _)| id.clone())
+        });
         let Some(id) = id else {
             let r = Response::for_request(cancel, 481, "Call/Transaction Does Not Exist", None);
             self.txl.respond(self.now, tx, r);
@@ -858,7 +1147,11 @@ impl UserAgent {
     }
 
     fn on_in_dialog_request(&mut self, id: &str, tx: TxId, req: &Request) {
-        let in_order = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()).is_some_and(|d| d.accept_remote_cseq(req));
+        let in_order = self
+            .calls
+            .get_mut(id)
+            .and_then(|c| c.dialog.as_mut())
+            .is_some_and(|d| d.accept_remote_cseq(req));
         if !in_order {
             let r = Response::for_request(req, 500, "Server Internal Error", None);
             self.txl.respond(self.now, tx, r);
@@ -868,7 +1161,10 @@ impl UserAgent {
             Method::Bye => {
                 let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
-                let unanswered_incoming = self.calls.get(id).is_some_and(|c| c.direction == Direction::Incoming && c.ok_bytes.is_none());
+                let unanswered_incoming = self
+                    .calls
+                    .get(id)
+                    .is_some_and(|c| c.direction == Direction::Incoming && c.ok_bytes.is_none());
                 if unanswered_incoming {
                     self.refuse_incoming(id, 487, "Request Terminated", "remote-hangup");
                 } else {
@@ -877,7 +1173,11 @@ impl UserAgent {
             }
             Method::Invite | Method::Update => self.on_reoffer(id, tx, req),
             Method::Info | Method::Options | Method::Notify => {
-                let (code, phrase) = if req.method == Method::Notify { (489, "Bad Event") } else { (200, "OK") };
+                let (code, phrase) = if req.method == Method::Notify {
+                    (489, "Bad Event")
+                } else {
+                    (200, "OK")
+                };
                 let r = Response::for_request(req, code, phrase, None);
                 self.txl.respond(self.now, tx, r);
             }
@@ -892,15 +1192,21 @@ impl UserAgent {
 
     /// re-INVITE or UPDATE from the peer (hold/resume/codec or address change).
     fn on_reoffer(&mut self, id: &str, tx: TxId, req: &Request) {
-        let Some(call) = self.calls.get(id) else { return };
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
         // §14.2 / RFC 3311 §5.2: one offer/answer at a time.
-        let ours_pending = call.reinvite_tx.is_some() || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
+        let ours_pending = call.reinvite_tx.is_some()
+            || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
         if ours_pending {
             let r = Response::for_request(req, 491, "Request Pending", None);
             self.txl.respond(self.now, tx, r);
             return;
         }
-        if call.peer_reinvite_pending.is_some() || call.pending.is_some() || (req.method == Method::Invite && call.ok_retransmit_at.is_some()) {
+        if call.peer_reinvite_pending.is_some()
+            || call.pending.is_some()
+            || (req.method == Method::Invite && call.ok_retransmit_at.is_some())
+        {
             let mut r = Response::for_request(req, 500, "Server Internal Error", None);
             r.headers.push("Retry-After", "1");
             self.txl.respond(self.now, tx, r);
@@ -918,18 +1224,43 @@ impl UserAgent {
         match sdp_body(&req.headers, &req.body) {
             Some(offer) => {
                 let remote_dir = sdp_direction(&offer);
-                self.log(&format!("call {id}: peer re-offer ({}; direction {remote_dir})", req.method));
+                self.log(&format!(
+                    "call {id}: peer re-offer ({}; direction {remote_dir})",
+                    req.method
+                ));
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
                 }
-                self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::ReAnswer { tx, method: req.method.clone() }));
+                self.media(
+                    id,
+                    MediaOp::CreateAnswer { offer },
+                    Some(Pending::ReAnswer {
+                        tx,
+                        method: req.method.clone(),
+                    }),
+                );
             }
             None if req.method == Method::Invite => {
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
                 }
-                let dir = if self.calls.get(id).is_some_and(|c| c.state == CallState::Held) { "sendonly" } else { "sendrecv" };
-                self.media(id, MediaOp::Reoffer { direction: dir, ice_restart: false }, Some(Pending::ReOfferIn200 { tx }));
+                let dir = if self
+                    .calls
+                    .get(id)
+                    .is_some_and(|c| c.state == CallState::Held)
+                {
+                    "sendonly"
+                } else {
+                    "sendrecv"
+                };
+                self.media(
+                    id,
+                    MediaOp::Reoffer {
+                        direction: dir,
+                        ice_restart: false,
+                    },
+                    Some(Pending::ReOfferIn200 { tx }),
+                );
             }
             // UPDATE without SDP: a session refresh.
             None => self.answer_reoffer(id, tx, Method::Update, None, false),
@@ -938,17 +1269,31 @@ impl UserAgent {
 
     /// ACK for one of our 2xx responses (initial INVITE or re-INVITE).
     pub(super) fn on_call_ack(&mut self, req: &Request) {
-        let Some(id) = self.calls.iter().find(|(_, c)| c.dialog.as_ref().is_some_and(|d| d.matches_request(req))).map(|(id, _)| id.clone()) else {
+        let Some(id) = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.dialog.as_ref().is_some_and(|d| d.matches_request(req)))
+            .map(|(id, _)| id.clone())
+        else {
             return;
         };
-        let Some(call) = self.calls.get_mut(&id) else { return };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         call.ok_bytes = None;
         call.ok_retransmit_at = None;
         call.ok_deadline = None;
         if call.expect_answer_in_ack {
             call.expect_answer_in_ack = false;
             match sdp_body(&req.headers, &req.body) {
-                Some(answer) => self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None),
+                Some(answer) => self.media(
+                    &id,
+                    MediaOp::ApplyAnswer {
+                        answer,
+                        final_answer: true,
+                    },
+                    None,
+                ),
                 None => {
                     self.log(&format!("call {id}: ACK without the SDP answer"));
                     self.send_bye(&id, "protocol-error");
@@ -962,7 +1307,9 @@ impl UserAgent {
         let now = self.now;
         let ids: Vec<String> = self.calls.keys().cloned().collect();
         for id in ids {
-            let Some(call) = self.calls.get_mut(&id) else { continue };
+            let Some(call) = self.calls.get_mut(&id) else {
+                continue;
+            };
             if call.ok_deadline.is_some_and(|t| now >= t) {
                 call.ok_deadline = None;
                 call.ok_retransmit_at = None;
@@ -978,10 +1325,15 @@ impl UserAgent {
                     self.txl.send_raw(b);
                 }
             }
-            let Some(call) = self.calls.get_mut(&id) else { continue };
+            let Some(call) = self.calls.get_mut(&id) else {
+                continue;
+            };
             if call.cancel_guard.is_some_and(|t| now >= t) {
                 call.cancel_guard = None;
-                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
+                let reason = call
+                    .end_reason
+                    .clone()
+                    .unwrap_or_else(|| "cancelled".into());
                 self.end_call(&id, &reason);
                 continue;
             }
@@ -997,10 +1349,21 @@ impl UserAgent {
             if let Some((t, hold)) = call.reinvite_retry_at {
                 if now >= t {
                     call.reinvite_retry_at = None;
-                    let expected = if hold { CallState::Active } else { CallState::Held };
+                    let expected = if hold {
+                        CallState::Active
+                    } else {
+                        CallState::Held
+                    };
                     if call.state == expected {
                         let direction = if hold { "sendonly" } else { "sendrecv" };
-                        self.media(&id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
+                        self.media(
+                            &id,
+                            MediaOp::Reoffer {
+                                direction,
+                                ice_restart: false,
+                            },
+                            Some(Pending::OurReinvite { hold }),
+                        );
                     }
                 }
             }
@@ -1036,4 +1399,3 @@ impl Call {
         self.ack.is_some()
     }
 }
-

@@ -1,0 +1,153 @@
+//! Carries the core's media requests to the offscreen document, one at a time and in order,
+//! and feeds the answers back. The offscreen document lives while any call holds it.
+
+use crate::host;
+use crate::offscreen;
+use ferrophone_ua::call::{MediaOp, MediaRequest};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, VecDeque};
+
+thread_local! {
+    static QUEUE: RefCell<VecDeque<MediaRequest>> = const { RefCell::new(VecDeque::new()) };
+    static RUNNING: RefCell<bool> = const { RefCell::new(false) };
+    /// Calls that currently hold the offscreen document.
+    static HOLDERS: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+pub fn enqueue(reqs: Vec<MediaRequest>) {
+    if reqs.is_empty() {
+        return;
+    }
+    QUEUE.with(|q| q.borrow_mut().extend(reqs));
+    if RUNNING.with(|r| r.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        loop {
+            let next = QUEUE.with(|q| q.borrow_mut().pop_front());
+            let Some(m) = next else { break };
+            run(m).await;
+        }
+        RUNNING.with(|r| *r.borrow_mut() = false);
+    });
+}
+
+fn settings_json() -> (Value, u32) {
+    host::with_host(|h| {
+        let s = h.ua.settings();
+        (
+            serde_json::to_value(&s.ice_servers).unwrap_or(json!([])),
+            s.ice_gathering_timeout_ms,
+        )
+    })
+    .unwrap_or((json!([]), 2000))
+}
+
+async fn run(m: MediaRequest) {
+    let call = m.call.clone();
+    if m.op == MediaOp::Close {
+        if HOLDERS.with(|h| h.borrow().contains(&call)) {
+            let _ = offscreen::request("media-close", json!({ "callId": call })).await;
+            HOLDERS.with(|h| h.borrow_mut().remove(&call));
+            offscreen::release().await;
+        }
+        return;
+    }
+    // StopRing for a call that never got the document (it ended very early): nothing to stop.
+    let holds = HOLDERS.with(|h| h.borrow().contains(&call));
+    if !holds {
+        if matches!(
+            m.op,
+            MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_)
+        ) {
+            return;
+        }
+        if let Err(e) = offscreen::acquire().await {
+            return report(&m, Err(e));
+        }
+        HOLDERS.with(|h| h.borrow_mut().insert(call.clone()));
+    }
+    let (ice, gather) = settings_json();
+    let (kind, body) = match &m.op {
+        MediaOp::CreateOffer => (
+            "media-offer",
+            json!({ "callId": call, "iceServers": ice, "gatheringTimeoutMs": gather }),
+        ),
+        MediaOp::CreateAnswer { offer } => (
+            "media-answer",
+            json!({ "callId": call, "sdp": offer, "iceServers": ice, "gatheringTimeoutMs": gather }),
+        ),
+        MediaOp::ApplyAnswer {
+            answer,
+            final_answer,
+        } => (
+            "media-remote",
+            json!({ "callId": call, "sdp": answer, "final": final_answer }),
+        ),
+        MediaOp::Reoffer {
+            direction,
+            ice_restart,
+        } => (
+            "media-reoffer",
+            json!({ "callId": call, "direction": direction, "iceRestart": ice_restart, "gatheringTimeoutMs": gather }),
+        ),
+        MediaOp::Rollback => ("media-rollback", json!({ "callId": call })),
+        MediaOp::StartRing => ("ring-start", json!({ "callId": call })),
+        MediaOp::StopRing => ("ring-stop", json!({ "callId": call })),
+        MediaOp::Mute(muted) => ("media-mute", json!({ "callId": call, "muted": muted })),
+        MediaOp::Dtmf(digits) => ("media-dtmf", json!({ "callId": call, "digits": digits })),
+        MediaOp::Close => unreachable!("handled above"),
+    };
+    let reply = offscreen::request(kind, body).await;
+    let result = match reply {
+        Ok(v) if v.get("ok").and_then(Value::as_bool) == Some(true) => Ok(v),
+        Ok(v) => Err(v
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{kind} failed"))),
+        Err(e) => Err(e),
+    };
+    report(&m, result);
+}
+
+fn report(m: &MediaRequest, result: Result<Value, String>) {
+    let now = host::now();
+    if m.op.wants_sdp() {
+        let sdp = result.and_then(|v| {
+            v.get("sdp")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| "no SDP in the reply".to_string())
+        });
+        host::with_ua(|ua| ua.media_result(now, &m.call, m.req, sdp));
+    } else if let Err(e) = result {
+        match m.op {
+            // A failed remote description means no media: end the call.
+            MediaOp::ApplyAnswer { .. } => {
+                host::with_ua(|ua| ua.media_failed(now, &m.call, &e));
+            }
+            _ => crate::chrome::console_warn(&format!(
+                "[ferrophone] media {:?} for call {} failed: {e}",
+                op_name(&m.op),
+                m.call
+            )),
+        }
+    }
+}
+
+fn op_name(op: &MediaOp) -> &'static str {
+    match op {
+        MediaOp::CreateOffer => "offer",
+        MediaOp::CreateAnswer { .. } => "answer",
+        MediaOp::ApplyAnswer { .. } => "remote",
+        MediaOp::Reoffer { .. } => "reoffer",
+        MediaOp::Rollback => "rollback",
+        MediaOp::Close => "close",
+        MediaOp::StartRing => "ring-start",
+        MediaOp::StopRing => "ring-stop",
+        MediaOp::Mute(_) => "mute",
+        MediaOp::Dtmf(_) => "dtmf",
+    }
+}
