@@ -32,6 +32,8 @@ pub struct Sim {
     pub statuses: Vec<Status>,
     pub identities: Vec<Identity>,
     pub logs: Vec<String>,
+    pub media: Vec<ferrophone_ua::call::MediaRequest>,
+    pub call_events: Vec<ferrophone_ua::call::CallInfo>,
     /// Index into `sent` of the first message not yet taken by `take_sent`.
     cursor: usize,
     pub connected: bool,
@@ -50,6 +52,8 @@ impl Sim {
             statuses: vec![],
             identities: vec![],
             logs: vec![],
+            media: vec![],
+            call_events: vec![],
             cursor: 0,
             connected: false,
         };
@@ -104,6 +108,8 @@ impl Sim {
                 Output::Event(Event::Status(s)) => self.statuses.push(s),
                 Output::Event(Event::IdentityChanged(id)) => self.identities.push(id),
                 Output::Event(Event::Log(l)) => self.logs.push(l),
+                Output::Event(Event::Call(c)) => self.call_events.push(c),
+                Output::Event(Event::Media(m)) => self.media.push(m),
                 Output::Timeout(d) => {
                     self.deadline = d;
                     break;
@@ -414,4 +420,115 @@ pub fn registered_sim(seed: u64) -> (Sim, Registrar) {
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.state(), RegistrationState::Registered);
     (sim, reg)
+}
+
+// ------------------------------------------------------------------ calls
+
+use ferrophone_ua::call::{MediaOp, MediaRequest};
+
+pub const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n";
+pub const ANSWER: &str = "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n";
+
+impl Sim {
+    /// Media requests emitted so far (all of them, in order).
+    pub fn media_requests(&self) -> Vec<MediaRequest> {
+        self.media.clone()
+    }
+
+    /// The last media request that wants SDP, answered with `sdp`.
+    pub fn answer_media(&mut self, sdp: &str) -> MediaRequest {
+        let m = self
+            .media
+            .iter()
+            .rev()
+            .find(|m| m.op.wants_sdp())
+            .cloned()
+            .expect("no SDP request");
+        self.ua
+            .media_result(self.now, &m.call, m.req, Ok(sdp.to_string()));
+        self.pump();
+        m
+    }
+
+    pub fn has_media_op(&self, call: &str, pred: impl Fn(&MediaOp) -> bool) -> bool {
+        self.media.iter().any(|m| m.call == call && pred(&m.op))
+    }
+
+    pub fn last_call_event(&self) -> ferrophone_ua::call::CallInfo {
+        self.call_events.last().cloned().expect("no call event")
+    }
+}
+
+/// A response to `req` with SDP body.
+pub fn response_with_sdp(
+    req: &Request,
+    code: u16,
+    reason: &str,
+    tag: &str,
+    sdp: Option<&str>,
+) -> Response {
+    let mut r = Response::for_request(req, code, reason, Some(tag));
+    r.headers
+        .push("Contact", "<sip:bob@10.0.0.2:5062;transport=udp>");
+    if let Some(s) = sdp {
+        r.headers.push("Content-Type", "application/sdp");
+        r.body = s.as_bytes().to_vec();
+    }
+    r
+}
+
+/// An incoming INVITE as Kamailio would relay it to us.
+pub fn incoming_invite(branch: &str, call_id: &str, sdp: Option<&str>, extra: &str) -> Vec<u8> {
+    let body = sdp.unwrap_or("");
+    let ct = if sdp.is_some() {
+        "Content-Type: application/sdp\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "INVITE sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\n\
+         Record-Route: <sip:127.0.0.1;transport=ws;r2=on;lr>\r\n\
+         Record-Route: <sip:127.0.0.1;r2=on;lr>\r\n\
+         Via: SIP/2.0/WSS 127.0.0.1:8443;branch={branch}\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbob{branch};rport\r\n\
+         Max-Forwards: 69\r\n\
+         From: \"Bob\" <sip:bob@127.0.0.1>;tag=bobtag\r\n\
+         To: <sip:alice@127.0.0.1>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: 10 INVITE\r\n\
+         Contact: <sip:bob@127.0.0.1:5062>\r\n\
+         {extra}{ct}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A request from the far end inside the dialog of an incoming call (To tag = ours).
+pub fn in_dialog_from_bob(
+    method: &str,
+    call_id: &str,
+    our_tag: &str,
+    cseq: u32,
+    branch: &str,
+    sdp: Option<&str>,
+) -> Vec<u8> {
+    let body = sdp.unwrap_or("");
+    let ct = if sdp.is_some() {
+        "Content-Type: application/sdp\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "{method} sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\n\
+         Via: SIP/2.0/WSS 127.0.0.1:8443;branch={branch}\r\n\
+         Max-Forwards: 69\r\n\
+         From: \"Bob\" <sip:bob@127.0.0.1>;tag=bobtag\r\n\
+         To: <sip:alice@127.0.0.1>;tag={our_tag}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {cseq} {method}\r\n\
+         Contact: <sip:bob@127.0.0.1:5062>\r\n\
+         {ct}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }

@@ -1,0 +1,107 @@
+//! Hanging up an outgoing call before it is answered: CANCEL (only after a provisional response,
+//! RFC 3261 §9.1), 487 ends it; a 200 that crosses the CANCEL is ACKed and then BYEd.
+mod common;
+use common::*;
+use ferrophone_ua::call::CallState;
+use ferrophone_ua::message::{Method, Response};
+
+#[test]
+fn cancel_waits_for_a_provisional_response() {
+    let (mut sim, _reg) = registered_sim(60);
+    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request();
+    sim.ua.hangup(sim.now, &id).unwrap();
+    sim.pump();
+    assert!(
+        sim.take_sent().is_empty(),
+        "no CANCEL before a provisional response"
+    );
+    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    let cancel = sim.take_request();
+    assert_eq!(cancel.method, Method::Cancel);
+    assert_eq!(
+        cancel.headers.top_via().unwrap().branch(),
+        invite.headers.top_via().unwrap().branch()
+    );
+    assert_eq!(
+        cancel.headers.cseq().unwrap().seq,
+        invite.headers.cseq().unwrap().seq
+    );
+    assert_eq!(cancel.uri, invite.uri);
+    sim.deliver_response(&Response::for_request(&cancel, 200, "OK", None));
+    sim.deliver_response(&Response::for_request(
+        &invite,
+        487,
+        "Request Terminated",
+        Some("bobtag"),
+    ));
+    let ack = sim.take_request();
+    assert_eq!(ack.method, Method::Ack);
+    let end = sim.last_call_event();
+    assert_eq!(
+        (end.state, end.end_reason.as_deref()),
+        (CallState::Ended, Some("cancelled"))
+    );
+}
+
+#[test]
+fn cancel_right_after_ringing() {
+    let (mut sim, _reg) = registered_sim(61);
+    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request();
+    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    sim.ua.hangup(sim.now, &id).unwrap();
+    sim.pump();
+    assert_eq!(sim.take_request().method, Method::Cancel);
+}
+
+#[test]
+fn a_200_crossing_the_cancel_is_acked_then_byed() {
+    let (mut sim, _reg) = registered_sim(62);
+    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request();
+    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    sim.ua.hangup(sim.now, &id).unwrap();
+    sim.pump();
+    sim.take_sent();
+    sim.deliver_response(&response_with_sdp(
+        &invite,
+        200,
+        "OK",
+        "bobtag",
+        Some(ANSWER),
+    ));
+    let methods: Vec<Method> = sim
+        .take_sent()
+        .into_iter()
+        .filter_map(|m| match m {
+            ferrophone_ua::message::Message::Request(r) => Some(r.method),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(methods, vec![Method::Ack, Method::Bye]);
+    assert_eq!(sim.last_call_event().state, CallState::Ended);
+}
+
+#[test]
+fn hangup_while_preparing_the_offer_sends_nothing() {
+    let (mut sim, _reg) = registered_sim(63);
+    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
+    sim.pump();
+    sim.take_sent();
+    sim.ua.hangup(sim.now, &id).unwrap();
+    sim.pump();
+    // The late offer is ignored.
+    sim.answer_media(OFFER);
+    assert!(sim.take_sent().is_empty());
+    assert_eq!(
+        sim.last_call_event().end_reason.as_deref(),
+        Some("cancelled")
+    );
+}
