@@ -62,9 +62,7 @@ fn angle(display_name: Option<String>, s: &str) -> Result<NameAddr, HeaderError>
 /// header parameter (RFC 3261 §20). A `?headers` part is accepted liberally when there is no
 /// ambiguity (RFC 4475 regbadct says an element may infer the missing `<>`).
 fn addr_spec(s: &str) -> Result<NameAddr, HeaderError> {
-    let end = s
-        .find([';', ' ', '\t'])
-        .unwrap_or(s.len());
+    let end = s.find([';', ' ', '\t']).unwrap_or(s.len());
     let uri = &s[..end];
     check_absolute_uri(uri).map_err(|e| err(format!("{} (in {:?})", e.reason, excerpt(s))))?;
     let params = parse_generic_params(&s[end..]).map_err(err)?;
