@@ -157,7 +157,8 @@ fn deviations_are_exactly_the_listed_ones() {
 fn invalid_messages_are_refused_for_the_right_reason() {
     let header = |h: &'static str| move |e: &ParseError| matches!(e, ParseError::InvalidHeader(x) if x.header == h);
     let syntax = |e: &ParseError| matches!(e, ParseError::Syntax(_));
-    let expectations: Vec<(&str, Box<dyn Fn(&ParseError) -> bool>)> = vec![
+    type Check = Box<dyn Fn(&ParseError) -> bool>;
+    let expectations: Vec<(&str, Check)> = vec![
         ("badinv01", Box::new(header("Via"))),
         (
             "clerr",
