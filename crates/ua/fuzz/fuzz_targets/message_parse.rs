@@ -22,14 +22,24 @@ fn without_content_length(m: &Message) -> Message {
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = parse(data) {
         let h = message.headers();
-        let _ = (h.top_via(), h.from(), h.to(), h.cseq(), h.contacts(), h.content_length());
+        let _ = (
+            h.top_via(),
+            h.from(),
+            h.to(),
+            h.cseq(),
+            h.contacts(),
+            h.content_length(),
+        );
         let _ = h.get_all("Route");
         let wire = message.to_bytes();
         let again = match parse(&wire) {
             Ok(again) => again,
             Err(e) => panic!("re-parse failed: {e}\n{}", String::from_utf8_lossy(&wire)),
         };
-        assert_eq!(without_content_length(&again), without_content_length(&message));
+        assert_eq!(
+            without_content_length(&again),
+            without_content_length(&message)
+        );
     }
     if let Some(request) = salvage_for_reply(data) {
         let _ = Response::for_request(&request, 400, "Bad Request", Some("fuzz")).to_bytes();
