@@ -424,7 +424,10 @@ impl fmt::Display for NameAddr {
 pub struct SipUri {
     /// Lower-cased scheme: `sip`, `sips` or `tel`.
     pub scheme: String,
+    /// The userinfo as written (escapes kept): the user, plus `:password` when one is present
+    /// (RFC 3261 §19.1.1; deprecated, but it must survive a round trip).
     pub user: Option<String>,
+    /// Host as written; an IPv6 reference keeps its brackets (`[::1]`). Empty for `tel:`.
     pub host: String,
     pub port: Option<u16>,
     pub params: Params,
