@@ -5,6 +5,10 @@
 //! RFC 5626 parameters, the RFC 8760 `SHA-256` digest token) we parse the header text ourselves.
 //!
 //! CONTRACT (the rest of the crate is written against exactly these signatures).
+//!
+//! Layout: `parse.rs` (bytes to [`Message`], [`salvage_for_reply`]), `write.rs` (to bytes),
+//! `via.rs`, `name_addr.rs`, `uri.rs`, `params.rs` (the typed views), `scan.rs` (the
+//! byte-level helpers they share; their slicing rules are why no input can make them panic).
 
 use std::fmt;
 
@@ -105,6 +109,7 @@ fn long_name(name: &str) -> &str {
     if name.len() != 1 {
         return name;
     }
+    // Indexing cannot fail: `name` is exactly one byte long here.
     match name.as_bytes()[0].to_ascii_lowercase() {
         b'v' => "Via",
         b'f' => "From",
@@ -217,18 +222,13 @@ impl Headers {
         self.get_all("Contact")
             .iter()
             .filter_map(|element| match element.strip_prefix('*') {
-                Some(rest)
-                    if scan::trim_start_ws(rest).is_empty()
-                        || scan::trim_start_ws(rest).starts_with(';') =>
-                {
-                    let params = params::parse_generic_params(rest).ok()?;
-                    Some(NameAddr {
-                        display_name: None,
-                        uri: "*".to_string(),
-                        params,
-                    })
-                }
-                _ => NameAddr::parse(element).ok(),
+                // `*` alone, or with parameters (`*;expires=0` is seen in the wild).
+                Some(rest) => Some(NameAddr {
+                    display_name: None,
+                    uri: "*".to_string(),
+                    params: params::parse_generic_params(rest).ok()?,
+                }),
+                None => NameAddr::parse(element).ok(),
             })
             .collect()
     }
@@ -424,7 +424,10 @@ impl fmt::Display for NameAddr {
 pub struct SipUri {
     /// Lower-cased scheme: `sip`, `sips` or `tel`.
     pub scheme: String,
+    /// The userinfo as written (escapes kept): the user, plus `:password` when one is present
+    /// (RFC 3261 §19.1.1; deprecated, but it must survive a round trip).
     pub user: Option<String>,
+    /// Host as written; an IPv6 reference keeps its brackets (`[::1]`). Empty for `tel:`.
     pub host: String,
     pub port: Option<u16>,
     pub params: Params,

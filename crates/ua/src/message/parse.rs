@@ -98,10 +98,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
         names_values
             .into_iter()
             .zip(values)
-            .map(|((name, _), value)| Header {
-                name: name.to_string(),
-                value,
-            })
+            .map(|((name, _), value)| Header { name, value })
             .collect(),
     );
 
