@@ -1,5 +1,6 @@
 // @ts-check
-// Ferrophone options page: the account form, the microphone grant and the status line.
+// Ferrophone options page: the account form, the connection test, the microphone grant and the
+// status line.
 // A plain UI script: it reads and writes chrome.storage and renders what the worker reports. The
 // worker notices storage changes by itself; the password is never put in a runtime message, a log
 // or the DOM.
@@ -226,37 +227,83 @@ async function save(event) {
 // ---------------------------------------------------------------------------------------------
 // Status line: what the worker reports (`status` reply and `registration` events).
 
+// The line itself reads exactly as documented (README, "Configure"): `registered (expires in N s)`,
+// `authentication failed`, `server unreachable, retrying in N s`, `not configured`, `connecting…`,
+// `registering…`, `unregistered`, with a reason after " — " where there is one. Advice and
+// the last connection error go to the detail line below it. The worker reports `expiresIn` /
+// `retryIn` only when something changes, so the page counts them down itself, every second.
+
 /** @param {number} n */
 const seconds = (n) => `${Math.max(0, Math.round(n))} s`;
 
 /**
- * @param {{state?: string, expiresIn?: number, reason?: string} | undefined} registration
- * @param {{retryIn?: number} | undefined} connection
+ * @typedef {{state?: string, expiresIn?: number, reason?: string}} Registration
+ * @typedef {{state?: string, retryIn?: number, failures?: number}} Connection
  */
-function describe(registration, connection) {
+
+/**
+ * @param {Registration | undefined} registration
+ * @param {Connection | undefined} connection
+ * @param {number} elapsed  whole seconds since the worker reported these values
+ * @returns {{line: string, detail: string}}
+ */
+function describe(registration, connection, elapsed) {
   const state = registration && registration.state;
-  const reason = registration && registration.reason ? ` — ${registration.reason}` : '';
-  const retry = connection && typeof connection.retryIn === 'number' ? `, retrying in ${seconds(connection.retryIn)}` : '';
+  const reason = registration && registration.reason ? registration.reason : '';
+  const withReason = (/** @type {string} */ text) => (reason ? `${text} — ${reason}` : text);
+  /** @param {number | undefined} n */
+  const left = (n) => (typeof n === 'number' ? Math.max(0, n - elapsed) : undefined);
+  const retryIn = left(connection && connection.retryIn);
   switch (state) {
     case 'unconfigured':
-      return 'Not configured: enter your SIP account below.';
+      return { line: withReason('not configured'), detail: 'Enter your SIP account below and press Save.' };
     case 'connecting':
-      return 'Connecting…';
+      return { line: 'connecting…', detail: '' };
     case 'registering':
-      return 'Registering…';
-    case 'registered':
-      return registration && typeof registration.expiresIn === 'number'
-        ? `Registered (expires in ${seconds(registration.expiresIn)})`
-        : 'Registered';
+      return { line: 'registering…', detail: '' };
+    case 'registered': {
+      const expiresIn = left(registration && registration.expiresIn);
+      return { line: expiresIn === undefined ? 'registered' : `registered (expires in ${seconds(expiresIn)})`, detail: '' };
+    }
     case 'auth-failed':
-      return `Authentication failed: check the username and password${reason}`;
+      return {
+        line: withReason('authentication failed'),
+        detail: 'Check the username, the password and the authorization username, then press Save.',
+      };
     case 'unreachable':
-      return `Server unreachable${retry}${reason}`;
+      return {
+        line: retryIn === undefined ? 'server unreachable, retrying now' : `server unreachable, retrying in ${seconds(retryIn)}`,
+        detail: reason ? `Last error: ${reason}` : '',
+      };
     case 'unregistered':
-      return `Not registered${retry}${reason}`;
+      return { line: withReason('unregistered'), detail: retryIn === undefined ? '' : `Trying again in ${seconds(retryIn)}.` };
     default:
-      return state ? `State: ${state}${reason}` : 'Unknown state';
+      return { line: state ? withReason(`state: ${state}`) : 'unknown state', detail: '' };
   }
+}
+
+/** @type {{registration: Registration | undefined, connection: Connection | undefined, at: number} | undefined} */
+let lastStatus;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let countdown;
+
+/**
+ * @param {string} id
+ * @param {string} text
+ */
+function setText(id, text) {
+  const el = $(id);
+  if (el.textContent !== text) el.textContent = text; // no DOM mutation when nothing changed
+  return el;
+}
+
+function paintStatus() {
+  if (!lastStatus) return;
+  const { registration, connection, at } = lastStatus;
+  const { line, detail } = describe(registration, connection, Math.floor((Date.now() - at) / 1000));
+  const el = setText('status', line);
+  el.dataset.state = (registration && registration.state) || 'unknown';
+  setText('status-detail', detail).hidden = !detail;
 }
 
 /**
@@ -264,16 +311,25 @@ function describe(registration, connection) {
  * @param {any} connection
  */
 function renderStatus(registration, connection) {
-  const el = $('status');
-  el.textContent = describe(registration, connection);
-  el.dataset.state = (registration && registration.state) || 'unknown';
+  lastStatus = { registration, connection, at: Date.now() };
+  paintStatus();
+  const ticking = (registration && typeof registration.expiresIn === 'number')
+    || (connection && typeof connection.retryIn === 'number');
+  if (ticking && countdown === undefined) countdown = setInterval(paintStatus, 250);
+  if (!ticking && countdown !== undefined) {
+    clearInterval(countdown);
+    countdown = undefined;
+  }
 }
 
 /** @param {string} text */
 function renderStatusError(text) {
-  const el = $('status');
-  el.textContent = text;
+  lastStatus = undefined;
+  if (countdown !== undefined) clearInterval(countdown);
+  countdown = undefined;
+  const el = setText('status', text);
   el.dataset.state = 'error';
+  setText('status-detail', '').hidden = true;
 }
 
 async function refreshStatus() {
@@ -345,6 +401,47 @@ async function testMicrophoneInBackground() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Test connection: the worker opens a separate WebSocket to the address in the Server field and
+// sends one OPTIONS (no credentials). An empty field tests the saved server.
+
+/** @param {any} reply @returns {{text: string, kind: 'ok' | 'error'}} */
+function connectionTestText(reply) {
+  if (!reply) return { text: 'The background worker did not answer.', kind: 'error' };
+  if (!reply.ok) {
+    const err = reply.error || {};
+    if (err.code === 'invalid-server') return { text: `Not a usable server address: ${err.message}`, kind: 'error' };
+    if (err.code === 'unconfigured') return { text: 'Enter a server address to test.', kind: 'error' };
+    return { text: `Test failed: ${err.message || 'no answer'}${err.code ? ` [${err.code}]` : ''}`, kind: 'error' };
+  }
+  if (!reply.reachable) return { text: `Cannot reach the server: ${reply.reason || 'no reason given'}`, kind: 'error' };
+  if (!reply.sip) {
+    return {
+      text: `The WebSocket opened${typeof reply.connectMs === 'number' ? ` in ${reply.connectMs} ms` : ''}, but the server did not answer SIP: ${reply.reason || 'no reason given'}`,
+      kind: 'error',
+    };
+  }
+  return { text: `Server answered SIP: ${reply.answer}${typeof reply.ms === 'number' ? ` in ${reply.ms} ms` : ''}`, kind: 'ok' };
+}
+
+async function testConnection() {
+  const button = /** @type {HTMLButtonElement} */ ($('test-connection'));
+  button.disabled = true;
+  showResult('test-connection-result', 'Testing…');
+  const server = input('server').value.trim();
+  /** @type {{ferrophone: number, cmd: string, server?: string}} */
+  const request = { ferrophone: API, cmd: 'test-connection' };
+  if (server) request.server = server;
+  try {
+    const { text, kind } = connectionTestText(await chrome.runtime.sendMessage(request));
+    showResult('test-connection-result', text, kind);
+  } catch (e) {
+    showResult('test-connection-result', `The background worker did not answer: ${errorText(e)}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Forget everything.
 
 /** @param {boolean} open */
@@ -377,6 +474,7 @@ $('account').addEventListener('submit', (event) => {
 });
 $('grant-mic').addEventListener('click', grantMicrophone);
 $('test-mic').addEventListener('click', testMicrophoneInBackground);
+$('test-connection').addEventListener('click', testConnection);
 $('forget').addEventListener('click', () => showForgetConfirm(true));
 $('forget-no').addEventListener('click', () => showForgetConfirm(false));
 $('forget-yes').addEventListener('click', forgetEverything);
