@@ -206,6 +206,7 @@ async function save(event) {
     if (v[field]) account[field] = v[field];
   }
 
+  const before = await storedAccountKey();
   try {
     // Order the writes so the worker never sees an account whose password is nowhere.
     if (deviceOnly) {
@@ -221,7 +222,25 @@ async function save(event) {
   }
   await loadForm(); // clears the password field
   showResult('save-result', deviceOnly ? 'Saved. The password stays on this device.' : 'Saved.', 'ok');
+  if (before === await storedAccountKey()) {
+    // Nothing changed, so the worker sees no storage change: Save means "try again now" (after
+    // the password was fixed on the server, say).
+    await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'register' }).catch(() => undefined);
+  }
   refreshStatus();
+}
+
+/** The stored account and device-only password, as one comparable string. */
+async function storedAccountKey() {
+  const [{ account }, { password }] = await Promise.all([
+    chrome.storage.sync.get('account'),
+    chrome.storage.local.get('password'),
+  ]);
+  /** @param {unknown} v @returns {unknown} */
+  const sorted = (v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)]))
+    : v);
+  return JSON.stringify([sorted(account), password]);
 }
 
 // ---------------------------------------------------------------------------------------------
