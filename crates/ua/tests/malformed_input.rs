@@ -80,3 +80,20 @@ fn flood_of_requests_is_bounded_with_503() {
     assert_eq!(codes.values().sum::<i32>(), 200, "{codes:?}");
     assert_eq!(sim.state(), RegistrationState::Registered);
 }
+
+/// Found by the `ua_input` fuzz target: RFC 4475 `badvers` (SIP/7.0) used to be answered with a
+/// 400 that echoed the SIP/7.0 Via — a response nobody can parse. Now: 505, well-formed.
+#[test]
+fn unsupported_version_gets_a_parseable_505() {
+    let (mut sim, _reg) = registered_sim(33);
+    sim.take_sent();
+    let badvers = "OPTIONS sip:t.watson@example.org SIP/7.0\r\nVia:     SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw\r\nMax-Forwards:     70\r\nFrom:    A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe\r\nTo:      T. Watson <sip:t.watson@example.org>\r\nCall-ID: badvers.31417@c.example.com\r\nCSeq:    1 OPTIONS\r\nl: 0\r\n\r\n";
+    // The harness parses everything the UA sends: an unparseable reply would panic here.
+    sim.deliver(badvers.as_bytes());
+    for m in sim.take_sent() {
+        if let Message::Response(r) = m {
+            assert_eq!(r.status, 505);
+        }
+    }
+    assert_eq!(sim.state(), RegistrationState::Registered);
+}

@@ -607,18 +607,20 @@ impl UserAgent {
             }
             let (code, reason) = match e {
                 ParseError::TooLarge { .. } => (513, "Message Too Large"),
+                ParseError::UnsupportedVersion(_) => (505, "Version Not Supported"),
                 _ => (400, "Bad Request"),
             };
             let mut r = Response::for_request(&req, code, reason, None);
-            let warning: String = e
-                .to_string()
-                .chars()
-                .filter(|c| *c != '"' && !c.is_control())
-                .take(120)
-                .collect();
-            r.headers
-                .push("Warning", format!("399 ferrophone \"{warning}\""));
-            self.send_bytes(r.to_bytes(), true);
+            let warning: String = e.to_string().chars().filter(|c| *c != '"' && !c.is_control()).take(120).collect();
+            r.headers.push("Warning", format!("399 ferrophone \"{warning}\""));
+            let bytes = r.to_bytes();
+            // Echoed headers may be the broken part: a reply we could not parse ourselves would
+            // not be matched by the peer either, so it is not sent.
+            if message::parse(&bytes).is_ok() {
+                self.send_bytes(bytes, true);
+            } else {
+                self.log("no reply: the malformed request cannot be answered with a well-formed response");
+            }
         }
     }
 
