@@ -4,27 +4,13 @@
 // It knows getUserMedia, SDP and WebRTC; it never knows SIP. Only chrome.runtime is available here.
 //
 // Requests: `{ferrophone: 1, target: 'offscreen', type: '<name>', ...}` from the worker; each
-// `type` has one handler below, which resolves to the reply `{ok: true, ...}` or throws a
-// OffscreenError that becomes `{ok: false, error: {code, message}}`. Per-call WebRTC (one
-// RTCPeerConnection per call id) is added as further handlers in the same table.
+// `type` has one handler below, which resolves to the reply `{ok: true, ...}` or throws an
+// OffscreenError that becomes `{ok: false, error: {code, message}}`. The per-call WebRTC engine
+// (one RTCPeerConnection per call id, ringtone, stats) is extension/media/calls.js; the whole
+// contract is docs/MEDIA.md.
 
-class OffscreenError extends Error {
-  /**
-   * @param {string} code  kebab-case, as in the command API
-   * @param {string} message
-   */
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** @param {unknown} e */
-function describe(e) {
-  const err = /** @type {any} */ (e);
-  const name = err && err.name && err.name !== 'Error' ? `${err.name}: ` : '';
-  return `${name}${String((err && err.message) || err)}`;
-}
+import { OffscreenError, describe, log, warn } from './media/util.js';
+import { mediaHandlers } from './media/calls.js';
 
 /** Opens the microphone, reports what it got, and releases it at once. */
 async function micProbe() {
@@ -50,6 +36,7 @@ async function micProbe() {
 /** @type {Record<string, (request: any) => Promise<object>>} */
 const handlers = {
   'mic-probe': micProbe,
+  ...mediaHandlers,
 };
 
 chrome.runtime.onMessage.addListener((m, _sender, sendResponse) => {
@@ -59,9 +46,25 @@ chrome.runtime.onMessage.addListener((m, _sender, sendResponse) => {
     sendResponse({ ok: false, error: { code: 'unknown-type', message: `offscreen: unknown request type ${JSON.stringify(m.type)}` } });
     return false;
   }
-  handler(m).then(sendResponse, (e) => {
-    const code = e instanceof OffscreenError ? e.code : 'internal';
-    sendResponse({ ok: false, error: { code, message: describe(e) } });
-  });
+  const started = performance.now();
+  const quiet = m.type === 'media-stats' || m.type === 'media-calls';
+  // Even a handler that throws synchronously ends in a reply.
+  Promise.resolve()
+    .then(() => handler(m))
+    .then(
+      (reply) => {
+        if (!quiet) log(`${m.type} ${m.callId ?? ''}: ok (${Math.round(performance.now() - started)} ms)`);
+        sendResponse(reply);
+      },
+      (e) => {
+        const code = e instanceof OffscreenError ? e.code : 'internal';
+        const message = describe(e);
+        warn(`${m.type} ${m.callId ?? ''}: ${code}: ${message.slice(0, 200)}`);
+        sendResponse({ ok: false, error: { code, message } });
+      },
+    );
   return true; // the reply is asynchronous
 });
+
+self.addEventListener('unhandledrejection', (e) => warn(`unhandled rejection: ${describe(e.reason)}`));
+log('ready');

@@ -1,0 +1,173 @@
+// @ts-check
+// WebAudio in the offscreen document: one shared AudioContext (created on first use, closed
+// again when no call and no ringtone needs it), level/frequency meters on media streams, and
+// the ringtone.
+
+import { log, warn, describe } from './util.js';
+
+/** @type {AudioContext | null} */
+let ctx = null;
+
+/** The shared AudioContext, created (and resumed) on first use. */
+export function audioContext() {
+  if (!ctx || ctx.state === 'closed') {
+    ctx = new AudioContext();
+    const created = ctx;
+    log(`audio context created (${created.sampleRate} Hz, ${created.state})`);
+    if (created.state === 'suspended') {
+      created.resume().then(
+        () => log(`audio context ${created.state}`),
+        (e) => warn(`audio context cannot start: ${describe(e)}`),
+      );
+    }
+  }
+  return ctx;
+}
+
+/** `running`, `suspended`, `closed`, or `none` when no context exists now. */
+export function audioContextState() {
+  return ctx ? ctx.state : 'none';
+}
+
+/** Closes the shared context; the next user creates a new one. */
+export function closeAudioContext() {
+  const old = ctx;
+  ctx = null;
+  if (old && old.state !== 'closed') {
+    old.close().then(
+      () => log('audio context closed (idle)'),
+      (e) => warn(`audio context close: ${describe(e)}`),
+    );
+  }
+}
+
+/** Below this RMS (≈ −60 dBFS) a stream counts as silent: its peak frequency is reported as 0. */
+export const SILENCE_RMS = 0.001;
+
+/**
+ * An AnalyserNode on one audio track. The analyser keeps the most recent `fftSize` samples
+ * (32768: ≈ 0.68 s at 48 kHz), so `measure()` answers at once about the last ~0.7 s of audio.
+ * Not connected to the speakers: the node only listens.
+ */
+export class Meter {
+  /** @param {MediaStreamTrack} track  an audio track (local microphone or remote) */
+  constructor(track) {
+    const ac = audioContext();
+    this.context = ac;
+    this.source = ac.createMediaStreamSource(new MediaStream([track]));
+    this.analyser = ac.createAnalyser();
+    this.analyser.fftSize = 32768;
+    this.analyser.smoothingTimeConstant = 0;
+    this.source.connect(this.analyser);
+    this.time = new Float32Array(this.analyser.fftSize);
+    this.freq = new Float32Array(this.analyser.frequencyBinCount);
+  }
+
+  /**
+   * The RMS level (linear, full scale = 1) and the dominant frequency (Hz, 0 when silent) of the
+   * last `fftSize` samples.
+   * @returns {{peakHz: number, level: number}}
+   */
+  measure() {
+    if (this.context.state !== 'running') return { peakHz: 0, level: 0 };
+    this.analyser.getFloatTimeDomainData(this.time);
+    let sum = 0;
+    for (let i = 0; i < this.time.length; i++) sum += this.time[i] * this.time[i];
+    const level = Math.sqrt(sum / this.time.length);
+    if (!(level >= SILENCE_RMS)) return { peakHz: 0, level: round(level, 5) };
+
+    this.analyser.getFloatFrequencyData(this.freq);
+    const binHz = this.context.sampleRate / this.analyser.fftSize;
+    const first = Math.max(1, Math.floor(20 / binHz)); // ignore DC and sub-audio
+    let best = first;
+    for (let i = first + 1; i < this.freq.length - 1; i++) if (this.freq[i] > this.freq[best]) best = i;
+    // Parabolic interpolation on the dB values around the peak bin.
+    let offset = 0;
+    if (best > 0 && best < this.freq.length - 1) {
+      const a = this.freq[best - 1];
+      const b = this.freq[best];
+      const c = this.freq[best + 1];
+      const d = a - 2 * b + c;
+      if (Number.isFinite(d) && d !== 0) offset = Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / d));
+    }
+    return { peakHz: round((best + offset) * binHz, 1), level: round(level, 5) };
+  }
+
+  disconnect() {
+    try {
+      this.source.disconnect();
+      this.analyser.disconnect();
+    } catch (_) {
+      // already disconnected, or the context is closed
+    }
+  }
+}
+
+/** @param {number} x @param {number} digits */
+function round(x, digits) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// --- ringtone -------------------------------------------------------------------------------------
+
+/** The ringtone: US ringing, 440 Hz + 480 Hz, 2 s on, 4 s off, looped. */
+export const RINGTONE = { frequencies: [440, 480], onSeconds: 2, offSeconds: 4, gain: 0.25 };
+
+/** @type {{source: AudioBufferSourceNode, gain: GainNode, context: AudioContext} | null} */
+let ring = null;
+/** @type {Map<number, AudioBuffer>} one cycle of the cadence per sample rate */
+const cycles = new Map();
+
+/** @param {AudioContext} ac */
+function ringCycle(ac) {
+  const cached = cycles.get(ac.sampleRate);
+  if (cached) return cached;
+  const rate = ac.sampleRate;
+  const on = Math.round(RINGTONE.onSeconds * rate);
+  const length = on + Math.round(RINGTONE.offSeconds * rate);
+  const buffer = ac.createBuffer(1, length, rate);
+  const data = buffer.getChannelData(0);
+  const fade = Math.round(0.01 * rate); // 10 ms ramps: no clicks at the edges of a burst
+  const [f1, f2] = RINGTONE.frequencies;
+  for (let i = 0; i < on; i++) {
+    const t = i / rate;
+    const envelope = Math.min(1, i / fade, (on - i) / fade);
+    data[i] = 0.5 * envelope * (Math.sin(2 * Math.PI * f1 * t) + Math.sin(2 * Math.PI * f2 * t));
+  }
+  cycles.set(rate, buffer);
+  return buffer;
+}
+
+/** Starts the ringtone unless it is already playing (there is one at most). */
+export function ringtoneStart() {
+  if (ring && ring.context.state !== 'closed') return;
+  const ac = audioContext();
+  const source = ac.createBufferSource();
+  source.buffer = ringCycle(ac);
+  source.loop = true;
+  const gain = ac.createGain();
+  gain.gain.value = RINGTONE.gain;
+  source.connect(gain).connect(ac.destination);
+  source.start();
+  ring = { source, gain, context: ac };
+  log(`ringtone on (audio context ${ac.state})`);
+}
+
+export function ringtoneStop() {
+  if (!ring) return;
+  const { source, gain } = ring;
+  ring = null;
+  try {
+    source.stop();
+  } catch (_) {
+    // never started or already stopped
+  }
+  source.disconnect();
+  gain.disconnect();
+  log('ringtone off');
+}
+
+export function ringtonePlaying() {
+  return ring !== null && ring.context.state !== 'closed';
+}
