@@ -55,7 +55,8 @@ test('changing the account on the options page moves the registration from alice
   assert.deepEqual(await contacts('alice'), [], "alice's binding is gone");
 
   // The server saw alice un-registered by us (not merely replaced or left to expire).
-  const aliceRegisters = registersOf(await readTrace('md5'), alice.callId);
+  const trace = await readTrace('md5');
+  const aliceRegisters = registersOf(trace, alice.callId);
   ext.note(`alice's REGISTERs: ${aliceRegisters.map((r) => `CSeq ${r.request.cseq} Expires ${r.request.headers('expires')[0]} → ${r.response?.firstLine}`).join(', ')}`);
   const removals = aliceRegisters.filter((r) => r.request.headers('expires')[0] === '0');
   assert.ok(removals.length >= 1, 'a REGISTER for alice with Expires: 0');
@@ -64,6 +65,9 @@ test('changing the account on the options page moves the registration from alice
   assert.match(removal.request.headers('to')[0], /<sip:alice@127\.0\.0\.1>/);
   assert.ok(removal.request.headers('contact')[0].includes(instance), 'removing our own contact');
   assert.equal(removal.response?.status, 200, 'and the registrar accepted it');
+  const [daveFirst] = registersOf(trace, dave[0].callId);
+  assert.ok(daveFirst && removal.response && daveFirst.request.time >= removal.response.time,
+    'alice was removed before dave was registered');
   const seen = await statusLines();
   assert.ok(!seen.some((s) => /^(authentication failed|server unreachable)/.test(s || '')), 'no failure shown on the way');
 });
