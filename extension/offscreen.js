@@ -40,7 +40,9 @@ const handlers = {
 };
 
 chrome.runtime.onMessage.addListener((m, _sender, sendResponse) => {
-  if (!m || typeof m !== 'object' || m.target !== 'offscreen') return false;
+  // Only requests for this document: `target: 'offscreen'` with a `type`. A command API message
+  // (`cmd`) is never ours, even `dial {target: 'offscreen'}`.
+  if (!m || typeof m !== 'object' || m.target !== 'offscreen' || typeof m.cmd === 'string') return false;
   const handler = Object.hasOwn(handlers, m.type) ? handlers[m.type] : undefined;
   if (!handler) {
     sendResponse({ ok: false, error: { code: 'unknown-type', message: `offscreen: unknown request type ${JSON.stringify(m.type)}` } });

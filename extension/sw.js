@@ -64,14 +64,15 @@ function answer(work, sendResponse) {
 }
 
 /**
- * Commands for the worker: `{ferrophone: 1, cmd}` with no target, or anything explicitly
- * addressed to the worker. Events, replies and messages for the offscreen document are not ours.
+ * Commands for the worker: every `{ferrophone: 1, cmd}`, or anything explicitly addressed to the
+ * worker. `target` is NOT an address here: it is also the public argument of `dial {target}`.
+ * Requests for the offscreen document carry `type` and never `cmd`; events carry `event`.
  * @param {any} m
  */
 function isForWorker(m) {
   if (!m || typeof m !== 'object') return false;
   if (m.target === 'worker') return true;
-  return m.ferrophone === 1 && typeof m.cmd === 'string' && !m.target;
+  return m.ferrophone === 1 && typeof m.cmd === 'string';
 }
 
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {

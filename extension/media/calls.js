@@ -195,7 +195,10 @@ function createCall(callId, iceServers) {
   /** @type {RTCPeerConnection} */
   let pc;
   try {
-    pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    // 'balanced', not 'max-bundle': there is one audio section, so BUNDLE gains nothing, and SIP
+    // media gateways (rtpengine, Asterisk, FreeSWITCH) often answer without a BUNDLE group, which
+    // Chrome refuses under 'max-bundle' ("Answer cannot remove m= section ... from BUNDLE group").
+    pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'balanced', rtcpMuxPolicy: 'require' });
   } catch (e) {
     throw new OffscreenError('bad-request', `cannot create the peer connection: ${describe(e)}`);
   }

@@ -180,6 +180,8 @@ pub struct UserAgent {
     status_refreshed: bool,
     trace: Trace,
     calls: BTreeMap<String, session::Call>,
+    /// The last calls that ended, so a command right after the end can still report them.
+    ended_calls: VecDeque<CallInfo>,
 }
 
 impl UserAgent {
@@ -212,6 +214,7 @@ impl UserAgent {
             status_refreshed: false,
             trace: Trace::new(TRACE_CAPACITY),
             calls: BTreeMap::new(),
+            ended_calls: VecDeque::new(),
         };
         if fresh {
             ua.out

@@ -165,8 +165,9 @@ impl UserAgent {
         self.calls.values().map(Call::info).collect()
     }
 
+    /// A call by id, including one that ended recently (its final state and reason).
     pub fn call(&self, id: &str) -> Option<CallInfo> {
-        self.calls.get(id).map(Call::info)
+        self.calls.get(id).map(Call::info).or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
     }
 
     /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
@@ -430,7 +431,12 @@ impl UserAgent {
         }
         self.media(id, MediaOp::Close, None);
         self.emit_call(id);
-        self.calls.remove(id);
+        if let Some(c) = self.calls.remove(id) {
+            if self.ended_calls.len() == 16 {
+                self.ended_calls.pop_front();
+            }
+            self.ended_calls.push_back(c.info());
+        }
         self.log(&format!("call {id} ended: {reason}"));
     }
 
