@@ -50,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod auto_answer;
 pub mod call;
 pub mod config;
 mod dialog;
@@ -60,7 +61,7 @@ pub mod rand;
 pub mod registration;
 pub mod trace;
 pub mod transaction;
-mod ua;
+pub(crate) mod ua;
 
 pub use registration::RegistrationState;
 pub use ua::{

@@ -338,6 +338,7 @@ fn build_register(ctx: &mut BuildCtx<'_>, expires: u32) -> Request {
     h.push("Expires", expires.to_string());
     h.push("Allow", ctx.allow);
     h.push("Supported", "path, outbound");
+    h.push("Allow-Events", crate::ua::ALLOW_EVENTS);
     h.push("User-Agent", ctx.user_agent);
     Request {
         method: Method::Register,

@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Methods this UA accepts (sent in `Allow`).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY";
+/// Event packages we accept in NOTIFY (BroadSoft remote control).
+pub const ALLOW_EVENTS: &str = "talk, hold";
 /// Option tags we support (sent in `Supported`).
 pub const SUPPORTED: &str = "path, outbound";
 /// `User-Agent` / `Server` value.
@@ -614,8 +616,14 @@ impl UserAgent {
                 _ => (400, "Bad Request"),
             };
             let mut r = Response::for_request(&req, code, reason, None);
-            let warning: String = e.to_string().chars().filter(|c| *c != '"' && !c.is_control()).take(120).collect();
-            r.headers.push("Warning", format!("399 ferrophone \"{warning}\""));
+            let warning: String = e
+                .to_string()
+                .chars()
+                .filter(|c| *c != '"' && !c.is_control())
+                .take(120)
+                .collect();
+            r.headers
+                .push("Warning", format!("399 ferrophone \"{warning}\""));
             let bytes = r.to_bytes();
             // Echoed headers may be the broken part: a reply we could not parse ourselves would
             // not be matched by the peer either, so it is not sent.

@@ -74,6 +74,9 @@ pub(super) struct Call {
     pub reinvite_hold: bool,
     pub reinvite_retry_at: Option<(Millis, bool)>,
     pub peer_reinvite_pending: Option<TxId>,
+    /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
+    pub auto_answer_at: Option<Millis>,
+    pub answer_mode_echo: Option<(&'static str, &'static str)>,
 }
 
 impl Call {
@@ -115,6 +118,8 @@ impl Call {
             reinvite_hold: false,
             reinvite_retry_at: None,
             peer_reinvite_pending: None,
+            auto_answer_at: None,
+            answer_mode_echo: None,
         }
     }
 
@@ -138,6 +143,7 @@ impl Call {
             self.ok_retransmit_at,
             self.ok_deadline,
             self.reinvite_retry_at.map(|r| r.0),
+            self.auto_answer_at,
         ]
         .into_iter()
         .flatten()
@@ -167,7 +173,10 @@ impl UserAgent {
 
     /// A call by id, including one that ended recently (its final state and reason).
     pub fn call(&self, id: &str) -> Option<CallInfo> {
-        self.calls.get(id).map(Call::info).or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
+        self.calls
+            .get(id)
+            .map(Call::info)
+            .or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
     }
 
     /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
@@ -208,7 +217,13 @@ impl UserAgent {
             return Ok(()); // already answering
         }
         let offer = call.remote_offer.clone();
-        self.media(id, MediaOp::StopRing, None);
+        let was_ringing_aloud = call.auto_answer_at.is_none() && !call.auto_answer;
+        if let Some(c) = self.calls.get_mut(id) {
+            c.auto_answer_at = None;
+        }
+        if was_ringing_aloud {
+            self.media(id, MediaOp::StopRing, None);
+        }
         match offer {
             Some(offer) => self.media(
                 id,
@@ -700,6 +715,10 @@ impl UserAgent {
         r.headers.push("Allow", super::ALLOW);
         r.headers.push("Supported", super::SUPPORTED);
         r.headers.push("Server", super::USER_AGENT);
+        r.headers.push("Allow-Events", super::ALLOW_EVENTS);
+        if let Some((name, value)) = call.answer_mode_echo {
+            r.headers.push(name, value);
+        }
         set_sdp(&mut r.headers, &mut r.body, &sdp);
         let bytes = r.to_bytes();
         call.ok_bytes = Some(bytes);
@@ -1086,6 +1105,18 @@ impl UserAgent {
                 &[("Accept", "application/sdp")],
             );
         }
+        let policy = crate::auto_answer::Policy::from_setting(&self.settings.auto_answer);
+        let decision = crate::auto_answer::decide(
+            &req.headers,
+            policy,
+            self.settings.auto_answer_delay_ms as u64,
+        );
+        if let crate::auto_answer::Decision::Refuse { status, reason } = decision {
+            self.log(&format!(
+                "refusing an INVITE that requires automatic answer ({status})"
+            ));
+            return reply(self, status, reason, &[]);
+        }
         let local_tag = self.rng.token(10);
         let contact = self.contact_value();
         let transport = self.via_transport();
@@ -1118,15 +1149,38 @@ impl UserAgent {
         call.server_tx = Some(tx);
         call.remote_offer = offer;
         call.ring_deadline = Some(self.now + INCOMING_RING_TIMEOUT_MS);
+        let auto = match decision {
+            crate::auto_answer::Decision::Auto {
+                delay_ms,
+                dialect,
+                answer_mode,
+            } => {
+                call.auto_answer = true;
+                call.auto_answer_at = Some(self.now + delay_ms);
+                call.answer_mode_echo = answer_mode;
+                Some((delay_ms, dialect))
+            }
+            _ => None,
+        };
         self.calls.insert(id.clone(), call);
         let mut ringing = Response::for_request(req, 180, "Ringing", Some(&local_tag));
         ringing.headers.push("Contact", contact);
+        ringing.headers.push("Allow-Events", super::ALLOW_EVENTS);
         for rr in req.headers.get_all("Record-Route") {
             ringing.headers.push("Record-Route", rr);
         }
         self.txl.respond(self.now, tx, ringing);
         self.emit_call(&id);
-        self.media(&id, MediaOp::StartRing, None);
+        match auto {
+            // An automatically answered call does not ring.
+            Some((delay_ms, dialect)) => self.log(&format!(
+                "call {id}: automatic answer in {delay_ms} ms ({dialect})"
+            )),
+            None => self.media(&id, MediaOp::StartRing, None),
+        }
+        if auto.is_some_and(|(d, _)| d == 0) {
+            let _ = self.answer(self.now, &id);
+        }
         self.emit_status_if_changed();
     }
 
@@ -1178,13 +1232,9 @@ impl UserAgent {
                 }
             }
             Method::Invite | Method::Update => self.on_reoffer(id, tx, req),
-            Method::Info | Method::Options | Method::Notify => {
-                let (code, phrase) = if req.method == Method::Notify {
-                    (489, "Bad Event")
-                } else {
-                    (200, "OK")
-                };
-                let r = Response::for_request(req, code, phrase, None);
+            Method::Notify => self.on_remote_control(id, tx, req),
+            Method::Info | Method::Options => {
+                let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
             }
             _ => {
@@ -1194,6 +1244,57 @@ impl UserAgent {
             }
         }
         self.emit_status_if_changed();
+    }
+
+    /// BroadSoft remote control (access-side extensions): NOTIFY `Event: talk` answers a ringing
+    /// call or resumes a held one; `Event: hold` holds an active one. Unknown events: 489.
+    fn on_remote_control(&mut self, id: &str, tx: TxId, req: &Request) {
+        let event = req
+            .headers
+            .get("Event")
+            .map(|e| {
+                e.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let state = self
+            .calls
+            .get(id)
+            .map(|c| (c.direction, c.state, c.ok_bytes.is_some()));
+        let handled = match (event.as_str(), state) {
+            ("talk", Some((Direction::Incoming, CallState::Ringing, false))) => {
+                self.log(&format!("call {id}: remote answer (NOTIFY talk)"));
+                self.answer(self.now, id).is_ok()
+            }
+            ("talk", Some((_, CallState::Held, _))) => {
+                self.log(&format!("call {id}: remote resume (NOTIFY talk)"));
+                self.resume(self.now, id).is_ok()
+            }
+            ("talk", Some(_)) => true, // already talking
+            ("hold", Some((_, CallState::Active, _))) => {
+                self.log(&format!("call {id}: remote hold (NOTIFY hold)"));
+                self.hold(self.now, id).is_ok()
+            }
+            ("hold", Some((_, CallState::Held, _))) => true,
+            ("hold", Some(_)) => false,
+            _ => {
+                let mut r = Response::for_request(req, 489, "Bad Event", None);
+                r.headers.push("Allow-Events", super::ALLOW_EVENTS);
+                self.txl.respond(self.now, tx, r);
+                return;
+            }
+        };
+        let r = if handled {
+            Response::for_request(req, 200, "OK", None)
+        } else {
+            let mut r = Response::for_request(req, 500, "Server Internal Error", None);
+            r.headers.push("Retry-After", "1");
+            r
+        };
+        self.txl.respond(self.now, tx, r);
     }
 
     /// re-INVITE or UPDATE from the peer (hold/resume/codec or address change).
@@ -1352,6 +1453,14 @@ impl UserAgent {
                 }
                 continue;
             }
+            if call.auto_answer_at.is_some_and(|t| now >= t) {
+                call.auto_answer_at = None;
+                let _ = self.answer(now, &id);
+                continue;
+            }
+            let Some(call) = self.calls.get_mut(&id) else {
+                continue;
+            };
             if let Some((t, hold)) = call.reinvite_retry_at {
                 if now >= t {
                     call.reinvite_retry_at = None;
