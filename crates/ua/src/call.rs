@@ -185,6 +185,39 @@ pub fn normalize_target(input: &str, domain: &str) -> Result<String, CallError> 
         .map_err(|_| bad())
 }
 
+/// The dial target in a link (`tel:`, `sip:`, `sips:`, `callto:`), or `None` for other links.
+pub fn target_from_link(url: &str) -> Option<String> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let decoded = |s: &str| -> String {
+        // Minimal percent-decoding of what appears in phone links (%20, %2B, ...).
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    if lower.starts_with("tel:") || lower.starts_with("sip:") || lower.starts_with("sips:") {
+        return Some(decoded(url));
+    }
+    lower
+        .starts_with("callto:")
+        .then(|| decoded(&url[7..]).trim_start_matches("//").to_string())
+}
+
 /// The end reason for a final failure status of our INVITE.
 pub(crate) fn end_reason_for_status(code: u16) -> String {
     match code {
@@ -252,6 +285,17 @@ mod tests {
             "sip:+15550100@example.com;user=phone"
         );
         assert_eq!(normalize_target("bob", d).unwrap(), "sip:bob@example.com");
+        assert_eq!(
+            target_from_link("tel:+1%20555%200100").as_deref(),
+            Some("tel:+1 555 0100")
+        );
+        assert_eq!(
+            target_from_link("sip:bob@example.com").as_deref(),
+            Some("sip:bob@example.com")
+        );
+        assert_eq!(target_from_link("callto://1000").as_deref(), Some("1000"));
+        assert_eq!(target_from_link("https://example.com"), None);
+        assert_eq!(target_from_link("tel:%"), Some("tel:%".into()));
         for bad in ["", "   ", "sip:", "tel:abc", "a\r\nb", "x@", "sip:@"] {
             assert!(normalize_target(bad, d).is_err(), "{bad:?}");
         }

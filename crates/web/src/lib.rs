@@ -224,6 +224,82 @@ pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<Js
     Ok(to_js(&dispatch(&msg, true).await))
 }
 
+fn call_reply(
+    r: Option<Result<ferrophone_ua::call::CallInfo, ferrophone_ua::call::CallError>>,
+) -> Value {
+    match r {
+        Some(Ok(call)) => ok(json!({ "call": call })),
+        Some(Err(e)) => error(e.code(), e.to_string()),
+        None => error("not-connected", "the user agent is not running"),
+    }
+}
+
+fn log_result(what: &str, v: &Value) {
+    if v.get("ok").and_then(Value::as_bool) == Some(true) {
+        chrome::console_log(&format!("[ferrophone] {what}: ok"));
+    } else {
+        let msg = v
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("failed");
+        chrome::console_warn(&format!("[ferrophone] {what}: {msg}"));
+    }
+}
+
+/// The omnibox keyword (`call 1000`, `call sip:bob@example.com`): dial what was typed.
+#[wasm_bindgen(js_name = onOmnibox)]
+pub async fn on_omnibox(text: String) -> Result<JsValue, JsValue> {
+    ensure_started().await;
+    let r = call_reply(host::with_ua(|ua| ua.dial(host::now(), &text)));
+    log_result("omnibox dial", &r);
+    Ok(to_js(&r))
+}
+
+/// Keyboard shortcuts from `chrome.commands`: `answer`, `hangup`, `mute`.
+#[wasm_bindgen(js_name = onCommand)]
+pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
+    ensure_started().await;
+    let now = host::now();
+    let r = match name.as_str() {
+        "answer" => call_reply(host::with_ua(|ua| ua.answer_ringing(now))),
+        "hangup" => call_reply(host::with_ua(|ua| ua.hangup_current(now))),
+        "mute" => call_reply(host::with_ua(|ua| ua.toggle_mute_current(now))),
+        _ => error(
+            "unknown-command",
+            format!("unknown keyboard command {name:?}"),
+        ),
+    };
+    log_result(&format!("keyboard command {name}"), &r);
+    Ok(to_js(&r))
+}
+
+/// Context menu: "Call … with Ferrophone" on a selection or a tel:/sip: link.
+#[wasm_bindgen(js_name = onContextMenu)]
+pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
+    ensure_started().await;
+    let info = from_js(&info);
+    let target = match info.get("menuItemId").and_then(Value::as_str) {
+        Some("ferrophone-call-link") => info
+            .get("linkUrl")
+            .and_then(Value::as_str)
+            .and_then(ferrophone_ua::call::target_from_link),
+        Some("ferrophone-call-selection") => info
+            .get("selectionText")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        _ => None,
+    };
+    let r = match target {
+        Some(t) => call_reply(host::with_ua(|ua| ua.dial(host::now(), &t))),
+        None => error(
+            "invalid-target",
+            "nothing to call in this selection or link",
+        ),
+    };
+    log_result("context menu dial", &r);
+    Ok(to_js(&r))
+}
+
 /// `chrome.alarms` tick: the safety net that keeps timers running even if Chrome suspended us.
 #[wasm_bindgen(js_name = onAlarm)]
 pub fn on_alarm(name: String) {

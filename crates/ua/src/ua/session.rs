@@ -1514,3 +1514,55 @@ impl Call {
         self.ack.is_some()
     }
 }
+
+/// Keyboard-command helpers: which call a global shortcut acts on.
+impl UserAgent {
+    /// `answer` shortcut: the oldest ringing incoming call.
+    pub fn answer_ringing(&mut self, now: Millis) -> Result<CallInfo, CallError> {
+        let id = self
+            .calls
+            .values()
+            .find(|c| {
+                c.direction == Direction::Incoming
+                    && c.state == CallState::Ringing
+                    && c.ok_bytes.is_none()
+            })
+            .map(|c| c.id.clone())
+            .ok_or(CallError::NoSuchCall)?;
+        self.answer(now, &id)?;
+        self.call(&id).ok_or(CallError::NoSuchCall)
+    }
+
+    /// `hangup` shortcut: the connected call if there is one (active before held), else a call
+    /// ringing out, else a call ringing in (rejected).
+    pub fn hangup_current(&mut self, now: Millis) -> Result<CallInfo, CallError> {
+        let rank = |c: &Call| match (c.state, c.direction) {
+            (CallState::Active, _) => 0,
+            (CallState::Held, _) => 1,
+            (CallState::Early | CallState::Ringing | CallState::Dialing, Direction::Outgoing) => 2,
+            (CallState::Ringing, Direction::Incoming) => 3,
+            _ => 9,
+        };
+        let id = self
+            .calls
+            .values()
+            .filter(|c| rank(c) < 9)
+            .min_by_key(|c| rank(c))
+            .map(|c| c.id.clone())
+            .ok_or(CallError::NoSuchCall)?;
+        self.hangup(now, &id)?;
+        self.call(&id).ok_or(CallError::NoSuchCall)
+    }
+
+    /// `mute` shortcut: toggle the microphone of the active call.
+    pub fn toggle_mute_current(&mut self, now: Millis) -> Result<CallInfo, CallError> {
+        let (id, muted) = self
+            .calls
+            .values()
+            .find(|c| c.state == CallState::Active)
+            .map(|c| (c.id.clone(), c.muted))
+            .ok_or(CallError::NoSuchCall)?;
+        self.set_muted(now, &id, !muted)?;
+        self.call(&id).ok_or(CallError::NoSuchCall)
+    }
+}
