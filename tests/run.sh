@@ -39,6 +39,15 @@ step_js() {
 }
 
 step_e2e() {
+  # One lab per checkout: its pidfiles and traces live in tests/lab/. Concurrent runs in the
+  # same checkout (two terminals, two agents) wait for each other instead of stopping each
+  # other's lab.
+  mkdir -p tests/artifacts
+  exec 9>tests/artifacts/.e2e.lock
+  if ! flock -n 9; then
+    echo "another end-to-end run holds tests/artifacts/.e2e.lock; waiting for it"
+    flock 9
+  fi
   if [ ! -f extension/pkg/ferrophone_web_bg.wasm ]; then
     echo "extension/pkg is missing: run ./build.sh first"
     return 1

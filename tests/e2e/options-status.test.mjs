@@ -11,7 +11,7 @@ test('the status line renders the registration state and follows registration ev
   const line = page.locator('#status');
 
   await page.locator('#status[data-state="unconfigured"]').waitFor({ timeout: 5000 });
-  assert.equal(await line.innerText(), 'Not configured: enter your SIP account below.');
+  assert.equal(await line.innerText(), 'not configured');
 
   const worker = ext.worker();
   assert.ok(worker);
@@ -19,13 +19,15 @@ test('the status line renders the registration state and follows registration ev
   const broadcast = (event) => worker.evaluate((e) => chrome.runtime.sendMessage(e).catch(() => undefined), event);
   /** @type {[object, string][]} */
   const cases = [
-    [{ registration: { state: 'connecting' }, connection: { state: 'connecting' } }, 'Connecting…'],
-    [{ registration: { state: 'registering' }, connection: { state: 'open' } }, 'Registering…'],
-    [{ registration: { state: 'registered', expiresIn: 300 }, connection: { state: 'open' } }, 'Registered (expires in 300 s)'],
-    [{ registration: { state: 'auth-failed', reason: '403 Forbidden' }, connection: { state: 'open' } }, 'Authentication failed: check the username and password — 403 Forbidden'],
-    [{ registration: { state: 'unreachable' }, connection: { state: 'closed', retryIn: 8 } }, 'Server unreachable, retrying in 8 s'],
-    [{ registration: { state: 'unreachable', reason: 'WebSocket closed (code 1006)' }, connection: { state: 'waiting', retryIn: 2.4 } }, 'Server unreachable, retrying in 2 s — WebSocket closed (code 1006)'],
-    [{ registration: { state: 'unregistered' }, connection: { state: 'closed' } }, 'Not registered'],
+    [{ registration: { state: 'connecting' }, connection: { state: 'connecting' } }, 'connecting…'],
+    [{ registration: { state: 'registering' }, connection: { state: 'open' } }, 'registering…'],
+    [{ registration: { state: 'registered', expiresIn: 300 }, connection: { state: 'open' } }, 'registered (expires in 300 s)'],
+    [{ registration: { state: 'auth-failed', reason: '403 Forbidden' }, connection: { state: 'open' } }, 'authentication failed — 403 Forbidden'],
+    [{ registration: { state: 'unreachable' }, connection: { state: 'closed', retryIn: 8 } }, 'server unreachable, retrying in 8 s'],
+    [{ registration: { state: 'unreachable', reason: 'WebSocket closed (code 1006)' }, connection: { state: 'waiting', retryIn: 2.4 } }, 'server unreachable, retrying in 2 s'],
+    [{ registration: { state: 'unregistered' }, connection: { state: 'closed' } }, 'unregistered'],
+    [{ registration: { state: 'unregistered', reason: '503 Service Unavailable' }, connection: { state: 'open', retryIn: 30 } }, 'unregistered — 503 Service Unavailable'],
+    [{ registration: { state: 'unconfigured', reason: 'stored account is invalid: bad server' }, connection: { state: 'idle' } }, 'not configured — stored account is invalid: bad server'],
   ];
   for (const [event, text] of cases) {
     await broadcast({ ferrophone: 1, event: 'registration', ...event });

@@ -89,3 +89,26 @@ fn shutdown_unregisters() {
     assert!(reg.bindings["alice"].is_empty());
     assert_eq!(sim.state(), RegistrationState::Unregistered);
 }
+
+#[test]
+fn status_never_says_registered_for_an_account_that_is_not() {
+    let (mut sim, mut reg) = registered_sim(29);
+    let before = sim.statuses.len();
+    sim.configure(
+        account("wss://sip.example.com/ws", "dave", "wrong"),
+        Settings::default(),
+    );
+    let unreg = sim.take_request();
+    let r = reg.handle(&unreg);
+    sim.deliver_response(&r);
+    serve_registers(&mut sim, &mut reg);
+    let states: Vec<RegistrationState> = sim.statuses[before..]
+        .iter()
+        .map(|s| s.registration.state)
+        .collect();
+    assert!(
+        !states.contains(&RegistrationState::Registered),
+        "{states:?}"
+    );
+    assert_eq!(sim.state(), RegistrationState::AuthFailed);
+}

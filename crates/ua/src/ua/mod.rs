@@ -460,6 +460,10 @@ impl UserAgent {
         self.retry_register_at = None;
         self.account = account;
         self.failures = 0;
+        if self.account.is_some() {
+            // Whatever the old account's state was, it says nothing about the new one.
+            self.set_reg(RegistrationState::Connecting, None);
+        }
         match (&self.account, self.flow) {
             (None, Flow::Idle) => self.set_reg(RegistrationState::Unconfigured, None),
             (None, _) => {
@@ -832,6 +836,13 @@ impl UserAgent {
         // Abandon an in-flight REGISTER: its transaction may still answer, but we no longer care.
         self.reg.abort();
         self.retry_register_at = None;
+        if matches!(after, AfterUnregister::Switch(_)) {
+            // The old binding is going away and the new one does not exist yet.
+            self.set_reg(
+                RegistrationState::Registering,
+                Some("switching account".into()),
+            );
+        }
         self.unregistering = Some((after, self.now + UNREGISTER_GRACE_MS));
         let Some(req) = self.with_reg(|reg, ctx| reg.begin(0, ctx)) else {
             return;
