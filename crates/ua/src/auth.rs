@@ -122,9 +122,7 @@ fn auth_params(s: &str) -> Result<Vec<(String, String)>, ChallengeError> {
             chars.next();
         }
         if chars.next() != Some('=') {
-            return Err(ChallengeError::Syntax(format!(
-                "parameter {key:?} has no value"
-            )));
+            return Err(ChallengeError::Syntax(format!("parameter {key:?} has no value")));
         }
         while matches!(chars.peek(), Some(c) if c.is_whitespace()) {
             chars.next();
@@ -187,10 +185,7 @@ impl Challenge {
         let qop = match get("qop") {
             None => None,
             Some(q) => {
-                let offered: Vec<String> = q
-                    .split(',')
-                    .map(|s| s.trim().to_ascii_lowercase())
-                    .collect();
+                let offered: Vec<String> = q.split(',').map(|s| s.trim().to_ascii_lowercase()).collect();
                 if offered.iter().any(|s| s == "auth") {
                     Some(Qop::Auth)
                 } else if offered.iter().any(|s| s == "auth-int") {
@@ -215,10 +210,7 @@ impl Challenge {
     /// From several challenges (RFC 8760 §2.4: a server may offer one per algorithm), pick the
     /// strongest one we support. Unparseable ones are skipped; the error of the last is returned
     /// when none is usable.
-    pub fn pick<'a>(
-        values: impl IntoIterator<Item = &'a str>,
-        proxy: bool,
-    ) -> Result<Challenge, ChallengeError> {
+    pub fn pick<'a>(values: impl IntoIterator<Item = &'a str>, proxy: bool) -> Result<Challenge, ChallengeError> {
         let mut best: Option<Challenge> = None;
         let mut last_err = ChallengeError::NotDigest;
         for v in values {
@@ -245,10 +237,7 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .finish()
+        f.debug_struct("Credentials").field("username", &self.username).field("password", &"<redacted>").finish()
     }
 }
 
@@ -278,8 +267,7 @@ pub fn authorization(
     cnonce: &str,
 ) -> (&'static str, String) {
     let alg = ch.algorithm;
-    let mut ha1 =
-        alg.hash(format!("{}:{}:{}", creds.username, ch.realm, creds.password).as_bytes());
+    let mut ha1 = alg.hash(format!("{}:{}:{}", creds.username, ch.realm, creds.password).as_bytes());
     if ch.sess {
         ha1 = alg.hash(format!("{ha1}:{}:{cnonce}", ch.nonce).as_bytes());
     }
@@ -306,19 +294,12 @@ pub fn authorization(
     );
     if let Some(q) = ch.qop {
         let qop = if q == Qop::Auth { "auth" } else { "auth-int" };
-        v.push_str(&format!(
-            ", qop={qop}, nc={nc_text}, cnonce={}",
-            quote(cnonce)
-        ));
+        v.push_str(&format!(", qop={qop}, nc={nc_text}, cnonce={}", quote(cnonce)));
     }
     if let Some(o) = &ch.opaque {
         v.push_str(&format!(", opaque={}", quote(o)));
     }
-    let name = if ch.proxy {
-        "Proxy-Authorization"
-    } else {
-        "Authorization"
-    };
+    let name = if ch.proxy { "Proxy-Authorization" } else { "Authorization" };
     (name, v)
 }
 
@@ -327,10 +308,7 @@ mod tests {
     use super::*;
 
     fn creds() -> Credentials {
-        Credentials {
-            username: "Mufasa".into(),
-            password: "Circle of Life".into(),
-        }
+        Credentials { username: "Mufasa".into(), password: "Circle of Life".into() }
     }
 
     /// RFC 7616 §3.9.1 example (HTTP, but the computation is the same), MD5 and SHA-256.
@@ -350,10 +328,7 @@ mod tests {
             1,
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
         );
-        assert!(
-            v.contains(r#"response="8ca523f5e9506fed4657c9700eebdbec""#),
-            "{v}"
-        );
+        assert!(v.contains(r#"response="8ca523f5e9506fed4657c9700eebdbec""#), "{v}");
         let sha = Challenge::parse(
             r#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#,
             false,
@@ -368,12 +343,7 @@ mod tests {
             1,
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
         );
-        assert!(
-            v.contains(
-                r#"response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1""#
-            ),
-            "{v}"
-        );
+        assert!(v.contains(r#"response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1""#), "{v}");
         assert!(v.contains("algorithm=SHA-256"));
         assert!(v.contains("qop=auth, nc=00000001"));
     }
@@ -386,16 +356,10 @@ mod tests {
             false,
         )
         .unwrap();
-        let c = Credentials {
-            username: "Mufasa".into(),
-            password: "Circle Of Life".into(),
-        };
+        let c = Credentials { username: "Mufasa".into(), password: "Circle Of Life".into() };
         let (name, v) = authorization(&ch, &c, "GET", "/dir/index.html", b"", 1, "0a4f113b");
         assert_eq!(name, "Authorization");
-        assert!(
-            v.contains(r#"response="6629fae49393a05397450978507c4ef1""#),
-            "{v}"
-        );
+        assert!(v.contains(r#"response="6629fae49393a05397450978507c4ef1""#), "{v}");
     }
 
     #[test]
@@ -412,10 +376,7 @@ mod tests {
         assert_eq!(c.algorithm, Algorithm::Sha256);
         assert!(c.stale);
         assert!(c.proxy);
-        assert_eq!(
-            authorization(&c, &creds(), "INVITE", "sip:a", b"", 1, "x").0,
-            "Proxy-Authorization"
-        );
+        assert_eq!(authorization(&c, &creds(), "INVITE", "sip:a", b"", 1, "x").0, "Proxy-Authorization");
     }
 
     #[test]

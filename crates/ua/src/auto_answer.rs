@@ -40,11 +40,7 @@ pub enum Decision {
     Ring,
     /// Answer automatically after `delay_ms`; `answer_mode` is the header to echo in the 200
     /// (RFC 5373 §6: `Answer-Mode: Auto` / `Priv-Answer-Mode: Auto`).
-    Auto {
-        delay_ms: u64,
-        dialect: &'static str,
-        answer_mode: Option<(&'static str, &'static str)>,
-    },
+    Auto { delay_ms: u64, dialect: &'static str, answer_mode: Option<(&'static str, &'static str)> },
     /// RFC 5373 `;require` that we cannot honour: refuse the INVITE with this status.
     Refuse { status: u16, reason: &'static str },
 }
@@ -56,10 +52,7 @@ const MAX_DELAY_MS: u64 = 60_000;
 fn param<'a>(element: &'a str, names: &[&str]) -> Option<&'a str> {
     element.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        names
-            .iter()
-            .any(|n| k.trim().eq_ignore_ascii_case(n))
-            .then(|| v.trim().trim_matches('"'))
+        names.iter().any(|n| k.trim().eq_ignore_ascii_case(n)).then(|| v.trim().trim_matches('"'))
     })
 }
 
@@ -71,34 +64,19 @@ fn seconds(v: &str) -> Option<u64> {
 
 /// What the request asks for, ignoring the policy: `(delay_ms, dialect)`.
 fn requested(headers: &Headers) -> Option<(u64, &'static str)> {
-    for v in headers
-        .get_all("Call-Info")
-        .iter()
-        .flat_map(|v| split_list(v))
-    {
+    for v in headers.get_all("Call-Info").iter().flat_map(|v| split_list(v)) {
         if let Some(d) = param(&v, &["answer-after", "answerafter"]) {
             return Some((seconds(d).unwrap_or(0), "call-info"));
         }
     }
-    for v in headers
-        .get_all("Alert-Info")
-        .iter()
-        .flat_map(|v| split_list(v))
-    {
+    for v in headers.get_all("Alert-Info").iter().flat_map(|v| split_list(v)) {
         let lower = v.to_ascii_lowercase();
         // Everything outside the <uri>: a URI may legitimately contain these words.
         let outside = match (lower.find('<'), lower.find('>')) {
             (Some(a), Some(b)) if b > a => format!("{}{}", &lower[..a], &lower[b + 1..]),
             _ => lower.clone(),
         };
-        let auto = [
-            "alert-autoanswer",
-            "autoanswer",
-            "auto answer",
-            "auto-answer",
-        ]
-        .iter()
-        .any(|w| outside.contains(w));
+        let auto = ["alert-autoanswer", "autoanswer", "auto answer", "auto-answer"].iter().any(|w| outside.contains(w));
         let delay = param(&v, &["answer-after", "answerafter", "delay"]).and_then(seconds);
         if auto || delay.is_some() {
             return Some((delay.unwrap_or(0), "alert-info"));
@@ -111,10 +89,7 @@ fn requested(headers: &Headers) -> Option<(u64, &'static str)> {
 fn answer_mode(headers: &Headers, name: &str) -> Option<(bool, bool)> {
     let v = headers.get(name)?;
     let mode = v.split(';').next().unwrap_or("").trim();
-    let require = v
-        .split(';')
-        .skip(1)
-        .any(|p| p.trim().eq_ignore_ascii_case("require"));
+    let require = v.split(';').skip(1).any(|p| p.trim().eq_ignore_ascii_case("require"));
     Some((mode.eq_ignore_ascii_case("auto"), require))
 }
 
@@ -124,22 +99,13 @@ pub fn decide(headers: &Headers, policy: Policy, default_delay_ms: u64) -> Decis
     let priv_mode = answer_mode(headers, "Priv-Answer-Mode");
     let mode = answer_mode(headers, "Answer-Mode");
     // RFC 5373 §5: Priv-Answer-Mode takes precedence over Answer-Mode.
-    let rfc5373 = priv_mode
-        .map(|m| (m, "Priv-Answer-Mode"))
-        .or(mode.map(|m| (m, "Answer-Mode")));
+    let rfc5373 = priv_mode.map(|m| (m, "Priv-Answer-Mode")).or(mode.map(|m| (m, "Answer-Mode")));
     if let Some(((auto, require), header)) = rfc5373 {
         let echo = Some((header, "Auto"));
         if auto {
             if policy == Policy::Never {
                 // §7.1: an Auto request with `require` that we will not honour is refused.
-                return if require {
-                    Decision::Refuse {
-                        status: 403,
-                        reason: "Forbidden",
-                    }
-                } else {
-                    Decision::Ring
-                };
+                return if require { Decision::Refuse { status: 403, reason: "Forbidden" } } else { Decision::Ring };
             }
             return Decision::Auto {
                 delay_ms: default_delay_ms.min(MAX_DELAY_MS),
@@ -154,16 +120,12 @@ pub fn decide(headers: &Headers, policy: Policy, default_delay_ms: u64) -> Decis
     }
     match (policy, requested(headers)) {
         (Policy::Never, _) => Decision::Ring,
-        (_, Some((delay, dialect))) => Decision::Auto {
-            delay_ms: delay.max(default_delay_ms).min(MAX_DELAY_MS),
-            dialect,
-            answer_mode: None,
-        },
-        (Policy::Always, None) => Decision::Auto {
-            delay_ms: default_delay_ms.min(MAX_DELAY_MS),
-            dialect: "policy",
-            answer_mode: None,
-        },
+        (_, Some((delay, dialect))) => {
+            Decision::Auto { delay_ms: delay.max(default_delay_ms).min(MAX_DELAY_MS), dialect, answer_mode: None }
+        }
+        (Policy::Always, None) => {
+            Decision::Auto { delay_ms: default_delay_ms.min(MAX_DELAY_MS), dialect: "policy", answer_mode: None }
+        }
         (Policy::Headers, None) => Decision::Ring,
     }
 }
@@ -190,84 +152,21 @@ mod tests {
     #[test]
     fn dialects() {
         let p = Policy::Headers;
-        assert_eq!(
-            delay(decide(
-                &h(&[("Call-Info", "<sip:127.0.0.1>;answer-after=0")]),
-                p,
-                0
-            )),
-            Some(0)
-        );
-        assert_eq!(
-            delay(decide(
-                &h(&[("Call-Info", "<sip:127.0.0.1>;answer-after=2")]),
-                p,
-                0
-            )),
-            Some(2000)
-        );
-        assert_eq!(
-            delay(decide(&h(&[("Call-Info", "<sip:x>;answerAfter=1")]), p, 0)),
-            Some(1000)
-        );
-        assert_eq!(
-            delay(decide(&h(&[("Call-Info", ";answer-after=3")]), p, 0)),
-            Some(3000)
-        );
-        assert_eq!(
-            delay(decide(
-                &h(&[("Alert-Info", "<http://127.0.0.1>;info=alert-autoanswer")]),
-                p,
-                0
-            )),
-            Some(0)
-        );
-        assert_eq!(
-            delay(decide(&h(&[("Alert-Info", "info=alert-autoanswer")]), p, 0)),
-            Some(0)
-        );
-        assert_eq!(
-            delay(decide(&h(&[("Alert-Info", "Auto Answer")]), p, 0)),
-            Some(0)
-        );
-        assert_eq!(
-            delay(decide(&h(&[("Alert-Info", ";info=auto answer")]), p, 0)),
-            Some(0)
-        );
-        assert_eq!(
-            delay(decide(
-                &h(&[("Alert-Info", "<http://x>;info=alert-autoanswer;delay=2")]),
-                p,
-                0
-            )),
-            Some(2000)
-        );
-        assert_eq!(
-            delay(decide(
-                &h(&[("Alert-Info", "<http://x>;answer-after=1")]),
-                p,
-                0
-            )),
-            Some(1000)
-        );
+        assert_eq!(delay(decide(&h(&[("Call-Info", "<sip:127.0.0.1>;answer-after=0")]), p, 0)), Some(0));
+        assert_eq!(delay(decide(&h(&[("Call-Info", "<sip:127.0.0.1>;answer-after=2")]), p, 0)), Some(2000));
+        assert_eq!(delay(decide(&h(&[("Call-Info", "<sip:x>;answerAfter=1")]), p, 0)), Some(1000));
+        assert_eq!(delay(decide(&h(&[("Call-Info", ";answer-after=3")]), p, 0)), Some(3000));
+        assert_eq!(delay(decide(&h(&[("Alert-Info", "<http://127.0.0.1>;info=alert-autoanswer")]), p, 0)), Some(0));
+        assert_eq!(delay(decide(&h(&[("Alert-Info", "info=alert-autoanswer")]), p, 0)), Some(0));
+        assert_eq!(delay(decide(&h(&[("Alert-Info", "Auto Answer")]), p, 0)), Some(0));
+        assert_eq!(delay(decide(&h(&[("Alert-Info", ";info=auto answer")]), p, 0)), Some(0));
+        assert_eq!(delay(decide(&h(&[("Alert-Info", "<http://x>;info=alert-autoanswer;delay=2")]), p, 0)), Some(2000));
+        assert_eq!(delay(decide(&h(&[("Alert-Info", "<http://x>;answer-after=1")]), p, 0)), Some(1000));
         assert_eq!(delay(decide(&h(&[("Answer-Mode", "Auto")]), p, 0)), Some(0));
-        assert_eq!(
-            delay(decide(&h(&[("Priv-Answer-Mode", "auto;require")]), p, 0)),
-            Some(0)
-        );
+        assert_eq!(delay(decide(&h(&[("Priv-Answer-Mode", "auto;require")]), p, 0)), Some(0));
         // A ringtone URI that merely contains the words is not a request.
-        assert_eq!(
-            decide(&h(&[("Alert-Info", "<http://x/autoanswer.wav>")]), p, 0),
-            Decision::Ring
-        );
-        assert_eq!(
-            decide(
-                &h(&[("Call-Info", "<http://x/photo.jpg>;purpose=icon")]),
-                p,
-                0
-            ),
-            Decision::Ring
-        );
+        assert_eq!(decide(&h(&[("Alert-Info", "<http://x/autoanswer.wav>")]), p, 0), Decision::Ring);
+        assert_eq!(decide(&h(&[("Call-Info", "<http://x/photo.jpg>;purpose=icon")]), p, 0), Decision::Ring);
         assert_eq!(decide(&h(&[]), p, 0), Decision::Ring);
     }
 
@@ -278,23 +177,11 @@ mod tests {
         assert_eq!(delay(decide(&h(&[]), Policy::Always, 1500)), Some(1500));
         assert_eq!(
             decide(&h(&[("Answer-Mode", "Auto;require")]), Policy::Never, 0),
-            Decision::Refuse {
-                status: 403,
-                reason: "Forbidden"
-            }
+            Decision::Refuse { status: 403, reason: "Forbidden" }
         );
-        assert_eq!(
-            decide(&h(&[("Answer-Mode", "Auto")]), Policy::Never, 0),
-            Decision::Ring
-        );
-        assert_eq!(
-            decide(&h(&[("Answer-Mode", "Manual;require")]), Policy::Always, 0),
-            Decision::Ring
-        );
-        assert_eq!(
-            delay(decide(&h(&[("Answer-Mode", "Manual")]), Policy::Always, 0)),
-            Some(0)
-        );
+        assert_eq!(decide(&h(&[("Answer-Mode", "Auto")]), Policy::Never, 0), Decision::Ring);
+        assert_eq!(decide(&h(&[("Answer-Mode", "Manual;require")]), Policy::Always, 0), Decision::Ring);
+        assert_eq!(delay(decide(&h(&[("Answer-Mode", "Manual")]), Policy::Always, 0)), Some(0));
         match decide(&h(&[("Answer-Mode", "Auto")]), Policy::Headers, 0) {
             Decision::Auto { answer_mode, .. } => {
                 assert_eq!(answer_mode, Some(("Answer-Mode", "Auto")))
@@ -302,13 +189,6 @@ mod tests {
             d => panic!("{d:?}"),
         }
         // Absurd delays are capped.
-        assert_eq!(
-            delay(decide(
-                &h(&[("Call-Info", "<sip:x>;answer-after=99999")]),
-                Policy::Headers,
-                0
-            )),
-            Some(60_000)
-        );
+        assert_eq!(delay(decide(&h(&[("Call-Info", "<sip:x>;answer-after=99999")]), Policy::Headers, 0)), Some(60_000));
     }
 }

@@ -77,10 +77,7 @@ pub enum MediaOp {
 impl MediaOp {
     /// Whether the host must answer with an SDP (`media_result`).
     pub fn wants_sdp(&self) -> bool {
-        matches!(
-            self,
-            MediaOp::CreateOffer | MediaOp::CreateAnswer { .. } | MediaOp::Reoffer { .. }
-        )
+        matches!(self, MediaOp::CreateOffer | MediaOp::CreateAnswer { .. } | MediaOp::Reoffer { .. })
     }
 }
 
@@ -119,10 +116,9 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::NoSuchCall => write!(f, "no call with that id"),
-            CallError::InvalidTarget(t) => write!(
-                f,
-                "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI"
-            ),
+            CallError::InvalidTarget(t) => {
+                write!(f, "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI")
+            }
             CallError::NotConnected => write!(f, "not connected to the SIP server"),
             CallError::TooManyCalls => write!(f, "too many calls at once"),
             CallError::WrongState(s) => write!(f, "{s}"),
@@ -149,16 +145,9 @@ pub fn normalize_target(input: &str, domain: &str) -> Result<String, CallError> 
         return Ok(uri.to_string());
     }
     let phone = |s: &str| -> Option<String> {
-        let digits: String = s
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-            .collect();
+        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
         let body = digits.strip_prefix('+').unwrap_or(&digits);
-        (!body.is_empty()
-            && body
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '*' || c == '#'))
-        .then_some(digits)
+        (!body.is_empty() && body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#')).then_some(digits)
     };
     if let Some(rest) = lower.strip_prefix("tel:") {
         let num = rest.split(';').next().unwrap_or("");
@@ -180,9 +169,7 @@ pub fn normalize_target(input: &str, domain: &str) -> Result<String, CallError> 
     }
     // A user name (letters allowed, e.g. "bob").
     let uri = format!("sip:{t}@{domain}");
-    crate::message::SipUri::parse(&uri)
-        .map(|u| u.to_string())
-        .map_err(|_| bad())
+    crate::message::SipUri::parse(&uri).map(|u| u.to_string()).map_err(|_| bad())
 }
 
 /// The dial target in a link (`tel:`, `sip:`, `sips:`, `callto:`), or `None` for other links.
@@ -196,10 +183,7 @@ pub fn target_from_link(url: &str) -> Option<String> {
         let mut i = 0;
         while i < bytes.len() {
             if bytes[i] == b'%' && i + 2 < bytes.len() {
-                if let Ok(b) = u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
+                if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     out.push(b);
                     i += 3;
                     continue;
@@ -213,9 +197,7 @@ pub fn target_from_link(url: &str) -> Option<String> {
     if lower.starts_with("tel:") || lower.starts_with("sip:") || lower.starts_with("sips:") {
         return Some(decoded(url));
     }
-    lower
-        .starts_with("callto:")
-        .then(|| decoded(&url[7..]).trim_start_matches("//").to_string())
+    lower.starts_with("callto:").then(|| decoded(&url[7..]).trim_start_matches("//").to_string())
 }
 
 /// The end reason for a final failure status of our INVITE.
@@ -268,31 +250,16 @@ mod tests {
     fn targets() {
         let d = "example.com";
         assert_eq!(normalize_target("1000", d).unwrap(), "sip:1000@example.com");
-        assert_eq!(
-            normalize_target(" +1 (555) 010-0000 ", d).unwrap(),
-            "sip:+15550100000@example.com;user=phone"
-        );
-        assert_eq!(
-            normalize_target("bob@other.org", d).unwrap(),
-            "sip:bob@other.org"
-        );
+        assert_eq!(normalize_target(" +1 (555) 010-0000 ", d).unwrap(), "sip:+15550100000@example.com;user=phone");
+        assert_eq!(normalize_target("bob@other.org", d).unwrap(), "sip:bob@other.org");
         assert_eq!(
             normalize_target("sip:bob@other.org:5080;transport=tcp", d).unwrap(),
             "sip:bob@other.org:5080;transport=tcp"
         );
-        assert_eq!(
-            normalize_target("tel:+1-555-0100", d).unwrap(),
-            "sip:+15550100@example.com;user=phone"
-        );
+        assert_eq!(normalize_target("tel:+1-555-0100", d).unwrap(), "sip:+15550100@example.com;user=phone");
         assert_eq!(normalize_target("bob", d).unwrap(), "sip:bob@example.com");
-        assert_eq!(
-            target_from_link("tel:+1%20555%200100").as_deref(),
-            Some("tel:+1 555 0100")
-        );
-        assert_eq!(
-            target_from_link("sip:bob@example.com").as_deref(),
-            Some("sip:bob@example.com")
-        );
+        assert_eq!(target_from_link("tel:+1%20555%200100").as_deref(), Some("tel:+1 555 0100"));
+        assert_eq!(target_from_link("sip:bob@example.com").as_deref(), Some("sip:bob@example.com"));
         assert_eq!(target_from_link("callto://1000").as_deref(), Some("1000"));
         assert_eq!(target_from_link("https://example.com"), None);
         assert_eq!(target_from_link("tel:%"), Some("tel:%".into()));
@@ -303,14 +270,8 @@ mod tests {
 
     #[test]
     fn directions() {
-        assert_eq!(
-            sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n"),
-            "sendonly"
-        );
-        assert_eq!(
-            sdp_direction("v=0\r\na=inactive\r\nm=audio 1 RTP/AVP 0\r\n"),
-            "inactive"
-        );
+        assert_eq!(sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n"), "sendonly");
+        assert_eq!(sdp_direction("v=0\r\na=inactive\r\nm=audio 1 RTP/AVP 0\r\n"), "inactive");
         assert_eq!(sdp_direction("v=0\r\nm=audio 1 RTP/AVP 0\r\n"), "sendrecv");
     }
 }

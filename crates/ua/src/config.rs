@@ -63,46 +63,26 @@ impl ServerUrl {
         } else if let Some(r) = strip_prefix_ci(url, "ws://") {
             (false, r)
         } else if url.contains("://") {
-            return Err(ConfigError::field(
-                "server",
-                "the server address must start with wss://",
-            ));
+            return Err(ConfigError::field("server", "the server address must start with wss://"));
         } else {
-            return Err(ConfigError::field(
-                "server",
-                "not a URL: expected wss://host[:port][/path]",
-            ));
+            return Err(ConfigError::field("server", "not a URL: expected wss://host[:port][/path]"));
         };
         let (authority, path) = match rest.find(['/', '?', '#']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
+        let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
         if authority.contains('@') {
-            return Err(ConfigError::field(
-                "server",
-                "credentials do not belong in the server URL",
-            ));
+            return Err(ConfigError::field("server", "credentials do not belong in the server URL"));
         }
         let (host, port) = if let Some(r) = authority.strip_prefix('[') {
-            let end = r
-                .find(']')
-                .ok_or_else(|| ConfigError::field("server", "unterminated IPv6 address"))?;
+            let end = r.find(']').ok_or_else(|| ConfigError::field("server", "unterminated IPv6 address"))?;
             let host = &r[..end];
             let after = &r[end + 1..];
             let port = match after.strip_prefix(':') {
                 Some(p) => Some(parse_port(p)?),
                 None if after.is_empty() => None,
-                None => {
-                    return Err(ConfigError::field(
-                        "server",
-                        "unexpected text after the IPv6 address",
-                    ))
-                }
+                None => return Err(ConfigError::field("server", "unexpected text after the IPv6 address")),
             };
             (host.to_string(), port)
         } else {
@@ -112,17 +92,9 @@ impl ServerUrl {
             }
         };
         if host.is_empty() || !valid_host(&host) {
-            return Err(ConfigError::field(
-                "server",
-                "the server URL has no valid host",
-            ));
+            return Err(ConfigError::field("server", "the server URL has no valid host"));
         }
-        let su = ServerUrl {
-            secure,
-            host: host.to_ascii_lowercase(),
-            port,
-            path,
-        };
+        let su = ServerUrl { secure, host: host.to_ascii_lowercase(), port, path };
         if !su.secure && !su.is_loopback() {
             return Err(ConfigError::field(
                 "server",
@@ -142,25 +114,14 @@ impl ServerUrl {
 
     /// The URL to open.
     pub fn url(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
-        format!(
-            "{}://{host}{port}{}",
-            if self.secure { "wss" } else { "ws" },
-            self.path
-        )
+        format!("{}://{host}{port}{}", if self.secure { "wss" } else { "ws" }, self.path)
     }
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len()
-        && s.is_char_boundary(prefix.len())
-        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
-    {
+    if s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
         Some(&s[prefix.len()..])
     } else {
         None
@@ -170,18 +131,13 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 fn parse_port(p: &str) -> Result<u16, ConfigError> {
     match p.parse::<u16>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(ConfigError::field(
-            "server",
-            "the port must be a number from 1 to 65535",
-        )),
+        _ => Err(ConfigError::field("server", "the port must be a number from 1 to 65535")),
     }
 }
 
 fn valid_host(h: &str) -> bool {
     if h.contains(':') {
-        return h
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+        return h.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
     }
     h.len() <= 253
         && h.split('.').all(|label| {
@@ -228,10 +184,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn field(field: &'static str, message: &str) -> Self {
-        ConfigError {
-            field,
-            message: message.to_string(),
-        }
+        ConfigError { field, message: message.to_string() }
     }
 }
 
@@ -242,18 +195,13 @@ impl fmt::Display for ConfigError {
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+    s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 impl Account {
     /// Validate a stored record; `local_password` is `chrome.storage.local`'s `password`, used
     /// when the record has none (device-only password).
-    pub fn from_record(
-        rec: &AccountRecord,
-        local_password: Option<&str>,
-    ) -> Result<Account, ConfigError> {
+    pub fn from_record(rec: &AccountRecord, local_password: Option<&str>) -> Result<Account, ConfigError> {
         if rec.version != 1 {
             return Err(ConfigError::field("version", "unsupported account version"));
         }
@@ -262,40 +210,25 @@ impl Account {
         if username.is_empty() {
             return Err(ConfigError::field("username", "the user name is empty"));
         }
-        if username.contains('@')
-            || username
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
+        if username.contains('@') || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ConfigError::field(
                 "username",
                 "enter only the user part (no spaces, no @domain: the domain has its own field)",
             ));
         }
-        let password = match rec
-            .password
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .or(local_password.filter(|p| !p.is_empty()))
-        {
-            Some(p) => p.to_string(),
-            None => return Err(ConfigError::field("password", "no password is stored")),
-        };
+        let password =
+            match rec.password.as_deref().filter(|p| !p.is_empty()).or(local_password.filter(|p| !p.is_empty())) {
+                Some(p) => p.to_string(),
+                None => return Err(ConfigError::field("password", "no password is stored")),
+            };
         let auth_username = non_empty(&rec.auth_username).unwrap_or_else(|| username.clone());
         if auth_username.chars().any(|c| c.is_control() || c == '"') {
-            return Err(ConfigError::field(
-                "authUsername",
-                "invalid characters in the authorization user name",
-            ));
+            return Err(ConfigError::field("authUsername", "invalid characters in the authorization user name"));
         }
         let domain = match non_empty(&rec.domain) {
             Some(d) => {
                 let d = d.to_ascii_lowercase();
-                let host = d
-                    .rsplit_once(':')
-                    .filter(|(_, p)| p.parse::<u16>().is_ok())
-                    .map(|(h, _)| h)
-                    .unwrap_or(&d);
+                let host = d.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map(|(h, _)| h).unwrap_or(&d);
                 if !valid_host(host.trim_start_matches('[').trim_end_matches(']')) {
                     return Err(ConfigError::field("domain", "not a valid domain name"));
                 }
@@ -310,23 +243,10 @@ impl Account {
             }
         };
         let display_name = non_empty(&rec.display_name);
-        if display_name
-            .as_deref()
-            .is_some_and(|d| d.chars().any(|c| c.is_control()))
-        {
-            return Err(ConfigError::field(
-                "displayName",
-                "invalid characters in the display name",
-            ));
+        if display_name.as_deref().is_some_and(|d| d.chars().any(|c| c.is_control())) {
+            return Err(ConfigError::field("displayName", "invalid characters in the display name"));
         }
-        Ok(Account {
-            server,
-            username,
-            password,
-            auth_username,
-            domain,
-            display_name,
-        })
+        Ok(Account { server, username, password, auth_username, domain, display_name })
     }
 
     /// Address of record, `sip:user@domain`.

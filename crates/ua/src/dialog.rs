@@ -35,12 +35,7 @@ fn without_tag(na: &NameAddr) -> String {
 }
 
 fn first_contact(headers: &Headers) -> Option<String> {
-    headers
-        .contacts()
-        .into_iter()
-        .next()
-        .map(|c| c.uri)
-        .filter(|u| u != "*")
+    headers.contacts().into_iter().next().map(|c| c.uri).filter(|u| u != "*")
 }
 
 impl Dialog {
@@ -110,16 +105,8 @@ impl Dialog {
     /// Whether an incoming request belongs to this dialog (Call-ID, To tag = ours, From tag = theirs).
     pub fn matches_request(&self, req: &Request) -> bool {
         req.headers.call_id() == Some(self.call_id.as_str())
-            && req
-                .headers
-                .to()
-                .and_then(|t| t.tag().map(str::to_string))
-                .as_deref()
-                == Some(self.local_tag.as_str())
-            && match (
-                &self.remote_tag,
-                req.headers.from().and_then(|f| f.tag().map(str::to_string)),
-            ) {
+            && req.headers.to().and_then(|t| t.tag().map(str::to_string)).as_deref() == Some(self.local_tag.as_str())
+            && match (&self.remote_tag, req.headers.from().and_then(|f| f.tag().map(str::to_string))) {
                 (Some(ours), Some(theirs)) => *ours == theirs,
                 (None, _) => true,
                 (Some(_), None) => false,
@@ -153,13 +140,7 @@ impl Dialog {
             }
         };
         let mut h = Headers::new();
-        h.push(
-            "Via",
-            format!(
-                "SIP/2.0/{} {};branch={branch};rport",
-                self.via_transport, self.via_host
-            ),
-        );
+        h.push("Via", format!("SIP/2.0/{} {};branch={branch};rport", self.via_transport, self.via_host));
         h.push("Max-Forwards", "70");
         // Loose routing (every modern proxy sets ;lr): Request-URI = remote target, Route = set.
         // Strict routers (no ;lr on the first route) put the first route in the Request-URI.
@@ -186,11 +167,6 @@ impl Dialog {
         if method != Method::Ack && method != Method::Cancel {
             h.push("Contact", self.contact.clone());
         }
-        Request {
-            method,
-            uri,
-            headers: h,
-            body: Vec::new(),
-        }
+        Request { method, uri, headers: h, body: Vec::new() }
     }
 }

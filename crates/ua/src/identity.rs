@@ -32,11 +32,7 @@ pub struct RegisterIdentity {
 
 impl Identity {
     pub fn generate(rng: &mut Rng) -> Identity {
-        Identity {
-            instance_id: rng.uuid_v4(),
-            contact_host: format!("{}.invalid", rng.token(12)),
-            register: None,
-        }
+        Identity { instance_id: rng.uuid_v4(), contact_host: format!("{}.invalid", rng.token(12)), register: None }
     }
 
     /// A restored identity is used only if it is well-formed; otherwise a new one is made.
@@ -44,16 +40,10 @@ impl Identity {
         match stored {
             Some(id)
                 if id.instance_id.len() == 36
-                    && id
-                        .instance_id
-                        .chars()
-                        .all(|c| c.is_ascii_hexdigit() || c == '-')
+                    && id.instance_id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
                     && id.contact_host.ends_with(".invalid")
                     && id.contact_host.len() < 64
-                    && id
-                        .contact_host
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') =>
+                    && id.contact_host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') =>
             {
                 id
             }
@@ -62,12 +52,7 @@ impl Identity {
     }
 
     /// REGISTER state for `aor` on `server`: the stored one if it matches, a fresh one otherwise.
-    pub(crate) fn register_for(
-        &mut self,
-        aor: &str,
-        server: &str,
-        rng: &mut Rng,
-    ) -> &mut RegisterIdentity {
+    pub(crate) fn register_for(&mut self, aor: &str, server: &str, rng: &mut Rng) -> &mut RegisterIdentity {
         let fresh = !matches!(&self.register, Some(r) if r.aor == aor && r.server == server && r.cseq < 0x7000_0000);
         if fresh {
             self.register = Some(RegisterIdentity {

@@ -23,9 +23,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            s: [next(), next(), next(), next()],
-        }
+        Rng { s: [next(), next(), next(), next()] }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -56,9 +54,7 @@ impl Rng {
 
     /// `len` lower-case alphanumeric characters (a token in every SIP grammar).
     pub fn token(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| ALPHANUM[self.below(ALPHANUM.len() as u64) as usize] as char)
-            .collect()
+        (0..len).map(|_| ALPHANUM[self.below(ALPHANUM.len() as u64) as usize] as char).collect()
     }
 
     /// A Via branch with the RFC 3261 magic cookie.
@@ -76,14 +72,7 @@ impl Rng {
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
     }
 }
 

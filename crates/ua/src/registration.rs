@@ -89,14 +89,7 @@ pub(crate) struct Registration {
 
 impl Registration {
     pub fn new(expires: u32) -> Self {
-        Registration {
-            tx: None,
-            attempt: None,
-            cached: None,
-            expires,
-            registered_until: None,
-            refresh_at: None,
-        }
+        Registration { tx: None, attempt: None, cached: None, expires, registered_until: None, refresh_at: None }
     }
 
     pub fn in_progress(&self) -> bool {
@@ -118,12 +111,8 @@ impl Registration {
 
     /// Start a new attempt (register when `expires > 0`, un-register when 0); returns the request.
     pub fn begin(&mut self, expires: u32, ctx: &mut BuildCtx<'_>) -> Request {
-        self.attempt = Some(Attempt {
-            expires,
-            answered_fresh_challenge: false,
-            stale_retries: 0,
-            interval_retries: 0,
-        });
+        self.attempt =
+            Some(Attempt { expires, answered_fresh_challenge: false, stale_retries: 0, interval_retries: 0 });
         let mut req = build_register(ctx, expires);
         if let Some((ch, nc)) = self.cached.as_mut() {
             *nc += 1;
@@ -134,11 +123,7 @@ impl Registration {
 
     /// Classify a final or provisional response to our REGISTER; may build a retry request
     /// (returned alongside `Outcome::Resent`).
-    pub fn on_response(
-        &mut self,
-        resp: &Response,
-        ctx: &mut BuildCtx<'_>,
-    ) -> (Outcome, Option<Request>) {
+    pub fn on_response(&mut self, resp: &Response, ctx: &mut BuildCtx<'_>) -> (Outcome, Option<Request>) {
         let Some(attempt) = self.attempt.clone() else {
             return (Outcome::Pending, None);
         };
@@ -157,9 +142,7 @@ impl Registration {
                     Some(secs) if secs > 0 => (Outcome::Registered { granted_secs: secs }, None),
                     _ => (
                         Outcome::Failed {
-                            reason:
-                                "the server accepted the REGISTER but does not list our contact"
-                                    .into(),
+                            reason: "the server accepted the REGISTER but does not list our contact".into(),
                             retry_after_secs: Some(30),
                         },
                         None,
@@ -168,11 +151,7 @@ impl Registration {
             }
             401 | 407 => {
                 let proxy = code == 407;
-                let name = if proxy {
-                    "Proxy-Authenticate"
-                } else {
-                    "WWW-Authenticate"
-                };
+                let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
                 let values: Vec<String> = resp
                     .headers
                     .iter()
@@ -183,12 +162,7 @@ impl Registration {
                     Ok(c) => c,
                     Err(e) => {
                         self.attempt = None;
-                        return (
-                            Outcome::AuthFailed {
-                                reason: format!("{code}: {e}"),
-                            },
-                            None,
-                        );
+                        return (Outcome::AuthFailed { reason: format!("{code}: {e}") }, None);
                     }
                 };
                 let mut next = attempt.clone();
@@ -200,10 +174,7 @@ impl Registration {
                         self.cached = None;
                         return (
                             Outcome::AuthFailed {
-                                reason: format!(
-                                    "{code} {}: the server refused the credentials",
-                                    resp.reason
-                                ),
+                                reason: format!("{code} {}: the server refused the credentials", resp.reason),
                             },
                             None,
                         );
@@ -219,10 +190,7 @@ impl Registration {
                 (Outcome::Resent, Some(req))
             }
             423 => {
-                let min = resp
-                    .headers
-                    .get("Min-Expires")
-                    .and_then(|v| v.trim().parse::<u32>().ok());
+                let min = resp.headers.get("Min-Expires").and_then(|v| v.trim().parse::<u32>().ok());
                 match min {
                     Some(min)
                         if min > attempt.expires
@@ -245,8 +213,7 @@ impl Registration {
                         self.attempt = None;
                         (
                             Outcome::Failed {
-                                reason: "423 Interval Too Brief without a usable Min-Expires"
-                                    .into(),
+                                reason: "423 Interval Too Brief without a usable Min-Expires".into(),
                                 retry_after_secs: None,
                             },
                             None,
@@ -256,29 +223,20 @@ impl Registration {
             }
             _ => {
                 self.attempt = None;
-                let retry_after = resp.headers.get("Retry-After").and_then(|v| {
-                    v.split(|c: char| !c.is_ascii_digit())
-                        .next()
-                        .and_then(|n| n.parse::<u32>().ok())
-                });
+                let retry_after = resp
+                    .headers
+                    .get("Retry-After")
+                    .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<u32>().ok()));
                 let reason = format!("{code} {}", resp.reason);
                 if code == 403 {
                     self.cached = None;
                     return (Outcome::AuthFailed { reason }, None);
                 }
                 let retry = match code {
-                    408 | 480 | 500 | 503 | 504 | 600 => {
-                        Some(retry_after.unwrap_or(30).clamp(5, 3600))
-                    }
+                    408 | 480 | 500 | 503 | 504 | 600 => Some(retry_after.unwrap_or(30).clamp(5, 3600)),
                     _ => retry_after.map(|r| r.clamp(5, 3600)),
                 };
-                (
-                    Outcome::Failed {
-                        reason,
-                        retry_after_secs: retry,
-                    },
-                    None,
-                )
+                (Outcome::Failed { reason, retry_after_secs: retry }, None)
             }
         }
     }
@@ -294,10 +252,7 @@ pub(crate) struct BuildCtx<'a> {
 }
 
 fn contact_uri(ctx: &BuildCtx<'_>) -> String {
-    format!(
-        "sip:{}@{};transport=ws;ob",
-        ctx.account.username, ctx.identity.contact_host
-    )
+    format!("sip:{}@{};transport=ws;ob", ctx.account.username, ctx.identity.contact_host)
 }
 
 fn build_register(ctx: &mut BuildCtx<'_>, expires: u32) -> Request {
@@ -309,19 +264,9 @@ fn build_register(ctx: &mut BuildCtx<'_>, expires: u32) -> Request {
     reg.cseq += 1;
     let (call_id, from_tag, cseq) = (reg.call_id.clone(), reg.from_tag.clone(), reg.cseq);
     let transport = if account.server.secure { "WSS" } else { "WS" };
-    let display = account
-        .display_name
-        .as_ref()
-        .map(|d| format!("{} ", quote_display(d)))
-        .unwrap_or_default();
+    let display = account.display_name.as_ref().map(|d| format!("{} ", quote_display(d))).unwrap_or_default();
     let mut h = Headers::new();
-    h.push(
-        "Via",
-        format!(
-            "SIP/2.0/{transport} {};branch={branch};rport",
-            ctx.identity.contact_host
-        ),
-    );
+    h.push("Via", format!("SIP/2.0/{transport} {};branch={branch};rport", ctx.identity.contact_host));
     h.push("Max-Forwards", "70");
     h.push("To", format!("{display}<{aor}>"));
     h.push("From", format!("{display}<{aor}>;tag={from_tag}"));
@@ -340,43 +285,18 @@ fn build_register(ctx: &mut BuildCtx<'_>, expires: u32) -> Request {
     h.push("Supported", "path, outbound");
     h.push("Allow-Events", crate::ua::ALLOW_EVENTS);
     h.push("User-Agent", ctx.user_agent);
-    Request {
-        method: Method::Register,
-        uri: format!("sip:{}", account.domain),
-        headers: h,
-        body: Vec::new(),
-    }
+    Request { method: Method::Register, uri: format!("sip:{}", account.domain), headers: h, body: Vec::new() }
 }
 
 fn quote_display(d: &str) -> String {
-    let escaped: String = d
-        .chars()
-        .flat_map(|c| {
-            if c == '"' || c == '\\' {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let escaped: String = d.chars().flat_map(|c| if c == '"' || c == '\\' { vec!['\\', c] } else { vec![c] }).collect();
     format!("\"{escaped}\"")
 }
 
 fn add_auth(req: &mut Request, ch: &Challenge, nc: u32, ctx: &mut BuildCtx<'_>) {
-    let creds = Credentials {
-        username: ctx.account.auth_username.clone(),
-        password: ctx.account.password.clone(),
-    };
+    let creds = Credentials { username: ctx.account.auth_username.clone(), password: ctx.account.password.clone() };
     let cnonce = ctx.rng.token(16);
-    let (name, value) = auth::authorization(
-        ch,
-        &creds,
-        req.method.as_str(),
-        &req.uri,
-        &req.body,
-        nc,
-        &cnonce,
-    );
+    let (name, value) = auth::authorization(ch, &creds, req.method.as_str(), &req.uri, &req.body, nc, &cnonce);
     req.headers.push(name, value);
 }
 
@@ -385,35 +305,18 @@ fn add_auth(req: &mut Request, ch: &Challenge, nc: u32, ctx: &mut BuildCtx<'_>) 
 /// ours is not among them.
 fn granted_expiry(resp: &Response, identity: &Identity, asked: u32) -> Option<u32> {
     let contacts: Vec<NameAddr> = resp.headers.contacts();
-    let header_expires = resp
-        .headers
-        .get("Expires")
-        .and_then(|v| v.trim().parse::<u32>().ok());
+    let header_expires = resp.headers.get("Expires").and_then(|v| v.trim().parse::<u32>().ok());
     if contacts.is_empty() {
         return Some(header_expires.unwrap_or(asked));
     }
     let want_instance = format!("<urn:uuid:{}>", identity.instance_id);
     let ours = contacts
         .iter()
-        .find(|c| {
-            c.params
-                .get("+sip.instance")
-                .is_some_and(|v| v.eq_ignore_ascii_case(&want_instance))
-        })
+        .find(|c| c.params.get("+sip.instance").is_some_and(|v| v.eq_ignore_ascii_case(&want_instance)))
         .or_else(|| {
-            contacts.iter().find(|c| {
-                c.uri
-                    .to_ascii_lowercase()
-                    .contains(&identity.contact_host.to_ascii_lowercase())
-            })
+            contacts.iter().find(|c| c.uri.to_ascii_lowercase().contains(&identity.contact_host.to_ascii_lowercase()))
         })?;
-    Some(
-        ours.params
-            .get("expires")
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .or(header_expires)
-            .unwrap_or(asked),
-    )
+    Some(ours.params.get("expires").and_then(|v| v.trim().parse::<u32>().ok()).or(header_expires).unwrap_or(asked))
 }
 
 /// When to refresh a registration granted for `secs` seconds: well before expiry, leaving room

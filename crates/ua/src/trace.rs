@@ -26,9 +26,7 @@ pub fn mask_credentials(text: &str) -> String {
             out.push_str("\r\n");
         }
         let lower = line.to_ascii_lowercase();
-        let is_auth = ["authorization:", "proxy-authorization:"]
-            .iter()
-            .any(|p| lower.starts_with(p));
+        let is_auth = ["authorization:", "proxy-authorization:"].iter().any(|p| lower.starts_with(p));
         if is_auth {
             let (name, value) = line.split_once(':').unwrap_or((line, ""));
             let keep = |key: &str| {
@@ -36,9 +34,7 @@ pub fn mask_credentials(text: &str) -> String {
                 let lv = value.to_ascii_lowercase();
                 lv.find(&pat).and_then(|s| {
                     let start = s + pat.len();
-                    value.get(start..).and_then(|rest| {
-                        rest.find('"').map(|e| format!("{key}=\"{}\"", &rest[..e]))
-                    })
+                    value.get(start..).and_then(|rest| rest.find('"').map(|e| format!("{key}=\"{}\"", &rest[..e])))
                 })
             };
             let mut parts = vec![];
@@ -64,10 +60,7 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(capacity: usize) -> Self {
-        Trace {
-            entries: VecDeque::new(),
-            capacity,
-        }
+        Trace { entries: VecDeque::new(), capacity }
     }
 
     pub fn record(&mut self, at: u64, direction: Direction, bytes: &[u8]) {
@@ -78,11 +71,7 @@ impl Trace {
             self.entries.pop_front();
         }
         let text = mask_credentials(&String::from_utf8_lossy(&bytes[..bytes.len().min(8192)]));
-        self.entries.push_back(TraceEntry {
-            at,
-            direction,
-            text,
-        });
+        self.entries.push_back(TraceEntry { at, direction, text });
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &TraceEntry> {

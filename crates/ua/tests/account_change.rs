@@ -11,10 +11,7 @@ fn switch_user_on_the_same_server() {
     let (mut sim, mut reg) = registered_sim(24);
     reg.users.insert("bob".into(), "bobpw".into());
     sim.take_sent();
-    sim.configure(
-        account("wss://sip.example.com/ws", "bob", "bobpw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com/ws", "bob", "bobpw"), Settings::default());
     let unreg = sim.take_request();
     assert_eq!(unreg.headers.get("Expires"), Some("0"));
     assert!(unreg.headers.get("To").unwrap().contains("alice"));
@@ -33,10 +30,7 @@ fn switch_user_on_the_same_server() {
 fn switch_server_opens_a_new_flow_after_unregistering() {
     let (mut sim, mut reg) = registered_sim(25);
     sim.take_sent();
-    sim.configure(
-        account("wss://other.example.com/ws", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://other.example.com/ws", "alice", "alicepw"), Settings::default());
     let unreg = sim.take_request();
     let r = reg.handle(&unreg);
     sim.deliver_response(&r);
@@ -50,10 +44,7 @@ fn switch_server_opens_a_new_flow_after_unregistering() {
 fn removing_the_account_unregisters_and_closes() {
     let (mut sim, mut reg) = registered_sim(26);
     sim.take_sent();
-    sim.input(Input::Configure {
-        account: None,
-        settings: Settings::default(),
-    });
+    sim.input(Input::Configure { account: None, settings: Settings::default() });
     let unreg = sim.take_request();
     assert_eq!(unreg.headers.get("Expires"), Some("0"));
     let r = reg.handle(&unreg);
@@ -67,10 +58,7 @@ fn removing_the_account_unregisters_and_closes() {
 fn unregister_that_gets_no_answer_does_not_block_the_switch() {
     let (mut sim, _reg) = registered_sim(27);
     sim.take_sent();
-    sim.configure(
-        account("wss://other.example.com/ws", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://other.example.com/ws", "alice", "alicepw"), Settings::default());
     sim.advance(5_000);
     assert_eq!(sim.connects.last().unwrap().1, "wss://other.example.com/ws");
 }
@@ -81,9 +69,7 @@ fn shutdown_unregisters() {
     sim.take_sent();
     sim.input(Input::Command(Command::Shutdown));
     let msgs = sim.take_sent();
-    let Message::Request(unreg) = &msgs[0] else {
-        panic!()
-    };
+    let Message::Request(unreg) = &msgs[0] else { panic!() };
     let r = reg.handle(unreg);
     sim.deliver_response(&r);
     assert!(reg.bindings["alice"].is_empty());
@@ -94,21 +80,12 @@ fn shutdown_unregisters() {
 fn status_never_says_registered_for_an_account_that_is_not() {
     let (mut sim, mut reg) = registered_sim(29);
     let before = sim.statuses.len();
-    sim.configure(
-        account("wss://sip.example.com/ws", "dave", "wrong"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com/ws", "dave", "wrong"), Settings::default());
     let unreg = sim.take_request();
     let r = reg.handle(&unreg);
     sim.deliver_response(&r);
     serve_registers(&mut sim, &mut reg);
-    let states: Vec<RegistrationState> = sim.statuses[before..]
-        .iter()
-        .map(|s| s.registration.state)
-        .collect();
-    assert!(
-        !states.contains(&RegistrationState::Registered),
-        "{states:?}"
-    );
+    let states: Vec<RegistrationState> = sim.statuses[before..].iter().map(|s| s.registration.state).collect();
+    assert!(!states.contains(&RegistrationState::Registered), "{states:?}");
     assert_eq!(sim.state(), RegistrationState::AuthFailed);
 }

@@ -17,21 +17,9 @@ fn last_response(sim: &mut Sim) -> Response {
 }
 
 fn notify(call_id: &str, tag: &str, cseq: u32, event: &str) -> Vec<u8> {
-    let base = String::from_utf8(in_dialog_from_bob(
-        "NOTIFY",
-        call_id,
-        tag,
-        cseq,
-        &format!("z9hG4bKn{cseq}"),
-        None,
-    ))
-    .unwrap();
-    base.replacen(
-        "Content-Length: 0",
-        &format!("Event: {event}\r\nContent-Length: 0"),
-        1,
-    )
-    .into_bytes()
+    let base =
+        String::from_utf8(in_dialog_from_bob("NOTIFY", call_id, tag, cseq, &format!("z9hG4bKn{cseq}"), None)).unwrap();
+    base.replacen("Content-Length: 0", &format!("Event: {event}\r\nContent-Length: 0"), 1).into_bytes()
 }
 
 #[test]
@@ -43,45 +31,25 @@ fn talk_answers_hold_holds_talk_resumes() {
         .take_sent()
         .into_iter()
         .find_map(|m| match m {
-            Message::Response(r) if r.status == 180 => {
-                r.headers.to().unwrap().tag().map(str::to_string)
-            }
+            Message::Response(r) if r.status == 180 => r.headers.to().unwrap().tag().map(str::to_string),
             _ => None,
         })
         .unwrap();
     let id = sim.last_call_event().id;
     // Without any header it rings and waits: no 200 for ten seconds.
     sim.advance(10_000);
-    assert!(sim
-        .take_sent()
-        .iter()
-        .all(|m| !matches!(m, Message::Response(r) if r.status == 200)));
+    assert!(sim.take_sent().iter().all(|m| !matches!(m, Message::Response(r) if r.status == 200)));
 
     sim.deliver(&notify("bs-1", &tag, 11, "talk"));
     assert_eq!(last_response(&mut sim).status, 200, "NOTIFY talk accepted");
     sim.answer_media(ANSWER);
-    assert_eq!(
-        last_response(&mut sim).status,
-        200,
-        "the INVITE is answered"
-    );
-    sim.deliver(&in_dialog_from_bob(
-        "ACK",
-        "bs-1",
-        &tag,
-        10,
-        "z9hG4bKbsack",
-        None,
-    ));
+    assert_eq!(last_response(&mut sim).status, 200, "the INVITE is answered");
+    sim.deliver(&in_dialog_from_bob("ACK", "bs-1", &tag, 10, "z9hG4bKbsack", None));
     assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
 
     sim.deliver(&notify("bs-1", &tag, 12, "hold"));
     assert_eq!(last_response(&mut sim).status, 200);
-    assert!(sim.has_media_op(&id, |op| *op
-        == MediaOp::Reoffer {
-            direction: "sendonly",
-            ice_restart: false
-        }));
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::Reoffer { direction: "sendonly", ice_restart: false }));
     sim.answer_media("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n");
     let reinvite = sim.take_request();
     assert_eq!(reinvite.method, Method::Invite);
@@ -92,11 +60,7 @@ fn talk_answers_hold_holds_talk_resumes() {
     sim.take_sent();
     sim.deliver(&notify("bs-1", &tag, 13, "talk"));
     assert_eq!(last_response(&mut sim).status, 200);
-    assert!(sim.has_media_op(&id, |op| *op
-        == MediaOp::Reoffer {
-            direction: "sendrecv",
-            ice_restart: false
-        }));
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::Reoffer { direction: "sendrecv", ice_restart: false }));
     sim.answer_media("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendrecv\r\n");
     let resume = sim.take_request();
     assert!(String::from_utf8_lossy(&resume.body).contains("a=sendrecv"));
@@ -112,9 +76,7 @@ fn unknown_event_is_489() {
         .take_sent()
         .into_iter()
         .find_map(|m| match m {
-            Message::Response(r) if r.status == 180 => {
-                r.headers.to().unwrap().tag().map(str::to_string)
-            }
+            Message::Response(r) if r.status == 180 => r.headers.to().unwrap().tag().map(str::to_string),
             _ => None,
         })
         .unwrap();

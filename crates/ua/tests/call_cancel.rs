@@ -14,36 +14,19 @@ fn cancel_waits_for_a_provisional_response() {
     let invite = sim.take_request();
     sim.ua.hangup(sim.now, &id).unwrap();
     sim.pump();
-    assert!(
-        sim.take_sent().is_empty(),
-        "no CANCEL before a provisional response"
-    );
+    assert!(sim.take_sent().is_empty(), "no CANCEL before a provisional response");
     sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
     let cancel = sim.take_request();
     assert_eq!(cancel.method, Method::Cancel);
-    assert_eq!(
-        cancel.headers.top_via().unwrap().branch(),
-        invite.headers.top_via().unwrap().branch()
-    );
-    assert_eq!(
-        cancel.headers.cseq().unwrap().seq,
-        invite.headers.cseq().unwrap().seq
-    );
+    assert_eq!(cancel.headers.top_via().unwrap().branch(), invite.headers.top_via().unwrap().branch());
+    assert_eq!(cancel.headers.cseq().unwrap().seq, invite.headers.cseq().unwrap().seq);
     assert_eq!(cancel.uri, invite.uri);
     sim.deliver_response(&Response::for_request(&cancel, 200, "OK", None));
-    sim.deliver_response(&Response::for_request(
-        &invite,
-        487,
-        "Request Terminated",
-        Some("bobtag"),
-    ));
+    sim.deliver_response(&Response::for_request(&invite, 487, "Request Terminated", Some("bobtag")));
     let ack = sim.take_request();
     assert_eq!(ack.method, Method::Ack);
     let end = sim.last_call_event();
-    assert_eq!(
-        (end.state, end.end_reason.as_deref()),
-        (CallState::Ended, Some("cancelled"))
-    );
+    assert_eq!((end.state, end.end_reason.as_deref()), (CallState::Ended, Some("cancelled")));
 }
 
 #[test]
@@ -70,13 +53,7 @@ fn a_200_crossing_the_cancel_is_acked_then_byed() {
     sim.ua.hangup(sim.now, &id).unwrap();
     sim.pump();
     sim.take_sent();
-    sim.deliver_response(&response_with_sdp(
-        &invite,
-        200,
-        "OK",
-        "bobtag",
-        Some(ANSWER),
-    ));
+    sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "bobtag", Some(ANSWER)));
     let methods: Vec<Method> = sim
         .take_sent()
         .into_iter()
@@ -100,8 +77,5 @@ fn hangup_while_preparing_the_offer_sends_nothing() {
     // The late offer is ignored.
     sim.answer_media(OFFER);
     assert!(sim.take_sent().is_empty());
-    assert_eq!(
-        sim.last_call_event().end_reason.as_deref(),
-        Some("cancelled")
-    );
+    assert_eq!(sim.last_call_event().end_reason.as_deref(), Some("cancelled"));
 }

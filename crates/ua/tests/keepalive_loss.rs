@@ -22,15 +22,9 @@ fn pings_every_25_seconds_and_detects_a_dead_flow() {
     let ping_at = sim.now + 25_000;
     sim.advance(25_000 + 10_000);
     assert_eq!(sim.closes.len(), 1, "flow closed after the pong timeout");
-    assert!(
-        sim.closes[0] <= ping_at + 10_000 + 1,
-        "dead within one interval + 10 s"
-    );
+    assert!(sim.closes[0] <= ping_at + 10_000 + 1, "dead within one interval + 10 s");
     assert_eq!(sim.state(), RegistrationState::Unreachable);
-    assert_eq!(
-        sim.ua.status(sim.now).connection.state,
-        ConnectionState::Waiting
-    );
+    assert_eq!(sim.ua.status(sim.now).connection.state, ConnectionState::Waiting);
     // First reconnect comes within a second (full jitter over 1 s).
     let n = sim.connects.len();
     sim.advance(1_000);

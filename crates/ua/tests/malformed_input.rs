@@ -22,10 +22,7 @@ fn garbage_changes_nothing() {
     }
     assert_eq!(sim.ua.status(sim.now), before);
     let replies = sim.take_sent();
-    assert!(
-        replies.is_empty(),
-        "no reply expected to unanswerable junk, got {replies:?}"
-    );
+    assert!(replies.is_empty(), "no reply expected to unanswerable junk, got {replies:?}");
 }
 
 #[test]
@@ -36,9 +33,7 @@ fn malformed_request_gets_400() {
     sim.deliver(bad.as_bytes());
     let sent = sim.take_sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
-    let Message::Response(r) = &sent[0] else {
-        panic!()
-    };
+    let Message::Response(r) = &sent[0] else { panic!() };
     assert_eq!(r.status, 400);
     assert_eq!(r.headers.call_id(), Some("bad-1"));
     assert!(r.headers.get("Warning").is_some());

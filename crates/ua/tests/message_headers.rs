@@ -13,10 +13,7 @@ fn via_websocket_with_invalid_host() {
     assert_eq!(via.branch(), Some("z9hG4bKnashds7"));
     assert!(via.params.has("rport"));
     assert_eq!(via.params.get("rport"), None, "a flag has no value");
-    assert_eq!(
-        via.to_string(),
-        "SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7;rport"
-    );
+    assert_eq!(via.to_string(), "SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7;rport");
 }
 
 #[test]
@@ -26,17 +23,12 @@ fn via_transport_is_upper_cased_and_port_parsed() {
     assert_eq!(via.port, Some(8443));
     assert_eq!(via.params.get("received"), Some("192.0.2.9"));
     assert_eq!(via.params.get("rport"), Some("5062"));
-    assert_eq!(
-        via.to_string(),
-        "SIP/2.0/WS 192.0.2.4:8443;received=192.0.2.9;rport=5062"
-    );
+    assert_eq!(via.to_string(), "SIP/2.0/WS 192.0.2.4:8443;received=192.0.2.9;rport=5062");
 }
 
 #[test]
 fn via_ipv6_sent_by_and_received() {
-    let via =
-        Via::parse("SIP/2.0/TCP [2001:db8::9:1]:5061;branch=z9hG4bK1;received=2001:db8::9:255")
-            .unwrap();
+    let via = Via::parse("SIP/2.0/TCP [2001:db8::9:1]:5061;branch=z9hG4bK1;received=2001:db8::9:255").unwrap();
     assert_eq!(via.host, "[2001:db8::9:1]");
     assert_eq!(via.port, Some(5061));
     assert_eq!(via.params.get("received"), Some("2001:db8::9:255"));
@@ -45,8 +37,7 @@ fn via_ipv6_sent_by_and_received() {
 #[test]
 fn via_with_whitespace_around_every_separator() {
     // RFC 4475 wsinv, after unfolding.
-    let via = Via::parse("SIP  / 2.0  / TCP     spindle.example.com   ; branch  =   z9hG4bK9ikj8")
-        .unwrap();
+    let via = Via::parse("SIP  / 2.0  / TCP     spindle.example.com   ; branch  =   z9hG4bK9ikj8").unwrap();
     assert_eq!(via.transport, "TCP");
     assert_eq!(via.host, "spindle.example.com");
     assert_eq!(via.branch(), Some("z9hG4bK9ikj8"));
@@ -80,8 +71,7 @@ fn via_refuses_malformed_values() {
 
 #[test]
 fn name_addr_with_quoted_display_name_and_escapes() {
-    let na = NameAddr::parse(r#""J Rosenberg \\\""   <sip:jdrosen@example.com> ; tag = 98asjd8"#)
-        .unwrap();
+    let na = NameAddr::parse(r#""J Rosenberg \\\""   <sip:jdrosen@example.com> ; tag = 98asjd8"#).unwrap();
     assert_eq!(na.display_name.as_deref(), Some(r#"J Rosenberg \""#));
     assert_eq!(na.uri, "sip:jdrosen@example.com");
     assert_eq!(na.tag(), Some("98asjd8"));
@@ -93,10 +83,7 @@ fn name_addr_with_quoted_display_name_and_escapes() {
 fn name_addr_with_token_display_name() {
     let na = NameAddr::parse("Alice Smith <sip:alice@example.com>;tag=1").unwrap();
     assert_eq!(na.display_name.as_deref(), Some("Alice Smith"));
-    assert_eq!(
-        na.to_string(),
-        "\"Alice Smith\" <sip:alice@example.com>;tag=1"
-    );
+    assert_eq!(na.to_string(), "\"Alice Smith\" <sip:alice@example.com>;tag=1");
     // RFC 4475 lwsdisp: no LWS before '<'.
     let na = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();
     assert_eq!(na.display_name.as_deref(), Some("caller"));
@@ -118,14 +105,8 @@ fn name_addr_addr_spec_params_are_header_params() {
 fn name_addr_rfc5626_contact_round_trips() {
     let text = r#"<sip:alice@abc.invalid;transport=ws>;+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>";reg-id=1;ob"#;
     let na = NameAddr::parse(text).unwrap();
-    assert_eq!(
-        na.uri, "sip:alice@abc.invalid;transport=ws",
-        "URI params stay in the URI"
-    );
-    assert_eq!(
-        na.params.get("+sip.instance"),
-        Some("<urn:uuid:00000000-0000-0000-0000-000000000001>")
-    );
+    assert_eq!(na.uri, "sip:alice@abc.invalid;transport=ws", "URI params stay in the URI");
+    assert_eq!(na.params.get("+sip.instance"), Some("<urn:uuid:00000000-0000-0000-0000-000000000001>"));
     assert_eq!(na.params.get("reg-id"), Some("1"));
     assert!(na.params.has("ob"));
     assert_eq!(na.params.get("ob"), None);
@@ -138,38 +119,23 @@ fn name_addr_rfc5626_contact_round_trips() {
 fn name_addr_expires_and_q_params() {
     let na = NameAddr::parse("<sip:alice@192.0.2.1:5060>;expires=3600;q=0.7").unwrap();
     assert_eq!(na.params.get("expires"), Some("3600"));
-    assert_eq!(
-        na.params.get("Q"),
-        Some("0.7"),
-        "parameter names are case-insensitive"
-    );
+    assert_eq!(na.params.get("Q"), Some("0.7"), "parameter names are case-insensitive");
 }
 
 #[test]
 fn name_addr_other_schemes() {
-    assert_eq!(
-        NameAddr::parse("isbn:2983792873").unwrap().uri,
-        "isbn:2983792873"
-    );
-    assert_eq!(
-        NameAddr::parse("<http://www.example.com>;tag=3")
-            .unwrap()
-            .uri,
-        "http://www.example.com"
-    );
-    assert_eq!(
-        NameAddr::parse("<tel:+15551234567>").unwrap().uri,
-        "tel:+15551234567"
-    );
+    assert_eq!(NameAddr::parse("isbn:2983792873").unwrap().uri, "isbn:2983792873");
+    assert_eq!(NameAddr::parse("<http://www.example.com>;tag=3").unwrap().uri, "http://www.example.com");
+    assert_eq!(NameAddr::parse("<tel:+15551234567>").unwrap().uri, "tel:+15551234567");
 }
 
 #[test]
 fn name_addr_refuses_malformed_values() {
     for bad in [
         "",
-        "\"Mr. J. User <sip:j.user@example.com>", // RFC 4475 quotbal
+        "\"Mr. J. User <sip:j.user@example.com>",          // RFC 4475 quotbal
         "\"Watson, Thomas\" < sip:t.watson@example.org >", // RFC 4475 badaspec
-        "Bell, Alexander <sip:a.g.bell@example.com>", // RFC 4475 baddn
+        "Bell, Alexander <sip:a.g.bell@example.com>",      // RFC 4475 baddn
         "<sip:alice@example.com",
         "<>",
         "\"Alice\" sip:alice@example.com",
@@ -186,12 +152,8 @@ fn name_addr_refuses_malformed_values() {
 #[test]
 fn name_addr_display_escapes_control_characters() {
     // RFC 4475 intmeth: quoted-pairs carry BEL, NUL and DEL.
-    let na =
-        NameAddr::parse("\"BEL:\\\u{7} NUL:\\\u{0} DEL:\\\u{7f}\" <sip:x@example.com>").unwrap();
-    assert_eq!(
-        na.display_name.as_deref(),
-        Some("BEL:\u{7} NUL:\u{0} DEL:\u{7f}")
-    );
+    let na = NameAddr::parse("\"BEL:\\\u{7} NUL:\\\u{0} DEL:\\\u{7f}\" <sip:x@example.com>").unwrap();
+    assert_eq!(na.display_name.as_deref(), Some("BEL:\u{7} NUL:\u{0} DEL:\u{7f}"));
     assert_eq!(NameAddr::parse(&na.to_string()).unwrap(), na);
 }
 
@@ -203,19 +165,12 @@ fn params_set_get_has_remove() {
     p.set("transport", Some("ws"));
     p.set("lr", None);
     p.set_quoted("+sip.instance", "<urn:uuid:1>");
-    assert_eq!(
-        p.to_string(),
-        ";transport=ws;lr;+sip.instance=\"<urn:uuid:1>\""
-    );
+    assert_eq!(p.to_string(), ";transport=ws;lr;+sip.instance=\"<urn:uuid:1>\"");
     assert_eq!(p.get("TRANSPORT"), Some("ws"));
     assert!(p.has("LR"));
     assert_eq!(p.get("lr"), None);
     p.set("transport", Some("tcp"));
-    assert_eq!(
-        p.to_string(),
-        ";transport=tcp;lr;+sip.instance=\"<urn:uuid:1>\"",
-        "replaced in place"
-    );
+    assert_eq!(p.to_string(), ";transport=tcp;lr;+sip.instance=\"<urn:uuid:1>\"", "replaced in place");
     p.remove("LR");
     assert!(!p.has("lr"));
     assert_eq!(Params::default().to_string(), "");
@@ -234,20 +189,15 @@ fn params_quoted_values_round_trip() {
 
 #[test]
 fn sip_uri_all_parts() {
-    let uri = SipUri::parse(
-        "sips:alice@atlanta.example.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent",
-    )
-    .unwrap();
+    let uri = SipUri::parse("sips:alice@atlanta.example.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent")
+        .unwrap();
     assert_eq!(uri.scheme, "sips");
     assert_eq!(uri.user.as_deref(), Some("alice"));
     assert_eq!(uri.host, "atlanta.example.com");
     assert_eq!(uri.port, Some(5061));
     assert_eq!(uri.params.get("transport"), Some("tcp"));
     assert!(uri.params.has("lr"));
-    assert_eq!(
-        uri.headers.as_deref(),
-        Some("subject=project%20x&priority=urgent")
-    );
+    assert_eq!(uri.headers.as_deref(), Some("subject=project%20x&priority=urgent"));
     assert_eq!(
         uri.to_string(),
         "sips:alice@atlanta.example.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent"
@@ -261,10 +211,7 @@ fn sip_uri_ipv6_host() {
     assert_eq!(uri.host, "[::1]");
     assert_eq!(uri.port, Some(5060));
     assert_eq!(uri.to_string(), "sip:[::1]:5060;transport=ws");
-    assert_eq!(
-        SipUri::parse("sip:bob@[2001:db8::10]").unwrap().host,
-        "[2001:db8::10]"
-    );
+    assert_eq!(SipUri::parse("sip:bob@[2001:db8::10]").unwrap().host, "[2001:db8::10]");
 }
 
 #[test]
@@ -282,13 +229,13 @@ fn sip_uri_unusual_user_parts() {
     assert_eq!(uri.host, "example.com");
     assert!(uri.params.0.is_empty());
     // RFC 4475 intmeth: user and password with every allowed mark.
-    let text = "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com";
+    let text =
+        "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com";
     let uri = SipUri::parse(text).unwrap();
     assert_eq!(uri.host, "example.com");
     assert_eq!(uri.to_string(), text);
     // RFC 4475 esc01: escaped URI parameters.
-    let uri =
-        SipUri::parse("sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31").unwrap();
+    let uri = SipUri::parse("sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31").unwrap();
     assert!(uri.params.has("%6C%72"));
     assert_eq!(uri.params.get("n%61me"), Some("v%61lue%25%34%31"));
 }
@@ -300,10 +247,7 @@ fn tel_uri() {
     assert_eq!(uri.user.as_deref(), Some("+1-201-555-0123"));
     assert_eq!(uri.host, "");
     assert_eq!(uri.params.get("phone-context"), Some("example.com"));
-    assert_eq!(
-        uri.to_string(),
-        "tel:+1-201-555-0123;phone-context=example.com"
-    );
+    assert_eq!(uri.to_string(), "tel:+1-201-555-0123;phone-context=example.com");
 }
 
 #[test]
@@ -333,37 +277,17 @@ fn sip_uri_refuses_malformed_values() {
 
 #[test]
 fn cseq_parses_number_and_method() {
-    assert_eq!(
-        CSeq::parse("314159 INVITE").unwrap(),
-        CSeq {
-            seq: 314159,
-            method: Method::Invite
-        }
-    );
-    assert_eq!(
-        CSeq::parse(" 0009   INVITE ").unwrap().seq,
-        9,
-        "leading zeros (RFC 4475 wsinv)"
-    );
-    assert_eq!(
-        CSeq::parse("1 NEWMETHOD").unwrap().method,
-        Method::Other("NEWMETHOD".into())
-    );
+    assert_eq!(CSeq::parse("314159 INVITE").unwrap(), CSeq { seq: 314159, method: Method::Invite });
+    assert_eq!(CSeq::parse(" 0009   INVITE ").unwrap().seq, 9, "leading zeros (RFC 4475 wsinv)");
+    assert_eq!(CSeq::parse("1 NEWMETHOD").unwrap().method, Method::Other("NEWMETHOD".into()));
     assert_eq!(CSeq::parse("2147483647 BYE").unwrap().seq, (1 << 31) - 1);
 }
 
 #[test]
 fn cseq_refuses_out_of_range_and_garbage() {
-    for bad in [
-        "2147483648 INVITE",
-        "36893488147419103232 REGISTER",
-        "INVITE",
-        "12",
-        "12INVITE",
-        "-1 BYE",
-        "1 INV ITE",
-        "",
-    ] {
+    for bad in
+        ["2147483648 INVITE", "36893488147419103232 REGISTER", "INVITE", "12", "12INVITE", "-1 BYE", "1 INV ITE", ""]
+    {
         assert!(CSeq::parse(bad).is_err(), "{bad:?} should be refused");
     }
 }
@@ -375,10 +299,7 @@ fn methods_are_case_sensitive() {
     assert_eq!(Method::from_token("INVITE"), Method::Invite);
     assert_eq!(Method::from_token("invite"), Method::Other("invite".into()));
     assert_eq!(Method::from_token("PRACK").as_str(), "PRACK");
-    assert_eq!(
-        Method::Other("RE%47IST%45R".into()).to_string(),
-        "RE%47IST%45R"
-    );
+    assert_eq!(Method::Other("RE%47IST%45R".into()).to_string(), "RE%47IST%45R");
 }
 
 // ---------------------------------------------------------------- split_list
@@ -387,29 +308,18 @@ fn methods_are_case_sensitive() {
 fn split_list_respects_quotes_and_angle_brackets() {
     assert_eq!(
         split_list(r#""Doe, John" <sip:jd@example.com;a=1,2>, <sip:x@y>;q="0,5" ,, sip:z@w"#),
-        vec![
-            r#""Doe, John" <sip:jd@example.com;a=1,2>"#,
-            r#"<sip:x@y>;q="0,5""#,
-            "sip:z@w"
-        ]
+        vec![r#""Doe, John" <sip:jd@example.com;a=1,2>"#, r#"<sip:x@y>;q="0,5""#, "sip:z@w"]
     );
     assert_eq!(split_list("INVITE, ACK,BYE"), vec!["INVITE", "ACK", "BYE"]);
     assert!(split_list(" , ,").is_empty());
-    assert_eq!(
-        split_list(r#""a\",b", c"#),
-        vec![r#""a\",b""#, "c"],
-        "escaped quote inside quotes"
-    );
+    assert_eq!(split_list(r#""a\",b", c"#), vec![r#""a\",b""#, "c"], "escaped quote inside quotes");
 }
 
 // ---------------------------------------------------------------- Headers
 
 fn sample_headers() -> Headers {
     let mut h = Headers::new();
-    h.push(
-        "v",
-        "SIP/2.0/WSS a.invalid;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2",
-    );
+    h.push("v", "SIP/2.0/WSS a.invalid;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2");
     h.push("VIA", "SIP/2.0/TCP c.example.com;branch=z9hG4bK3");
     h.push("f", "<sip:alice@example.com>;tag=1928301774");
     h.push("To", "Bob <sip:bob@example.com>");
@@ -423,21 +333,12 @@ fn sample_headers() -> Headers {
 #[test]
 fn header_lookups_understand_case_and_compact_forms() {
     let h = sample_headers();
-    assert_eq!(
-        h.get("Via"),
-        Some("SIP/2.0/WSS a.invalid;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2")
-    );
+    assert_eq!(h.get("Via"), Some("SIP/2.0/WSS a.invalid;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2"));
     assert_eq!(h.get("V"), h.get("via"));
     assert_eq!(h.get_all("Via").len(), 3);
     assert_eq!(h.call_id(), Some("a84b4c76e66710@pc33.atlanta.example.com"));
     assert_eq!(h.get("I"), h.call_id());
-    assert_eq!(
-        h.cseq(),
-        Some(CSeq {
-            seq: 314159,
-            method: Method::Invite
-        })
-    );
+    assert_eq!(h.cseq(), Some(CSeq { seq: 314159, method: Method::Invite }));
     assert_eq!(h.top_via().unwrap().branch(), Some("z9hG4bK1"));
     assert_eq!(h.from().unwrap().tag(), Some("1928301774"));
     assert_eq!(h.to().unwrap().tag(), None);
@@ -459,10 +360,7 @@ fn contacts_include_the_wildcard() {
 fn headers_set_replaces_in_place_and_remove_drops_all_forms() {
     let mut h = sample_headers();
     h.set("Via", "SIP/2.0/WSS only.invalid;branch=z9hG4bKx");
-    assert_eq!(
-        h.get_all("v"),
-        vec!["SIP/2.0/WSS only.invalid;branch=z9hG4bKx"]
-    );
+    assert_eq!(h.get_all("v"), vec!["SIP/2.0/WSS only.invalid;branch=z9hG4bKx"]);
     assert_eq!(h.0[0].name, "Via", "replaced where the first one was");
     h.set("Subject", "new");
     assert_eq!(h.0.last().unwrap().value, "new", "appended when absent");
@@ -512,25 +410,19 @@ fn response_copies_vias_from_to_call_id_cseq() {
     assert_eq!(names, ["Via", "Via", "From", "To", "Call-ID", "CSeq"]);
     assert_eq!(res.headers.get_all("Via").len(), 3, "every Via, in order");
     assert_eq!(res.headers.top_via().unwrap().branch(), Some("z9hG4bK1"));
-    assert_eq!(
-        res.headers.get("From"),
-        Some("Alice <sip:alice@example.com>;tag=1928301774")
-    );
+    assert_eq!(res.headers.get("From"), Some("Alice <sip:alice@example.com>;tag=1928301774"));
     assert_eq!(res.headers.to().unwrap().tag(), Some("as83kd9bs"));
     assert_eq!(res.headers.call_id(), Some("a84b4c76e66710"));
     assert_eq!(res.headers.get("CSeq"), Some("314159 INVITE"));
     // And it is a valid message on the wire.
-    let Message::Response(back) = parse(&res.to_bytes()).unwrap() else {
-        panic!("a response")
-    };
+    let Message::Response(back) = parse(&res.to_bytes()).unwrap() else { panic!("a response") };
     assert_eq!(back.headers.get_all("Via"), res.headers.get_all("Via"));
 }
 
 #[test]
 fn response_keeps_an_existing_to_tag() {
     let mut req = invite();
-    req.headers
-        .set("To", "Bob <sip:bob@example.com>;tag=existing");
+    req.headers.set("To", "Bob <sip:bob@example.com>;tag=existing");
     let res = Response::for_request(&req, 200, "OK", Some("new"));
     assert_eq!(res.headers.to().unwrap().tag(), Some("existing"));
     let res = Response::for_request(&invite(), 100, "Trying", None);

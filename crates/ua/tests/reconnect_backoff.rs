@@ -9,10 +9,7 @@ use ferrophone_ua::RegistrationState;
 fn backoff_grows_to_the_cap_and_resets() {
     let mut sim = Sim::new(14, None);
     let mut reg = Registrar::new();
-    sim.configure(
-        account("wss://sip.example.com", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com", "alice", "alicepw"), Settings::default());
     let mut gaps = vec![];
     for _ in 0..12 {
         let before = sim.connects.len();
@@ -46,20 +43,13 @@ fn backoff_grows_to_the_cap_and_resets() {
     sim.open();
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.state(), RegistrationState::Registered);
-    assert_eq!(
-        reg.bindings["alice"].len(),
-        1,
-        "same instance: the binding is replaced, not added"
-    );
+    assert_eq!(reg.bindings["alice"].len(), 1, "same instance: the binding is replaced, not added");
 }
 
 #[test]
 fn connect_timeout_counts_as_a_failure() {
     let mut sim = Sim::new(15, None);
-    sim.configure(
-        account("wss://sip.example.com", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com", "alice", "alicepw"), Settings::default());
     sim.advance(10_000);
     assert_eq!(sim.closes.len(), 1);
     assert_eq!(sim.state(), RegistrationState::Unreachable);

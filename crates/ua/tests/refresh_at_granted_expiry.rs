@@ -9,26 +9,15 @@ fn refreshes_before_the_granted_expiry() {
     let mut sim = Sim::new(10, None);
     let mut reg = Registrar::new();
     reg.max_expires = 120;
-    sim.configure(
-        account("wss://sip.example.com", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com", "alice", "alicepw"), Settings::default());
     sim.open();
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.ua.status(sim.now).registration.expires_in, Some(120));
     let count = sim.requests_with_method("REGISTER").len();
     sim.advance(59_000);
-    assert_eq!(
-        sim.requests_with_method("REGISTER").len(),
-        count,
-        "too early"
-    );
+    assert_eq!(sim.requests_with_method("REGISTER").len(), count, "too early");
     sim.advance(2_000);
-    assert_eq!(
-        sim.requests_with_method("REGISTER").len(),
-        count + 1,
-        "refresh at 60 s of 120"
-    );
+    assert_eq!(sim.requests_with_method("REGISTER").len(), count + 1, "refresh at 60 s of 120");
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.state(), RegistrationState::Registered);
     // Keeps refreshing for an hour without ever lapsing.
@@ -44,10 +33,7 @@ fn registration_lapses_when_refresh_gets_no_answer_on_a_live_flow() {
     let mut sim = Sim::new(11, None);
     let mut reg = Registrar::new();
     reg.max_expires = 120;
-    sim.configure(
-        account("wss://sip.example.com", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com", "alice", "alicepw"), Settings::default());
     sim.open();
     serve_registers(&mut sim, &mut reg);
     sim.advance(61_000);

@@ -13,28 +13,17 @@ fn restart_continues_the_same_registration() {
     drop(sim);
 
     let mut sim = Sim::new(999, Some(saved.clone()));
-    assert!(
-        sim.identities.is_empty(),
-        "a restored identity is not re-announced"
-    );
-    sim.configure(
-        account("wss://sip.example.com/ws", "alice", "alicepw"),
-        Settings::default(),
-    );
+    assert!(sim.identities.is_empty(), "a restored identity is not re-announced");
+    sim.configure(account("wss://sip.example.com/ws", "alice", "alicepw"), Settings::default());
     sim.open();
     let first = sim.take_request();
     assert_eq!(first.headers.call_id(), old_register.headers.call_id());
     assert!(first.headers.cseq().unwrap().seq > old_register.headers.cseq().unwrap().seq);
     assert_eq!(
         first.headers.contacts()[0].params.get("+sip.instance"),
-        old_register.headers.contacts()[0]
-            .params
-            .get("+sip.instance")
+        old_register.headers.contacts()[0].params.get("+sip.instance")
     );
-    assert_eq!(
-        first.headers.contacts()[0].uri,
-        old_register.headers.contacts()[0].uri
-    );
+    assert_eq!(first.headers.contacts()[0].uri, old_register.headers.contacts()[0].uri);
     let r = reg.handle(&first);
     sim.deliver_response(&r);
     serve_registers(&mut sim, &mut reg);

@@ -16,13 +16,8 @@ fn retransmitted_options_gets_the_same_answer() {
     assert_eq!(first.len(), 1);
     sim.deliver(OPTIONS.as_bytes());
     let second = sim.take_sent();
-    assert_eq!(
-        second, first,
-        "the retransmission is answered with the identical response"
-    );
-    let Message::Response(r) = &first[0] else {
-        panic!()
-    };
+    assert_eq!(second, first, "the retransmission is answered with the identical response");
+    let Message::Response(r) = &first[0] else { panic!() };
     assert_eq!(r.status, 200);
 }
 
@@ -36,12 +31,7 @@ fn stray_response_is_dropped() {
     h.push("To", "<sip:alice@example.com>;tag=y");
     h.push("Call-ID", "unknown");
     h.push("CSeq", "99 REGISTER");
-    let stray = Response {
-        status: 200,
-        reason: "OK".into(),
-        headers: h,
-        body: vec![],
-    };
+    let stray = Response { status: 200, reason: "OK".into(), headers: h, body: vec![] };
     sim.take_sent();
     sim.deliver_response(&stray);
     assert!(sim.take_sent().is_empty());

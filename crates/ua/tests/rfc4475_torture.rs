@@ -21,9 +21,7 @@ const DEVIATIONS: &[(&str, &str)] = &[
 ];
 
 fn load(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/rfc4475")
-        .join(dir);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475").join(dir);
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .map(|entry| entry.expect("dir entry").path())
@@ -44,18 +42,11 @@ fn all_messages() -> Vec<(String, Vec<u8>)> {
 }
 
 fn message(name: &str) -> Vec<u8> {
-    all_messages()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("no {name}"))
-        .1
+    all_messages().into_iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1
 }
 
 fn deviation(name: &str) -> Option<&'static str> {
-    DEVIATIONS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, why)| *why)
+    DEVIATIONS.iter().find(|(n, _)| *n == name).map(|(_, why)| *why)
 }
 
 fn without_content_length(m: &Message) -> Message {
@@ -71,16 +62,8 @@ fn without_content_length(m: &Message) -> Message {
 /// `to_bytes` then `parse` gives back the same message (Content-Length aside: it is rewritten).
 fn assert_round_trip(name: &str, m: &Message) {
     let back = parse(&m.to_bytes()).unwrap_or_else(|e| panic!("{name}: re-parse failed: {e}"));
-    assert_eq!(
-        without_content_length(&back),
-        without_content_length(m),
-        "{name}: round trip"
-    );
-    assert_eq!(
-        back.headers().content_length(),
-        Some(body(&back).len()),
-        "{name}: Content-Length"
-    );
+    assert_eq!(without_content_length(&back), without_content_length(m), "{name}: round trip");
+    assert_eq!(back.headers().content_length(), Some(body(&back).len()), "{name}: Content-Length");
 }
 
 fn body(m: &Message) -> &[u8] {
@@ -107,10 +90,7 @@ fn the_corpus_is_complete() {
 fn every_valid_message_parses_and_round_trips() {
     for (name, bytes) in load("valid") {
         if let Some(why) = deviation(&name) {
-            assert!(
-                parse(&bytes).is_err(),
-                "{name} is listed as a deviation ({why}) but parses"
-            );
+            assert!(parse(&bytes).is_err(), "{name} is listed as a deviation ({why}) but parses");
             continue;
         }
         let m = parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -135,21 +115,13 @@ fn every_invalid_message_is_refused() {
 #[test]
 fn deviations_are_exactly_the_listed_ones() {
     for (name, _) in DEVIATIONS {
-        assert!(
-            all_messages().iter().any(|(n, _)| n == name),
-            "{name} is not in the corpus"
-        );
+        assert!(all_messages().iter().any(|(n, _)| n == name), "{name} is not in the corpus");
     }
-    let readme = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475/README.md"),
-    )
-    .expect("README");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475/README.md"))
+        .expect("README");
     for (name, _) in DEVIATIONS {
         let file = name.rsplit('/').next().unwrap();
-        assert!(
-            readme.contains(&format!("`{file}`")),
-            "{name} is not explained in the README"
-        );
+        assert!(readme.contains(&format!("`{file}`")), "{name} is not explained in the README");
     }
 }
 
@@ -160,18 +132,7 @@ fn invalid_messages_are_refused_for_the_right_reason() {
     type Check = Box<dyn Fn(&ParseError) -> bool>;
     let expectations: Vec<(&str, Check)> = vec![
         ("badinv01", Box::new(header("Via"))),
-        (
-            "clerr",
-            Box::new(|e| {
-                matches!(
-                    e,
-                    ParseError::Truncated {
-                        content_length: 9999,
-                        ..
-                    }
-                )
-            }),
-        ),
+        ("clerr", Box::new(|e| matches!(e, ParseError::Truncated { content_length: 9999, .. }))),
         ("ncl", Box::new(header("Content-Length"))),
         ("scalar02", Box::new(header("CSeq"))),
         ("scalarlg", Box::new(header("CSeq"))),
@@ -183,23 +144,11 @@ fn invalid_messages_are_refused_for_the_right_reason() {
         ("escruri", Box::new(header("Request-URI"))),
         ("badaspec", Box::new(header("To"))),
         ("baddn", Box::new(syntax)),
-        (
-            "badvers",
-            Box::new(|e| *e == ParseError::UnsupportedVersion("SIP/7.0".into())),
-        ),
-        (
-            "mismatch01",
-            Box::new(|e| *e == ParseError::CSeqMethodMismatch),
-        ),
-        (
-            "mismatch02",
-            Box::new(|e| *e == ParseError::CSeqMethodMismatch),
-        ),
+        ("badvers", Box::new(|e| *e == ParseError::UnsupportedVersion("SIP/7.0".into()))),
+        ("mismatch01", Box::new(|e| *e == ParseError::CSeqMethodMismatch)),
+        ("mismatch02", Box::new(|e| *e == ParseError::CSeqMethodMismatch)),
         ("bigcode", Box::new(syntax)),
-        (
-            "insuf",
-            Box::new(|e| *e == ParseError::MissingHeader("From")),
-        ),
+        ("insuf", Box::new(|e| *e == ParseError::MissingHeader("From"))),
         ("multi01", Box::new(header("From"))),
         ("mcl01", Box::new(header("Content-Length"))),
     ];
@@ -220,22 +169,10 @@ fn wsinv_reads_as_the_rfc_intends() {
     assert_eq!(from.display_name.as_deref(), Some(r#"J Rosenberg \""#));
     assert_eq!(from.tag(), Some("98asjd8"));
     assert_eq!(h.get("Max-Forwards"), Some("0068"));
-    assert_eq!(
-        h.cseq(),
-        Some(CSeq {
-            seq: 9,
-            method: Method::Invite
-        })
-    );
-    let vias: Vec<Via> = h
-        .get_all("Via")
-        .iter()
-        .map(|v| Via::parse(v).unwrap())
-        .collect();
-    let summary: Vec<(&str, &str, Option<&str>)> = vias
-        .iter()
-        .map(|v| (v.transport.as_str(), v.host.as_str(), v.branch()))
-        .collect();
+    assert_eq!(h.cseq(), Some(CSeq { seq: 9, method: Method::Invite }));
+    let vias: Vec<Via> = h.get_all("Via").iter().map(|v| Via::parse(v).unwrap()).collect();
+    let summary: Vec<(&str, &str, Option<&str>)> =
+        vias.iter().map(|v| (v.transport.as_str(), v.host.as_str(), v.branch())).collect();
     assert_eq!(
         summary,
         [
@@ -245,10 +182,7 @@ fn wsinv_reads_as_the_rfc_intends() {
         ]
     );
     assert_eq!(h.get("Subject"), Some(""), "empty subject (compact form s)");
-    assert_eq!(
-        h.get("NewFangledHeader"),
-        Some("newfangled value continued newfangled value")
-    );
+    assert_eq!(h.get("NewFangledHeader"), Some("newfangled value continued newfangled value"));
     assert_eq!(h.get("UnknownHeaderWithUnusualValue"), Some(";;,,;;,;"));
     let contact = &h.contacts()[0];
     assert_eq!(contact.display_name.as_deref(), Some(r#"Quoted string """#));
@@ -264,29 +198,14 @@ fn intmeth_keeps_the_extension_method_and_odd_values() {
     let method = "!interesting-Method0123456789_*+`.%indeed'~";
     assert_eq!(req.method, Method::Other(method.into()));
     assert_eq!(req.headers.cseq().unwrap().method.as_str(), method);
-    assert_eq!(
-        req.headers.top_via().unwrap().branch(),
-        Some("z9hG4bK-.!%66*_+`'~")
-    );
-    assert_eq!(
-        req.headers.to().unwrap().display_name.as_deref(),
-        Some("BEL:\u{7} NUL:\u{0} DEL:\u{7f}")
-    );
+    assert_eq!(req.headers.top_via().unwrap().branch(), Some("z9hG4bK-.!%66*_+`'~"));
+    assert_eq!(req.headers.to().unwrap().display_name.as_deref(), Some("BEL:\u{7} NUL:\u{0} DEL:\u{7f}"));
     let from = req.headers.from().unwrap();
-    assert_eq!(
-        from.display_name.as_deref(),
-        Some("token1~` token2'+_ token3*%!.-")
-    );
+    assert_eq!(from.display_name.as_deref(), Some("token1~` token2'+_ token3*%!.-"));
     assert_eq!(from.params.get("fromParam''~+*_!.-%"), Some("работающий"));
     assert_eq!(from.tag(), Some("_token~1'+`*%!-."));
-    assert_eq!(
-        req.headers.call_id(),
-        Some(r#"intmeth.word%ZK-!.*_+'@word`~)(><:\/"][?}{"#)
-    );
-    assert_eq!(
-        req.headers.get("extensionHeader-!.%*+_`'~"),
-        Some("\u{feff}大停電")
-    );
+    assert_eq!(req.headers.call_id(), Some(r#"intmeth.word%ZK-!.*_+'@word`~)(><:\/"][?}{"#));
+    assert_eq!(req.headers.get("extensionHeader-!.%*+_`'~"), Some("\u{feff}大停電"));
     let uri = SipUri::parse(&req.uri).unwrap();
     assert_eq!(uri.host, "example.com");
 }
@@ -294,36 +213,20 @@ fn intmeth_keeps_the_extension_method_and_odd_values() {
 #[test]
 fn escapes_are_not_decoded() {
     let req = request("valid/esc01");
-    assert_eq!(
-        SipUri::parse(&req.uri).unwrap().user.as_deref(),
-        Some("sips%3Auser%40example.com")
-    );
+    assert_eq!(SipUri::parse(&req.uri).unwrap().user.as_deref(), Some("sips%3Auser%40example.com"));
     assert_eq!(req.headers.to().unwrap().uri, "sip:%75se%72@example.com");
     let contact = SipUri::parse(&req.headers.contacts()[0].uri).unwrap();
     assert_eq!(contact.params.get("n%61me"), Some("v%61lue%25%34%31"));
 
     let req = request("valid/escnull");
     assert_eq!(req.headers.contacts().len(), 2);
-    assert_eq!(
-        req.headers.contacts()[1].uri,
-        "sip:%00%00@host5.example.com"
-    );
+    assert_eq!(req.headers.contacts()[1].uri, "sip:%00%00@host5.example.com");
 
     let req = request("valid/esc02");
-    assert_eq!(
-        req.method,
-        Method::Other("RE%47IST%45R".into()),
-        "not REGISTER"
-    );
+    assert_eq!(req.method, Method::Other("RE%47IST%45R".into()), "not REGISTER");
     assert_eq!(req.headers.contacts().len(), 2, "C%6Fntact is not Contact");
-    assert_eq!(
-        req.headers.get("C%6Fntact"),
-        Some("<sip:alias2@host2.example.com>")
-    );
-    assert_eq!(
-        req.headers.to().unwrap().display_name.as_deref(),
-        Some("%Z%45")
-    );
+    assert_eq!(req.headers.get("C%6Fntact"), Some("<sip:alias2@host2.example.com>"));
+    assert_eq!(req.headers.to().unwrap().display_name.as_deref(), Some("%Z%45"));
 }
 
 #[test]
@@ -353,12 +256,7 @@ fn semicolons_in_the_user_part_and_unknown_transports() {
     assert_eq!(req.headers.get_all("Accept").len(), 6);
 
     let req = request("valid/transports");
-    let transports: Vec<String> = req
-        .headers
-        .get_all("Via")
-        .iter()
-        .map(|v| Via::parse(v).unwrap().transport)
-        .collect();
+    let transports: Vec<String> = req.headers.get_all("Via").iter().map(|v| Via::parse(v).unwrap().transport).collect();
     assert_eq!(transports, ["UDP", "SCTP", "TLS", "UNKNOWN", "TCP"]);
 }
 
@@ -374,65 +272,26 @@ fn binary_multipart_body_is_kept_exactly() {
 
 #[test]
 fn reason_phrases() {
-    let Ok(Message::Response(res)) = parse(&message("valid/unreason")) else {
-        panic!()
-    };
+    let Ok(Message::Response(res)) = parse(&message("valid/unreason")) else { panic!() };
     assert_eq!(res.status, 200);
-    assert_eq!(
-        res.reason,
-        "= 2**3 * 5**2 но сто девяносто девять - простое"
-    );
-    let Ok(Message::Response(res)) = parse(&message("valid/noreason")) else {
-        panic!()
-    };
+    assert_eq!(res.reason, "= 2**3 * 5**2 но сто девяносто девять - простое");
+    let Ok(Message::Response(res)) = parse(&message("valid/noreason")) else { panic!() };
     assert_eq!(res.status, 100);
     assert_eq!(res.reason, "");
-    assert!(
-        res.to_bytes().starts_with(b"SIP/2.0 100 \r\n"),
-        "the SP before an empty reason stays"
-    );
+    assert!(res.to_bytes().starts_with(b"SIP/2.0 100 \r\n"), "the SP before an empty reason stays");
 }
 
 #[test]
 fn application_layer_messages_parse_for_the_layers_above() {
     // §3.2 and §3.3: syntactically valid; what to answer is the UA's business, not the parser's.
-    assert_eq!(
-        request("valid/badbranch")
-            .headers
-            .top_via()
-            .unwrap()
-            .branch(),
-        Some("z9hG4bK")
-    );
-    assert_eq!(
-        request("valid/unkscm").uri,
-        "nobodyKnowsThisScheme:totallyopaquecontent"
-    );
+    assert_eq!(request("valid/badbranch").headers.top_via().unwrap().branch(), Some("z9hG4bK"));
+    assert_eq!(request("valid/unkscm").uri, "nobodyKnowsThisScheme:totallyopaquecontent");
     assert_eq!(request("valid/novelsc").uri, "soap.beep://192.0.2.103:3002");
-    assert_eq!(
-        request("valid/unksm2").headers.to().unwrap().uri,
-        "isbn:2983792873"
-    );
-    assert_eq!(
-        request("valid/zeromf").headers.get("Max-Forwards"),
-        Some("0")
-    );
-    assert_eq!(
-        request("valid/cparam01").headers.contacts()[0]
-            .params
-            .get("unknownparam"),
-        None
-    );
-    assert!(
-        request("valid/cparam01").headers.contacts()[0]
-            .params
-            .has("unknownparam"),
-        "addr-spec: header param"
-    );
-    assert_eq!(
-        request("valid/cparam02").headers.contacts()[0].uri,
-        "sip:+19725552222@gw1.example.net;unknownparam"
-    );
+    assert_eq!(request("valid/unksm2").headers.to().unwrap().uri, "isbn:2983792873");
+    assert_eq!(request("valid/zeromf").headers.get("Max-Forwards"), Some("0"));
+    assert_eq!(request("valid/cparam01").headers.contacts()[0].params.get("unknownparam"), None);
+    assert!(request("valid/cparam01").headers.contacts()[0].params.has("unknownparam"), "addr-spec: header param");
+    assert_eq!(request("valid/cparam02").headers.contacts()[0].uri, "sip:+19725552222@gw1.example.net;unknownparam");
     let inv = request("valid/inv2543");
     assert_eq!(inv.headers.from().unwrap().tag(), None);
     assert_eq!(inv.headers.top_via().unwrap().branch(), None);
@@ -464,15 +323,7 @@ fn exercise(name: &str, bytes: &[u8]) {
         Ok(m) => {
             assert_round_trip(name, &m);
             let h = m.headers();
-            let _ = (
-                h.top_via(),
-                h.from(),
-                h.to(),
-                h.cseq(),
-                h.contacts(),
-                h.content_length(),
-                h.get_all("Route"),
-            );
+            let _ = (h.top_via(), h.from(), h.to(), h.cseq(), h.contacts(), h.content_length(), h.get_all("Route"));
         }
         Err(e) => {
             let _ = e.to_string();
@@ -502,11 +353,7 @@ fn random_byte_flips_never_panic() {
             let mut mutated = bytes.clone();
             for _ in 0..=rng.below(4) {
                 let at = rng.below(mutated.len());
-                mutated[at] = if rng.below(2) == 0 {
-                    rng.next() as u8
-                } else {
-                    SPECIAL[rng.below(SPECIAL.len())]
-                };
+                mutated[at] = if rng.below(2) == 0 { rng.next() as u8 } else { SPECIAL[rng.below(SPECIAL.len())] };
             }
             exercise(&format!("{name} flip #{round}"), &mutated);
         }

@@ -11,20 +11,13 @@ const OUTBOUND_CONTACT: &str = r#"<sip:alice@abc.invalid;transport=ws>;+sip.inst
 #[test]
 fn rsip_typed_contact_rejects_rfc5626_params() {
     let untyped = rsip::headers::Contact::new(OUTBOUND_CONTACT);
-    assert!(
-        untyped.typed().is_err(),
-        "rsip's typed Contact now accepts it: {:?}",
-        untyped.typed()
-    );
+    assert!(untyped.typed().is_err(), "rsip's typed Contact now accepts it: {:?}", untyped.typed());
     assert!(rsip::typed::Contact::try_from(untyped).is_err());
 
     // Ours: parsed, every parameter available, written back byte for byte.
     let na = NameAddr::parse(OUTBOUND_CONTACT).unwrap();
     assert_eq!(na.uri, "sip:alice@abc.invalid;transport=ws");
-    assert_eq!(
-        na.params.get("+sip.instance"),
-        Some("<urn:uuid:00000000-0000-0000-0000-000000000001>")
-    );
+    assert_eq!(na.params.get("+sip.instance"), Some("<urn:uuid:00000000-0000-0000-0000-000000000001>"));
     assert_eq!(na.params.get("reg-id"), Some("1"));
     assert!(na.params.has("ob"));
     assert_eq!(na.to_string(), OUTBOUND_CONTACT);
@@ -35,9 +28,7 @@ fn rsip_typed_contact_rejects_rfc5626_params() {
          To: <sip:alice@example.com>;tag=2\r\nCall-ID: reg1\r\nCSeq: 2 REGISTER\r\n\
          Contact: {OUTBOUND_CONTACT};expires=600\r\nContent-Length: 0\r\n\r\n"
     );
-    let Ok(Message::Response(res)) = parse(wire.as_bytes()) else {
-        panic!("parsed")
-    };
+    let Ok(Message::Response(res)) = parse(wire.as_bytes()) else { panic!("parsed") };
     let contacts = res.headers.contacts();
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0].params.get("expires"), Some("600"));
@@ -48,19 +39,10 @@ fn rsip_typed_contact_rejects_rfc5626_params() {
 #[test]
 fn rsip_digest_algorithm_does_not_know_sha_256() {
     use rsip::headers::auth::Algorithm;
-    assert!(
-        Algorithm::try_from("SHA-256").is_err(),
-        "rsip now parses SHA-256"
-    );
-    assert_eq!(
-        Algorithm::Sha256.to_string(),
-        "SHA256",
-        "rsip writes a token RFC 8760 does not define"
-    );
+    assert!(Algorithm::try_from("SHA-256").is_err(), "rsip now parses SHA-256");
+    assert_eq!(Algorithm::Sha256.to_string(), "SHA256", "rsip writes a token RFC 8760 does not define");
     let challenge = r#"Digest realm="x", nonce="y", algorithm=SHA-256, qop="auth""#;
-    assert!(rsip::headers::WwwAuthenticate::new(challenge)
-        .typed()
-        .is_err());
+    assert!(rsip::headers::WwwAuthenticate::new(challenge).typed().is_err());
 
     // Ours: the header text is kept byte-exact; the auth module parses it.
     let wire = format!(
@@ -68,9 +50,7 @@ fn rsip_digest_algorithm_does_not_know_sha_256() {
          From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>;tag=2\r\nCall-ID: reg1\r\n\
          CSeq: 1 REGISTER\r\nWWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n"
     );
-    let Ok(Message::Response(res)) = parse(wire.as_bytes()) else {
-        panic!("parsed")
-    };
+    let Ok(Message::Response(res)) = parse(wire.as_bytes()) else { panic!("parsed") };
     assert_eq!(res.headers.get("WWW-Authenticate"), Some(challenge));
     assert_eq!(res.headers.get("www-authenticate"), Some(challenge));
 }
@@ -80,15 +60,9 @@ fn rsip_digest_algorithm_does_not_know_sha_256() {
 fn rsip_uri_mangles_valid_request_uris() {
     let rewritten = |uri: &str| rsip::Uri::try_from(uri).map(|u| u.to_string()).ok();
     // RFC 4475 semiuri: the host disappears.
-    assert_eq!(
-        rewritten("sip:user;par=u%40example.net@example.com").as_deref(),
-        Some("sip:user;par=u%40example.net")
-    );
+    assert_eq!(rewritten("sip:user;par=u%40example.net@example.com").as_deref(), Some("sip:user;par=u%40example.net"));
     // The transport parameter is upper-cased.
-    assert_eq!(
-        rewritten("sip:alice@example.com;transport=ws").as_deref(),
-        Some("sip:alice@example.com;transport=WS")
-    );
+    assert_eq!(rewritten("sip:alice@example.com;transport=ws").as_deref(), Some("sip:alice@example.com;transport=WS"));
     // IPv6 and tel: refused.
     assert_eq!(rewritten("sip:[::1]:5060"), None);
     assert_eq!(rewritten("tel:+15551234"), None);
@@ -108,14 +82,8 @@ fn rsip_uri_mangles_valid_request_uris() {
             body: Vec::new(),
         };
         let wire = req.to_bytes();
-        assert!(
-            wire.starts_with(format!("OPTIONS {uri} SIP/2.0\r\n").as_bytes()),
-            "{uri}"
-        );
-        assert_eq!(
-            parse(&wire),
-            Ok(Message::Request(with_content_length(req, 0)))
-        );
+        assert!(wire.starts_with(format!("OPTIONS {uri} SIP/2.0\r\n").as_bytes()), "{uri}");
+        assert_eq!(parse(&wire), Ok(Message::Request(with_content_length(req, 0))));
     }
 }
 
@@ -123,24 +91,16 @@ fn rsip_uri_mangles_valid_request_uris() {
 /// `esc02`... and cannot write them either.
 #[test]
 fn rsip_refuses_extension_methods() {
-    let wire =
-        b"NOTAMETHOD sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\n\
+    let wire = b"NOTAMETHOD sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\n\
                  From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: x\r\n\
                  CSeq: 1 NOTAMETHOD\r\nContent-Length: 0\r\n\r\n";
     assert!(rsip::SipMessage::try_from(&wire[..]).is_err());
 
-    let Ok(Message::Request(req)) = parse(wire) else {
-        panic!("parsed")
-    };
+    let Ok(Message::Request(req)) = parse(wire) else { panic!("parsed") };
     assert_eq!(req.method, Method::Other("NOTAMETHOD".into()));
-    assert!(req
-        .to_bytes()
-        .starts_with(b"NOTAMETHOD sip:bob@example.com SIP/2.0\r\n"));
+    assert!(req.to_bytes().starts_with(b"NOTAMETHOD sip:bob@example.com SIP/2.0\r\n"));
     // rsip also matches methods case-insensitively; SIP methods are case-sensitive.
-    assert_eq!(
-        "invite".parse::<rsip::Method>().ok(),
-        Some(rsip::Method::Invite)
-    );
+    assert_eq!("invite".parse::<rsip::Method>().ok(), Some(rsip::Method::Invite));
     assert_eq!(Method::from_token("invite"), Method::Other("invite".into()));
 }
 
@@ -148,38 +108,19 @@ fn rsip_refuses_extension_methods() {
 /// Rust variant name instead of a reason phrase.
 #[test]
 fn rsip_rewrites_reason_phrases() {
-    assert_eq!(
-        rsip::StatusCode::from(183).to_string(),
-        "183 SessionProgress"
-    );
+    assert_eq!(rsip::StatusCode::from(183).to_string(), "183 SessionProgress");
     let wire = b"SIP/2.0 200 Registered here\r\nVia: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\n\
                  From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>;tag=2\r\nCall-ID: x\r\n\
                  CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
-    let rsip::SipMessage::Response(rs) = rsip::SipMessage::try_from(&wire[..]).unwrap() else {
-        panic!()
-    };
-    assert_eq!(
-        rs.status_code.to_string(),
-        "200 OK",
-        "the reason phrase is lost"
-    );
+    let rsip::SipMessage::Response(rs) = rsip::SipMessage::try_from(&wire[..]).unwrap() else { panic!() };
+    assert_eq!(rs.status_code.to_string(), "200 OK", "the reason phrase is lost");
 
-    let Ok(Message::Response(res)) = parse(wire) else {
-        panic!("parsed")
-    };
+    let Ok(Message::Response(res)) = parse(wire) else { panic!("parsed") };
     assert_eq!(res.reason, "Registered here");
-    assert!(res
-        .to_bytes()
-        .starts_with(b"SIP/2.0 200 Registered here\r\n"));
-    let progress = Response {
-        status: 183,
-        reason: "Session Progress".into(),
-        headers: base_headers("INVITE"),
-        body: Vec::new(),
-    };
-    assert!(progress
-        .to_bytes()
-        .starts_with(b"SIP/2.0 183 Session Progress\r\n"));
+    assert!(res.to_bytes().starts_with(b"SIP/2.0 200 Registered here\r\n"));
+    let progress =
+        Response { status: 183, reason: "Session Progress".into(), headers: base_headers("INVITE"), body: Vec::new() };
+    assert!(progress.to_bytes().starts_with(b"SIP/2.0 183 Session Progress\r\n"));
 }
 
 /// (f) Header folding and whitespace before the colon (RFC 3261 §7.3.1): rsip refuses them
@@ -190,13 +131,8 @@ fn rsip_refuses_folded_headers() {
                  From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: x\r\n\
                  CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     assert!(rsip::SipMessage::try_from(&wire[..]).is_err());
-    let Ok(Message::Request(req)) = parse(wire) else {
-        panic!("parsed")
-    };
-    assert_eq!(
-        req.headers.get("Via"),
-        Some("SIP/2.0/WSS a.invalid ;branch=z9hG4bK1")
-    );
+    let Ok(Message::Request(req)) = parse(wire) else { panic!("parsed") };
+    assert_eq!(req.headers.get("Via"), Some("SIP/2.0/WSS a.invalid ;branch=z9hG4bK1"));
     assert_eq!(req.headers.top_via().unwrap().branch(), Some("z9hG4bK1"));
 }
 
@@ -205,26 +141,13 @@ fn rsip_refuses_folded_headers() {
 #[test]
 fn rsip_writer_corrupts_binary_bodies() {
     let body = vec![0x30, 0x82, 0x01, 0x52, 0x00, 0xff, 0xfe];
-    let rs = rsip::Response {
-        body: body.clone(),
-        ..Default::default()
-    };
-    assert!(
-        !rs.to_string().into_bytes().ends_with(&body),
-        "rsip now writes bodies as bytes"
-    );
+    let rs = rsip::Response { body: body.clone(), ..Default::default() };
+    assert!(!rs.to_string().into_bytes().ends_with(&body), "rsip now writes bodies as bytes");
 
-    let res = Response {
-        status: 200,
-        reason: "OK".into(),
-        headers: base_headers("MESSAGE"),
-        body: body.clone(),
-    };
+    let res = Response { status: 200, reason: "OK".into(), headers: base_headers("MESSAGE"), body: body.clone() };
     let wire = res.to_bytes();
     assert!(wire.ends_with(&body));
-    let Ok(Message::Response(back)) = parse(&wire) else {
-        panic!("parsed")
-    };
+    let Ok(Message::Response(back)) = parse(&wire) else { panic!("parsed") };
     assert_eq!(back.body, body);
 }
 

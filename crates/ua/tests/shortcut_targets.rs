@@ -7,14 +7,8 @@ use ferrophone_ua::call::{CallError, CallState};
 #[test]
 fn shortcuts_pick_the_expected_call() {
     let (mut sim, _reg) = registered_sim(95);
-    assert_eq!(
-        sim.ua.answer_ringing(sim.now).unwrap_err(),
-        CallError::NoSuchCall
-    );
-    assert_eq!(
-        sim.ua.hangup_current(sim.now).unwrap_err(),
-        CallError::NoSuchCall
-    );
+    assert_eq!(sim.ua.answer_ringing(sim.now).unwrap_err(), CallError::NoSuchCall);
+    assert_eq!(sim.ua.hangup_current(sim.now).unwrap_err(), CallError::NoSuchCall);
     sim.deliver(&incoming_invite("z9hG4bKk1", "k-1", Some(OFFER), ""));
     let ringing = sim.last_call_event().id;
     let answered = sim.ua.answer_ringing(sim.now).unwrap();
@@ -28,14 +22,8 @@ fn shortcuts_pick_the_expected_call() {
     assert!(sim.ua.toggle_mute_current(sim.now).unwrap().muted);
     assert!(!sim.ua.toggle_mute_current(sim.now).unwrap().muted);
     let ended = sim.ua.hangup_current(sim.now).unwrap();
-    assert_eq!(
-        (ended.id.as_str(), ended.state),
-        (ringing.as_str(), CallState::Ended)
-    );
+    assert_eq!((ended.id.as_str(), ended.state), (ringing.as_str(), CallState::Ended));
     // Now only the ringing one is left: hang-up rejects it.
     let ended = sim.ua.hangup_current(sim.now).unwrap();
-    assert_eq!(
-        (ended.id, ended.end_reason.as_deref()),
-        (second, Some("rejected"))
-    );
+    assert_eq!((ended.id, ended.end_reason.as_deref()), (second, Some("rejected")));
 }

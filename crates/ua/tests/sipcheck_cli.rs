@@ -5,17 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn data(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/rfc4475")
-        .join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475").join(path)
 }
 
 /// Runs sipcheck; returns (exit code, the single JSON line it printed).
 fn sipcheck(args: &[&std::ffi::OsStr]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sipcheck"))
-        .args(args)
-        .output()
-        .expect("run sipcheck");
+    let out = Command::new(env!("CARGO_BIN_EXE_sipcheck")).args(args).output().expect("run sipcheck");
     let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
     assert_eq!(stdout.lines().count(), 1, "exactly one line: {stdout:?}");
     let json = serde_json::from_str(stdout.trim_end()).expect("JSON line");
@@ -68,10 +63,7 @@ fn absent_tags_and_branch_are_null() {
     assert_eq!(json["from_tag"], Value::Null);
     assert_eq!(json["to_tag"], Value::Null);
     assert_eq!(json["via_branch"], Value::Null);
-    assert_eq!(
-        json["content_length"], json["body_len"],
-        "no header: content_length is the body length"
-    );
+    assert_eq!(json["content_length"], json["body_len"], "no header: content_length is the body length");
     assert_eq!(json["body_len"], 105);
 }
 
@@ -88,10 +80,7 @@ fn bytes_beyond_content_length_are_not_body() {
 fn extension_method_is_reported_verbatim() {
     let (code, json) = check_file(&data("valid/intmeth.sip"));
     assert_eq!(code, 0);
-    assert_eq!(
-        json["method"],
-        "!interesting-Method0123456789_*+`.%indeed'~"
-    );
+    assert_eq!(json["method"], "!interesting-Method0123456789_*+`.%indeed'~");
     assert_eq!(json["cseq"][1], json["method"]);
 }
 
@@ -101,11 +90,7 @@ fn invalid_message_exits_1_with_error() {
     assert_eq!(code, 1);
     assert_eq!(json["ok"], false);
     assert!(json["error"].as_str().unwrap().contains("CSeq"), "{json}");
-    assert_eq!(
-        json.as_object().unwrap().len(),
-        2,
-        "only ok and error: {json}"
-    );
+    assert_eq!(json.as_object().unwrap().len(), 2, "only ok and error: {json}");
 }
 
 #[test]
@@ -123,10 +108,7 @@ fn unreadable_file_exits_1_with_the_same_shape() {
     let (code, json) = check_file(&missing);
     assert_eq!(code, 1);
     assert_eq!(json["ok"], false);
-    assert!(
-        json["error"].as_str().unwrap().contains("cannot read"),
-        "{json}"
-    );
+    assert!(json["error"].as_str().unwrap().contains("cannot read"), "{json}");
 }
 
 #[test]

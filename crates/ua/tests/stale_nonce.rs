@@ -17,10 +17,7 @@ fn stale_nonce_is_retried_without_failing() {
     }
     assert_eq!(sim.state(), RegistrationState::Registered);
     assert!(!seen_states.contains(&RegistrationState::AuthFailed));
-    assert!(sim
-        .statuses
-        .iter()
-        .all(|s| s.registration.state != RegistrationState::AuthFailed));
+    assert!(sim.statuses.iter().all(|s| s.registration.state != RegistrationState::AuthFailed));
     // Refresh with the old nonce (pre-emptive), stale challenge, answer: exactly 2 more.
     assert_eq!(reg.registers_seen - before, 2);
     let regs = sim.requests_with_method("REGISTER");
@@ -37,9 +34,6 @@ fn preemptive_credentials_increment_nonce_count() {
     serve_registers(&mut sim, &mut reg);
     let regs = sim.requests_with_method("REGISTER");
     let last = digest_params(regs.last().unwrap().headers.get("Authorization").unwrap());
-    assert_eq!(
-        last["nc"], "00000002",
-        "the refresh reuses the nonce with nc=2"
-    );
+    assert_eq!(last["nc"], "00000002", "the refresh reuses the nonce with nc=2");
     assert_eq!(sim.state(), RegistrationState::Registered);
 }

@@ -11,12 +11,7 @@ fn request(method: Method, branch: &str) -> Request {
     h.push("Call-ID", "c1");
     h.push("CSeq", format!("1 {}", method.as_str()));
     h.push("Max-Forwards", "70");
-    Request {
-        method,
-        uri: "sip:b@x".into(),
-        headers: h,
-        body: vec![],
-    }
+    Request { method, uri: "sip:b@x".into(), headers: h, body: vec![] }
 }
 
 fn drain(t: &mut TransactionLayer) -> (usize, Vec<TxEvent>) {
@@ -93,8 +88,7 @@ fn provisional_response_stops_timer_b() {
     let id = t.send_request(0, req.clone());
     drain(&mut t);
     let ringing = Response::for_request(&req, 180, "Ringing", Some("tt"));
-    t.receive(100, ferrophone_ua::message::Message::Response(ringing))
-        .unwrap();
+    t.receive(100, ferrophone_ua::message::Message::Response(ringing)).unwrap();
     let (_, ev) = drain(&mut t);
     assert!(matches!(&ev[..], [TxEvent::Response { tx, .. }] if *tx == id));
     let (_, ev) = run_until(&mut t, 120_000);
@@ -108,16 +102,13 @@ fn non_2xx_final_to_invite_is_acked_by_the_transaction() {
     t.send_request(0, req.clone());
     drain(&mut t);
     let busy = Response::for_request(&req, 486, "Busy Here", Some("tt"));
-    t.receive(10, ferrophone_ua::message::Message::Response(busy.clone()))
-        .unwrap();
+    t.receive(10, ferrophone_ua::message::Message::Response(busy.clone())).unwrap();
     let mut acks = vec![];
     while let Some(b) = t.poll_transmit() {
         acks.push(ferrophone_ua::message::parse(&b).unwrap());
     }
     assert_eq!(acks.len(), 1);
-    let ferrophone_ua::message::Message::Request(ack) = &acks[0] else {
-        panic!()
-    };
+    let ferrophone_ua::message::Message::Request(ack) = &acks[0] else { panic!() };
     assert_eq!(ack.method, Method::Ack);
     assert_eq!(ack.headers.top_via().unwrap().branch(), Some("z9hG4bK6"));
     assert_eq!(ack.headers.to().unwrap().tag(), Some("tt"));

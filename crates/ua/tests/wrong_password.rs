@@ -8,17 +8,11 @@ use ferrophone_ua::RegistrationState;
 fn wrong_password_is_auth_failed_without_a_loop() {
     let mut sim = Sim::new(3, None);
     let mut reg = Registrar::new();
-    sim.configure(
-        account("wss://sip.example.com", "alice", "WRONG"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com", "alice", "WRONG"), Settings::default());
     sim.open();
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.state(), RegistrationState::AuthFailed);
-    assert_eq!(
-        reg.registers_seen, 2,
-        "one unauthenticated REGISTER, one answer to the challenge"
-    );
+    assert_eq!(reg.registers_seen, 2, "one unauthenticated REGISTER, one answer to the challenge");
     let reason = sim.ua.status(sim.now).registration.reason.unwrap();
     assert!(reason.starts_with("401"), "{reason}");
     // Ten minutes later: still no new attempt, still auth-failed, flow kept alive.
@@ -32,10 +26,7 @@ fn wrong_password_is_auth_failed_without_a_loop() {
 #[test]
 fn forbidden_is_auth_failed_too() {
     let mut sim = Sim::new(4, None);
-    sim.configure(
-        account("wss://sip.example.com", "alice", "x"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com", "alice", "x"), Settings::default());
     sim.open();
     let r = sim.take_request();
     let resp = ferrophone_ua::message::Response::for_request(&r, 403, "Forbidden", Some("t"));

@@ -119,12 +119,7 @@ pub struct Effects {
 }
 
 fn pump(h: &mut Host) -> Effects {
-    let mut fx = Effects {
-        statuses: Vec::new(),
-        identity: None,
-        calls: Vec::new(),
-        media: Vec::new(),
-    };
+    let mut fx = Effects { statuses: Vec::new(), identity: None, calls: Vec::new(), media: Vec::new() };
     loop {
         match h.ua.poll_output() {
             Output::Connect { url } => {
@@ -148,23 +143,13 @@ fn pump(h: &mut Host) -> Effects {
                 };
                 if !sent {
                     h.socket = None;
-                    h.ua.handle_input(
-                        now(),
-                        Input::Disconnected {
-                            reason: "send failed".into(),
-                        },
-                    );
+                    h.ua.handle_input(now(), Input::Disconnected { reason: "send failed".into() });
                 }
             }
             Output::Close => {
                 if h.socket.take().is_some() {
                     h.generation += 1;
-                    h.ua.handle_input(
-                        now(),
-                        Input::Disconnected {
-                            reason: "closed by us".into(),
-                        },
-                    );
+                    h.ua.handle_input(now(), Input::Disconnected { reason: "closed by us".into() });
                 }
             }
             Output::Event(Event::Status(s)) => fx.statuses.push(s),
@@ -241,12 +226,7 @@ fn open_socket(url: &str, generation: u64) -> Result<Socket, String> {
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    Ok(Socket {
-        ws,
-        _on_open: on_open,
-        _on_message: on_message,
-        _on_close: on_close,
-    })
+    Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
 }
 
 pub fn run_effects(fx: Effects) {
@@ -311,46 +291,28 @@ pub fn broadcast(ev: Value) {
 /// Read `account` + `settings` (sync) and `password` (local).
 pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
     let keys = to_js(&json!(["account", "settings"]));
-    let sync = chrome::call(chrome::sync_get(&keys))
-        .await
-        .map(|v| crate::schema::from_js(&v))
-        .unwrap_or(Value::Null);
+    let sync = chrome::call(chrome::sync_get(&keys)).await.map(|v| crate::schema::from_js(&v)).unwrap_or(Value::Null);
     let local = chrome::call(chrome::local_get(&to_js(&json!(["password"]))))
         .await
         .map(|v| crate::schema::from_js(&v))
         .unwrap_or(Value::Null);
-    let settings: Settings = sync
-        .get("settings")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .unwrap_or_default();
-    let local_password = local
-        .get("password")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let settings: Settings =
+        sync.get("settings").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default();
+    let local_password = local.get("password").and_then(Value::as_str).map(str::to_string);
     match sync.get("account") {
         None | Some(Value::Null) => (None, settings, None),
         Some(rec) => match serde_json::from_value::<AccountRecord>(rec.clone()) {
             Ok(rec) => match Account::from_record(&rec, local_password.as_deref()) {
                 Ok(a) => (Some(a), settings, None),
-                Err(e) => (
-                    None,
-                    settings,
-                    Some(format!("stored account is invalid: {e}")),
-                ),
+                Err(e) => (None, settings, Some(format!("stored account is invalid: {e}"))),
             },
-            Err(_) => (
-                None,
-                settings,
-                Some("stored account is not in the expected format".into()),
-            ),
+            Err(_) => (None, settings, Some("stored account is not in the expected format".into())),
         },
     }
 }
 
 pub async fn load_identity() -> Option<Identity> {
-    let v = chrome::call(chrome::local_get(&to_js(&json!(["identity"]))))
-        .await
-        .ok()?;
+    let v = chrome::call(chrome::local_get(&to_js(&json!(["identity"])))).await.ok()?;
     let v = crate::schema::from_js(&v);
     serde_json::from_value(v.get("identity")?.clone()).ok()
 }

@@ -45,11 +45,7 @@ pub async fn start() -> Result<(), JsValue> {
     host::install(h);
     host::input(Input::Configure { account, settings });
     // Safety net: revive a worker Chrome stopped anyway (packed extensions clamp to 30 s).
-    let _ = chrome::call(chrome::alarms_create(
-        ALARM,
-        &to_js(&json!({ "periodInMinutes": 0.5 })),
-    ))
-    .await;
+    let _ = chrome::call(chrome::alarms_create(ALARM, &to_js(&json!({ "periodInMinutes": 0.5 })))).await;
     Ok(())
 }
 
@@ -74,19 +70,14 @@ async fn reload_config() {
 }
 
 fn status_reply() -> Value {
-    let v = host::with_host(|h| {
-        host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref())
-    });
+    let v = host::with_host(|h| host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref()));
     ok(v.unwrap_or_else(|| json!({ "registration": { "state": "unconfigured" }, "connection": { "state": "idle" } })))
 }
 
 async fn diagnostics() -> Value {
     let (account, settings, problem) = host::load_config().await;
     let info = host::with_host(|h| {
-        let trace: Vec<Value> =
-            h.ua.trace()
-                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
-                .collect();
+        let trace: Vec<Value> = h.ua.trace().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
         json!({
             "instanceId": h.ua.identity().instance_id,
             "status": host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref()),
@@ -157,18 +148,10 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             }
         }
         "media-event" if !external => {
-            let id = msg
-                .get("callId")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let id = msg.get("callId").and_then(Value::as_str).unwrap_or("").to_string();
             let event = msg.get("event").and_then(Value::as_str).unwrap_or("");
             if event == "failed" || event == "track-ended" {
-                let detail = msg
-                    .get("detail")
-                    .and_then(Value::as_str)
-                    .unwrap_or(event)
-                    .to_string();
+                let detail = msg.get("detail").and_then(Value::as_str).unwrap_or(event).to_string();
                 host::with_ua(|ua| ua.media_failed(host::now(), &id, &detail));
             }
             ok(json!({}))
@@ -209,11 +192,7 @@ pub async fn handle_message(msg: JsValue, _sender: JsValue) -> Result<JsValue, J
 pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
     let msg = from_js(&msg);
     let sender = from_js(&sender);
-    let id = sender
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let id = sender.get("id").and_then(Value::as_str).unwrap_or("").to_string();
     let (_, settings, _) = host::load_config().await;
     if id.is_empty() || !settings.allowed_extensions.iter().any(|a| a == &id) {
         return Ok(to_js(&error(
@@ -224,9 +203,7 @@ pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<Js
     Ok(to_js(&dispatch(&msg, true).await))
 }
 
-fn call_reply(
-    r: Option<Result<ferrophone_ua::call::CallInfo, ferrophone_ua::call::CallError>>,
-) -> Value {
+fn call_reply(r: Option<Result<ferrophone_ua::call::CallInfo, ferrophone_ua::call::CallError>>) -> Value {
     match r {
         Some(Ok(call)) => ok(json!({ "call": call })),
         Some(Err(e)) => error(e.code(), e.to_string()),
@@ -238,10 +215,7 @@ fn log_result(what: &str, v: &Value) {
     if v.get("ok").and_then(Value::as_bool) == Some(true) {
         chrome::console_log(&format!("[ferrophone] {what}: ok"));
     } else {
-        let msg = v
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .unwrap_or("failed");
+        let msg = v.pointer("/error/message").and_then(Value::as_str).unwrap_or("failed");
         chrome::console_warn(&format!("[ferrophone] {what}: {msg}"));
     }
 }
@@ -264,10 +238,7 @@ pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
         "answer" => call_reply(host::with_ua(|ua| ua.answer_ringing(now))),
         "hangup" => call_reply(host::with_ua(|ua| ua.hangup_current(now))),
         "mute" => call_reply(host::with_ua(|ua| ua.toggle_mute_current(now))),
-        _ => error(
-            "unknown-command",
-            format!("unknown keyboard command {name:?}"),
-        ),
+        _ => error("unknown-command", format!("unknown keyboard command {name:?}")),
     };
     log_result(&format!("keyboard command {name}"), &r);
     Ok(to_js(&r))
@@ -279,22 +250,15 @@ pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
     ensure_started().await;
     let info = from_js(&info);
     let target = match info.get("menuItemId").and_then(Value::as_str) {
-        Some("ferrophone-call-link") => info
-            .get("linkUrl")
-            .and_then(Value::as_str)
-            .and_then(ferrophone_ua::call::target_from_link),
-        Some("ferrophone-call-selection") => info
-            .get("selectionText")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        Some("ferrophone-call-link") => {
+            info.get("linkUrl").and_then(Value::as_str).and_then(ferrophone_ua::call::target_from_link)
+        }
+        Some("ferrophone-call-selection") => info.get("selectionText").and_then(Value::as_str).map(str::to_string),
         _ => None,
     };
     let r = match target {
         Some(t) => call_reply(host::with_ua(|ua| ua.dial(host::now(), &t))),
-        None => error(
-            "invalid-target",
-            "nothing to call in this selection or link",
-        ),
+        None => error("invalid-target", "nothing to call in this selection or link"),
     };
     log_result("context menu dial", &r);
     Ok(to_js(&r))

@@ -36,10 +36,7 @@ pub fn enqueue(reqs: Vec<MediaRequest>) {
 fn settings_json() -> (Value, u32) {
     host::with_host(|h| {
         let s = h.ua.settings();
-        (
-            serde_json::to_value(&s.ice_servers).unwrap_or(json!([])),
-            s.ice_gathering_timeout_ms,
-        )
+        (serde_json::to_value(&s.ice_servers).unwrap_or(json!([])), s.ice_gathering_timeout_ms)
     })
     .unwrap_or((json!([]), 2000))
 }
@@ -57,10 +54,7 @@ async fn run(m: MediaRequest) {
     // StopRing for a call that never got the document (it ended very early): nothing to stop.
     let holds = HOLDERS.with(|h| h.borrow().contains(&call));
     if !holds {
-        if matches!(
-            m.op,
-            MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_)
-        ) {
+        if matches!(m.op, MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_)) {
             return;
         }
         if let Err(e) = offscreen::acquire().await {
@@ -70,25 +64,16 @@ async fn run(m: MediaRequest) {
     }
     let (ice, gather) = settings_json();
     let (kind, body) = match &m.op {
-        MediaOp::CreateOffer => (
-            "media-offer",
-            json!({ "callId": call, "iceServers": ice, "gatheringTimeoutMs": gather }),
-        ),
-        MediaOp::CreateAnswer { offer } => (
-            "media-answer",
-            json!({ "callId": call, "sdp": offer, "iceServers": ice, "gatheringTimeoutMs": gather }),
-        ),
-        MediaOp::ApplyAnswer {
-            answer,
-            final_answer,
-        } => (
-            "media-remote",
-            json!({ "callId": call, "sdp": answer, "final": final_answer }),
-        ),
-        MediaOp::Reoffer {
-            direction,
-            ice_restart,
-        } => (
+        MediaOp::CreateOffer => {
+            ("media-offer", json!({ "callId": call, "iceServers": ice, "gatheringTimeoutMs": gather }))
+        }
+        MediaOp::CreateAnswer { offer } => {
+            ("media-answer", json!({ "callId": call, "sdp": offer, "iceServers": ice, "gatheringTimeoutMs": gather }))
+        }
+        MediaOp::ApplyAnswer { answer, final_answer } => {
+            ("media-remote", json!({ "callId": call, "sdp": answer, "final": final_answer }))
+        }
+        MediaOp::Reoffer { direction, ice_restart } => (
             "media-reoffer",
             json!({ "callId": call, "direction": direction, "iceRestart": ice_restart, "gatheringTimeoutMs": gather }),
         ),
@@ -116,10 +101,7 @@ fn report(m: &MediaRequest, result: Result<Value, String>) {
     let now = host::now();
     if m.op.wants_sdp() {
         let sdp = result.and_then(|v| {
-            v.get("sdp")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| "no SDP in the reply".to_string())
+            v.get("sdp").and_then(Value::as_str).map(str::to_string).ok_or_else(|| "no SDP in the reply".to_string())
         });
         host::with_ua(|ua| ua.media_result(now, &m.call, m.req, sdp));
     } else if let Err(e) = result {

@@ -38,10 +38,7 @@ pub async fn acquire() -> Result<(), String> {
         Err(_) if exists().await => Ok(()),
         Err(e) => {
             release_count();
-            Err(format!(
-                "cannot create the offscreen document: {}",
-                js_error_text(&e)
-            ))
+            Err(format!("cannot create the offscreen document: {}", js_error_text(&e)))
         }
     }
 }

@@ -21,10 +21,7 @@ enum Step {
 }
 
 /// Wait for the next socket event (or the timeout).
-async fn next(
-    queue: &Rc<RefCell<Vec<Step>>>,
-    waker: &Rc<RefCell<Option<js_sys::Function>>>,
-) -> Step {
+async fn next(queue: &Rc<RefCell<Vec<Step>>>, waker: &Rc<RefCell<Option<js_sys::Function>>>) -> Step {
     loop {
         if let Some(s) = {
             let mut q = queue.borrow_mut();
@@ -63,10 +60,7 @@ struct SelectFuture {
 
 impl std::future::Future for SelectFuture {
     type Output = ();
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         if self.a.as_mut().poll(cx).is_ready() || self.b.as_mut().poll(cx).is_ready() {
             std::task::Poll::Ready(())
         } else {
@@ -112,10 +106,7 @@ pub async fn test_connection(server: &str, seed: u64) -> Value {
     });
     let p3 = push;
     let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-        p3(Step::Closed(format!(
-            "WebSocket closed (code {})",
-            e.code()
-        )));
+        p3(Step::Closed(format!("WebSocket closed (code {})", e.code())));
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -36,30 +36,11 @@ fn describe(message: &Message) -> Value {
         }
     };
     out.insert("call_id".into(), json!(headers.call_id()));
-    out.insert(
-        "cseq".into(),
-        headers
-            .cseq()
-            .map_or(Value::Null, |c| json!([c.seq, c.method.as_str()])),
-    );
-    out.insert(
-        "from_tag".into(),
-        json!(headers.from().and_then(|f| f.tag().map(str::to_string))),
-    );
-    out.insert(
-        "to_tag".into(),
-        json!(headers.to().and_then(|t| t.tag().map(str::to_string))),
-    );
-    out.insert(
-        "via_branch".into(),
-        json!(headers
-            .top_via()
-            .and_then(|v| v.branch().map(str::to_string))),
-    );
-    out.insert(
-        "content_length".into(),
-        json!(headers.content_length().unwrap_or(body_len)),
-    );
+    out.insert("cseq".into(), headers.cseq().map_or(Value::Null, |c| json!([c.seq, c.method.as_str()])));
+    out.insert("from_tag".into(), json!(headers.from().and_then(|f| f.tag().map(str::to_string))));
+    out.insert("to_tag".into(), json!(headers.to().and_then(|t| t.tag().map(str::to_string))));
+    out.insert("via_branch".into(), json!(headers.top_via().and_then(|v| v.branch().map(str::to_string))));
+    out.insert("content_length".into(), json!(headers.content_length().unwrap_or(body_len)));
     out.insert("body_len".into(), json!(body_len));
     Value::Object(out)
 }

@@ -147,35 +147,22 @@ impl Headers {
     }
     /// First value of the header `name` (full or compact name, any case).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|h| same_header(&h.name, name))
-            .map(|h| h.value.as_str())
+        self.0.iter().find(|h| same_header(&h.name, name)).map(|h| h.value.as_str())
     }
     /// Every value of `name`, in order, with comma-separated lists split into elements
     /// (commas inside quotes or `<...>` do not split). For `Via`, `Route`, `Record-Route`,
     /// `Contact`, `Allow`, `Supported`, `Require`, ... Returns trimmed elements.
     pub fn get_all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|h| same_header(&h.name, name))
-            .flat_map(|h| split_list(&h.value))
-            .collect()
+        self.0.iter().filter(|h| same_header(&h.name, name)).flat_map(|h| split_list(&h.value)).collect()
     }
     /// Append a header line.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
-        self.0.push(Header {
-            name: name.to_string(),
-            value: value.into(),
-        });
+        self.0.push(Header { name: name.to_string(), value: value.into() });
     }
     /// Replace every `name` header by one with `value` (appended at the end if absent... or in
     /// place of the first one when present).
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        let header = Header {
-            name: name.to_string(),
-            value: value.into(),
-        };
+        let header = Header { name: name.to_string(), value: value.into() };
         match self.0.iter().position(|h| same_header(&h.name, name)) {
             Some(first) => {
                 self.0[first] = header;
@@ -248,10 +235,7 @@ pub struct CSeq {
 impl CSeq {
     /// Parse a CSeq value. seq must be < 2^31 (RFC 3261 §8.1.1.5).
     pub fn parse(value: &str) -> Result<CSeq, HeaderError> {
-        let err = |reason: &str| HeaderError {
-            header: "CSeq",
-            reason: reason.to_string(),
-        };
+        let err = |reason: &str| HeaderError { header: "CSeq", reason: reason.to_string() };
         let s = trim_ws(value);
         let b = s.as_bytes();
         let digits_end = scan::take_while(b, 0, |c| c.is_ascii_digit());
@@ -274,10 +258,7 @@ impl CSeq {
         if !is_token(method) {
             return Err(err("method is not a token"));
         }
-        Ok(CSeq {
-            seq,
-            method: Method::from_token(method),
-        })
+        Ok(CSeq { seq, method: Method::from_token(method) })
     }
 }
 
@@ -307,19 +288,11 @@ impl Params {
     }
     /// Set (replace or append) a parameter with an unquoted token value, `None` = flag.
     pub fn set(&mut self, name: &str, value: Option<&str>) {
-        self.put(Param {
-            name: name.to_string(),
-            value: value.map(str::to_string),
-            quoted: false,
-        });
+        self.put(Param { name: name.to_string(), value: value.map(str::to_string), quoted: false });
     }
     /// Set a parameter whose value is written as a quoted-string.
     pub fn set_quoted(&mut self, name: &str, value: &str) {
-        self.put(Param {
-            name: name.to_string(),
-            value: Some(value.to_string()),
-            quoted: true,
-        });
+        self.put(Param { name: name.to_string(), value: Some(value.to_string()), quoted: true });
     }
     pub fn remove(&mut self, name: &str) {
         self.0.retain(|p| !p.name.eq_ignore_ascii_case(name));
@@ -330,11 +303,7 @@ impl Params {
     /// Replace the first parameter of that name in place (dropping any later duplicate), or
     /// append.
     fn put(&mut self, param: Param) {
-        match self
-            .0
-            .iter()
-            .position(|p| p.name.eq_ignore_ascii_case(&param.name))
-        {
+        match self.0.iter().position(|p| p.name.eq_ignore_ascii_case(&param.name)) {
             Some(first) => {
                 let name = param.name.clone();
                 self.0[first] = param;
@@ -449,11 +418,7 @@ impl fmt::Display for SipUri {
 
 /// Split a header value on top-level commas (not inside quotes or `<...>`), trimmed, empties dropped.
 pub fn split_list(value: &str) -> Vec<String> {
-    scan::split_list_raw(value)
-        .into_iter()
-        .filter(|e| !e.is_empty())
-        .map(str::to_string)
-        .collect()
+    scan::split_list_raw(value).into_iter().filter(|e| !e.is_empty()).map(str::to_string).collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -534,12 +499,7 @@ impl Response {
         if let Some(cseq) = req.headers.get("CSeq") {
             headers.push("CSeq", cseq);
         }
-        Response {
-            status,
-            reason: reason.to_string(),
-            headers,
-            body: Vec::new(),
-        }
+        Response { status, reason: reason.to_string(), headers, body: Vec::new() }
     }
 }
 
@@ -569,10 +529,7 @@ pub enum ParseError {
     /// A header is present but its value is invalid (or duplicated where only one is allowed).
     InvalidHeader(HeaderError),
     /// Content-Length says more bytes than the message carries.
-    Truncated {
-        content_length: usize,
-        body_len: usize,
-    },
+    Truncated { content_length: usize, body_len: usize },
     /// The CSeq method differs from the request method.
     CSeqMethodMismatch,
     /// Not SIP/2.0.
@@ -588,16 +545,10 @@ impl fmt::Display for ParseError {
             ParseError::Syntax(reason) => write!(f, "malformed message: {reason}"),
             ParseError::MissingHeader(name) => write!(f, "missing mandatory {name} header"),
             ParseError::InvalidHeader(e) => e.fmt(f),
-            ParseError::Truncated {
-                content_length,
-                body_len,
-            } => write!(
-                f,
-                "Content-Length is {content_length} but only {body_len} body bytes were received"
-            ),
-            ParseError::CSeqMethodMismatch => {
-                f.write_str("CSeq method differs from the request method")
+            ParseError::Truncated { content_length, body_len } => {
+                write!(f, "Content-Length is {content_length} but only {body_len} body bytes were received")
             }
+            ParseError::CSeqMethodMismatch => f.write_str("CSeq method differs from the request method"),
             ParseError::UnsupportedVersion(v) => write!(f, "unsupported SIP version {v:?}"),
         }
     }

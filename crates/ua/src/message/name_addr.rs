@@ -6,10 +6,7 @@ use super::uri::check_absolute_uri;
 use super::{HeaderError, NameAddr};
 
 fn err(reason: impl Into<String>) -> HeaderError {
-    HeaderError {
-        header: "name-addr",
-        reason: reason.into(),
-    }
+    HeaderError { header: "name-addr", reason: reason.into() }
 }
 
 pub(crate) fn parse(value: &str) -> Result<NameAddr, HeaderError> {
@@ -51,11 +48,7 @@ fn angle(display_name: Option<String>, s: &str) -> Result<NameAddr, HeaderError>
     // RFC 3261 LAQUOT / RAQUOT carry no inner whitespace: `< sip:a@b >` is RFC 4475 badaspec.
     check_absolute_uri(uri).map_err(|e| err(e.reason))?;
     let params = parse_generic_params(&s[close + 1..]).map_err(err)?;
-    Ok(NameAddr {
-        display_name,
-        uri: uri.to_string(),
-        params,
-    })
+    Ok(NameAddr { display_name, uri: uri.to_string(), params })
 }
 
 /// addr-spec form: the URI has no parameters of its own; everything after the first `;` is a
@@ -66,11 +59,7 @@ fn addr_spec(s: &str) -> Result<NameAddr, HeaderError> {
     let uri = &s[..end];
     check_absolute_uri(uri).map_err(|e| err(format!("{} (in {:?})", e.reason, excerpt(s))))?;
     let params = parse_generic_params(&s[end..]).map_err(err)?;
-    Ok(NameAddr {
-        display_name: None,
-        uri: uri.to_string(),
-        params,
-    })
+    Ok(NameAddr { display_name: None, uri: uri.to_string(), params })
 }
 
 pub(crate) fn fmt(na: &NameAddr, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -23,10 +23,7 @@ pub(crate) fn parse_generic_params(s: &str) -> Result<Params, String> {
             return Ok(Params(params));
         }
         if b[i] != b';' {
-            return Err(format!(
-                "unexpected {:?} where ';' was expected",
-                char::from(b[i])
-            ));
+            return Err(format!("unexpected {:?} where ';' was expected", char::from(b[i])));
         }
         i = skip_ws(b, i + 1);
         let name_end = take_while(b, i, is_token_char);
@@ -39,30 +36,18 @@ pub(crate) fn parse_generic_params(s: &str) -> Result<Params, String> {
             i = skip_ws(b, i + 1);
             if i < b.len() && b[i] == b'"' {
                 let (value, used) = parse_quoted(&s[i..])?;
-                params.push(Param {
-                    name,
-                    value: Some(value),
-                    quoted: true,
-                });
+                params.push(Param { name, value: Some(value), quoted: true });
                 i += used;
             } else {
                 let end = take_while(b, i, is_gen_value_char);
                 if end == i {
                     return Err(format!("parameter {name:?} has an empty value"));
                 }
-                params.push(Param {
-                    name,
-                    value: Some(s[i..end].to_string()),
-                    quoted: false,
-                });
+                params.push(Param { name, value: Some(s[i..end].to_string()), quoted: false });
                 i = end;
             }
         } else {
-            params.push(Param {
-                name,
-                value: None,
-                quoted: false,
-            });
+            params.push(Param { name, value: None, quoted: false });
         }
     }
 }
@@ -84,18 +69,10 @@ pub(crate) fn parse_uri_params(s: &str, mut i: usize) -> Result<(Params, usize),
             if value_end == i + 1 {
                 return Err(format!("URI parameter {name:?} has an empty value"));
             }
-            params.push(Param {
-                name,
-                value: Some(s[i + 1..value_end].to_string()),
-                quoted: false,
-            });
+            params.push(Param { name, value: Some(s[i + 1..value_end].to_string()), quoted: false });
             i = value_end;
         } else {
-            params.push(Param {
-                name,
-                value: None,
-                quoted: false,
-            });
+            params.push(Param { name, value: None, quoted: false });
         }
     }
     Ok((Params(params), i))

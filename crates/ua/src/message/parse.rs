@@ -16,24 +16,15 @@
 //! not handle folding or whitespace before the colon (RFC 4475 `wsinv`). Its header tokenizer is
 //! sound once the section is normalised, so that is the part we use.
 
-use super::scan::{
-    excerpt, is_token, is_token_char, split_list_raw, trim_end_ws, trim_start_ws, trim_ws,
-};
+use super::scan::{excerpt, is_token, is_token_char, split_list_raw, trim_end_ws, trim_start_ws, trim_ws};
 use super::uri::{check_absolute_uri, split_scheme};
 use super::{
-    same_header, CSeq, Header, HeaderError, Headers, Message, Method, NameAddr, ParseError,
-    Request, Response, SipUri, Via, MAX_MESSAGE_SIZE,
+    same_header, CSeq, Header, HeaderError, Headers, Message, Method, NameAddr, ParseError, Request, Response, SipUri,
+    Via, MAX_MESSAGE_SIZE,
 };
 
 /// Headers that RFC 3261 allows only once per message (and that we rely on).
-const SINGLE_VALUED: [&str; 6] = [
-    "From",
-    "To",
-    "Call-ID",
-    "CSeq",
-    "Content-Length",
-    "Max-Forwards",
-];
+const SINGLE_VALUED: [&str; 6] = ["From", "To", "Call-ID", "CSeq", "Content-Length", "Max-Forwards"];
 const MANDATORY: [&str; 5] = ["Via", "From", "To", "Call-ID", "CSeq"];
 
 enum StartLine<'a> {
@@ -46,10 +37,7 @@ fn syntax(reason: impl Into<String>) -> ParseError {
 }
 
 fn invalid(header: &'static str, reason: impl Into<String>) -> ParseError {
-    ParseError::InvalidHeader(HeaderError {
-        header,
-        reason: reason.into(),
-    })
+    ParseError::InvalidHeader(HeaderError { header, reason: reason.into() })
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -66,19 +54,14 @@ fn skip_leading_crlf(mut bytes: &[u8]) -> &[u8] {
 
 pub(super) fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
     if bytes.len() > MAX_MESSAGE_SIZE {
-        return Err(ParseError::TooLarge {
-            size: bytes.len(),
-            limit: MAX_MESSAGE_SIZE,
-        });
+        return Err(ParseError::TooLarge { size: bytes.len(), limit: MAX_MESSAGE_SIZE });
     }
     let bytes = skip_leading_crlf(bytes);
     if bytes.is_empty() {
         return Err(syntax("empty message"));
     }
-    let end = find(bytes, b"\r\n\r\n")
-        .ok_or_else(|| syntax("header section is not terminated by an empty line"))?;
-    let head = std::str::from_utf8(&bytes[..end])
-        .map_err(|_| syntax("header section is not valid UTF-8"))?;
+    let end = find(bytes, b"\r\n\r\n").ok_or_else(|| syntax("header section is not terminated by an empty line"))?;
+    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| syntax("header section is not valid UTF-8"))?;
     let body = &bytes[end + 4..];
 
     let mut lines = head.split("\r\n");
@@ -89,29 +72,16 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
     if names_values.is_empty() {
         return Err(ParseError::MissingHeader("Via"));
     }
-    let values = rsip_header_values(
-        start,
-        matches!(start_line, StartLine::Request { .. }),
-        &names_values,
-    )?;
-    let headers = Headers(
-        names_values
-            .into_iter()
-            .zip(values)
-            .map(|((name, _), value)| Header { name, value })
-            .collect(),
-    );
+    let values = rsip_header_values(start, matches!(start_line, StartLine::Request { .. }), &names_values)?;
+    let headers =
+        Headers(names_values.into_iter().zip(values).map(|((name, _), value)| Header { name, value }).collect());
 
     validate_headers(&headers, &start_line)?;
     let body = match headers.get("Content-Length") {
         Some(cl) => {
-            let content_length =
-                parse_content_length(cl).map_err(|reason| invalid("Content-Length", reason))?;
+            let content_length = parse_content_length(cl).map_err(|reason| invalid("Content-Length", reason))?;
             // RFC 3261 §18.3: octets beyond Content-Length are discarded (RFC 4475 dblreq).
-            body.get(..content_length).ok_or(ParseError::Truncated {
-                content_length,
-                body_len: body.len(),
-            })?
+            body.get(..content_length).ok_or(ParseError::Truncated { content_length, body_len: body.len() })?
         }
         // WebSocket frames (RFC 7118) delimit the message like a datagram does.
         None => body,
@@ -124,12 +94,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
             headers,
             body: body.to_vec(),
         }),
-        StartLine::Response { status, reason } => Message::Response(Response {
-            status,
-            reason: reason.to_string(),
-            headers,
-            body: body.to_vec(),
-        }),
+        StartLine::Response { status, reason } => {
+            Message::Response(Response { status, reason: reason.to_string(), headers, body: body.to_vec() })
+        }
     })
 }
 
@@ -150,22 +117,16 @@ fn check_version(v: &str) -> Result<bool, ()> {
 
 fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
     if line.starts_with(|c: char| c.is_ascii_alphabetic())
-        && line
-            .get(..4)
-            .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+        && line.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
     {
         return parse_status_line(line);
     }
     // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP between the elements
     // and none at the end (RFC 4475 lwsstart, trws and lwsruri are refused here).
     let mut parts = line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(uri), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(syntax(format!(
-            "malformed request line {:?}",
-            excerpt(line)
-        )));
+        return Err(syntax(format!("malformed request line {:?}", excerpt(line))));
     };
     if !is_token(method) {
         return Err(syntax(format!("invalid method {:?}", excerpt(method))));
@@ -173,12 +134,7 @@ fn parse_start_line(line: &str) -> Result<StartLine<'_>, ParseError> {
     match check_version(version) {
         Ok(true) => {}
         Ok(false) => return Err(ParseError::UnsupportedVersion(version.to_string())),
-        Err(()) => {
-            return Err(syntax(format!(
-                "invalid SIP version {:?}",
-                excerpt(version)
-            )))
-        }
+        Err(()) => return Err(syntax(format!("invalid SIP version {:?}", excerpt(version)))),
     }
     check_request_uri(uri)?;
     Ok(StartLine::Request { method, uri })
@@ -194,28 +150,18 @@ fn check_request_uri(uri: &str) -> Result<(), ParseError> {
     if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
         // RFC 3261 §19.1.1: headers are not allowed in a Request-URI (RFC 4475 escruri).
         if SipUri::parse(uri).map_err(request_uri)?.headers.is_some() {
-            return Err(invalid(
-                "Request-URI",
-                "a Request-URI cannot carry ?headers",
-            ));
+            return Err(invalid("Request-URI", "a Request-URI cannot carry ?headers"));
         }
     }
     Ok(())
 }
 
 fn parse_status_line(line: &str) -> Result<StartLine<'_>, ParseError> {
-    let (version, rest) = line
-        .split_once(' ')
-        .ok_or_else(|| syntax("malformed status line"))?;
+    let (version, rest) = line.split_once(' ').ok_or_else(|| syntax("malformed status line"))?;
     match check_version(version) {
         Ok(true) => {}
         Ok(false) => return Err(ParseError::UnsupportedVersion(version.to_string())),
-        Err(()) => {
-            return Err(syntax(format!(
-                "invalid SIP version {:?}",
-                excerpt(version)
-            )))
-        }
+        Err(()) => return Err(syntax(format!("invalid SIP version {:?}", excerpt(version)))),
     }
     // Status-Code SP Reason-Phrase. A missing SP before an empty reason is tolerated (RFC 4475
     // noreason: "a liberal receiver would accept it").
@@ -227,10 +173,7 @@ fn parse_status_line(line: &str) -> Result<StartLine<'_>, ParseError> {
     if !(100..=699).contains(&status) {
         return Err(syntax(format!("status code {status} out of range")));
     }
-    if reason
-        .bytes()
-        .any(|c| (c < 0x20 && c != b'\t') || c == 0x7f)
-    {
+    if reason.bytes().any(|c| (c < 0x20 && c != b'\t') || c == 0x7f) {
         return Err(syntax("control character in reason phrase"));
     }
     Ok(StartLine::Response { status, reason })
@@ -245,9 +188,7 @@ fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<(String, Strin
             return Err(syntax("bare CR or LF in the header section"));
         }
         if line.starts_with([' ', '\t']) {
-            let previous = logical
-                .last_mut()
-                .ok_or_else(|| syntax("continuation line before any header"))?;
+            let previous = logical.last_mut().ok_or_else(|| syntax("continuation line before any header"))?;
             let kept = trim_end_ws(previous).len();
             previous.truncate(kept);
             previous.push(' ');
@@ -260,10 +201,7 @@ fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<(String, Strin
         .iter()
         .map(|line| {
             let Some((name, value)) = line.split_once(':') else {
-                return Err(syntax(format!(
-                    "header line without ':': {:?}",
-                    excerpt(line)
-                )));
+                return Err(syntax(format!("header line without ':': {:?}", excerpt(line))));
             };
             // HCOLON = *( SP / HTAB ) ":" SWS
             let name = trim_end_ws(name);
@@ -279,20 +217,12 @@ fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<(String, Strin
 /// in order. The start line is ours (already validated); when rsip refuses it — extension
 /// methods, URIs its parser does not know, a lowercase `sip/2.0` — the section is tokenized
 /// again behind a neutral start line, so rsip still checks every header line.
-fn rsip_header_values(
-    start: &str,
-    is_request: bool,
-    headers: &[(String, String)],
-) -> Result<Vec<String>, ParseError> {
+fn rsip_header_values(start: &str, is_request: bool, headers: &[(String, String)]) -> Result<Vec<String>, ParseError> {
     let first = match rsip_tokenize(start, headers) {
         Ok(values) => return check_rsip_values(values, headers),
         Err(e) => e,
     };
-    let neutral = if is_request {
-        "OPTIONS sip:rsip-placeholder.invalid SIP/2.0"
-    } else {
-        "SIP/2.0 200 OK"
-    };
+    let neutral = if is_request { "OPTIONS sip:rsip-placeholder.invalid SIP/2.0" } else { "SIP/2.0 200 OK" };
     match rsip_tokenize(neutral, headers) {
         Ok(values) => check_rsip_values(values, headers),
         Err(_) => Err(syntax(format!("rsip: {}", excerpt(&first.to_string())))),
@@ -300,15 +230,8 @@ fn rsip_header_values(
 }
 
 fn rsip_tokenize(start: &str, headers: &[(String, String)]) -> Result<Vec<String>, rsip::Error> {
-    let mut text = String::with_capacity(
-        start.len()
-            + 2
-            + headers
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + 4)
-                .sum::<usize>()
-            + 2,
-    );
+    let mut text =
+        String::with_capacity(start.len() + 2 + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>() + 2);
     text.push_str(start);
     text.push_str("\r\n");
     for (name, value) in headers {
@@ -330,19 +253,14 @@ fn rsip_tokenize(start: &str, headers: &[(String, String)]) -> Result<Vec<String
         .map(|h| {
             // rsip's Display is `Name: value` for every variant.
             let line = h.to_string();
-            line.split_once(": ")
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default()
+            line.split_once(": ").map(|(_, v)| v.to_string()).unwrap_or_default()
         })
         .collect())
 }
 
 /// rsip must have seen exactly our header lines. Its typed variants rename headers
 /// (`TO` becomes `To`), which is why the names kept are the ones as received.
-fn check_rsip_values(
-    values: Vec<String>,
-    headers: &[(String, String)],
-) -> Result<Vec<String>, ParseError> {
+fn check_rsip_values(values: Vec<String>, headers: &[(String, String)]) -> Result<Vec<String>, ParseError> {
     if values.len() != headers.len() || values.iter().zip(headers).any(|(v, (_, ours))| v != ours) {
         return Err(syntax("rsip tokenized the header section differently"));
     }
@@ -350,10 +268,7 @@ fn check_rsip_values(
 }
 
 fn count(headers: &Headers, name: &str) -> usize {
-    headers
-        .iter()
-        .filter(|h| same_header(&h.name, name))
-        .count()
+    headers.iter().filter(|h| same_header(&h.name, name)).count()
 }
 
 fn validate_headers(headers: &Headers, start_line: &StartLine<'_>) -> Result<(), ParseError> {
@@ -378,12 +293,10 @@ fn validate_headers(headers: &Headers, start_line: &StartLine<'_>) -> Result<(),
     for name in ["From", "To"] {
         // Present: checked above.
         let value = headers.get(name).unwrap_or_default();
-        NameAddr::parse(value)
-            .map_err(|e| invalid(if name == "From" { "From" } else { "To" }, e.reason))?;
+        NameAddr::parse(value).map_err(|e| invalid(if name == "From" { "From" } else { "To" }, e.reason))?;
     }
     check_call_id(headers.get("Call-ID").unwrap_or_default())?;
-    let cseq =
-        CSeq::parse(headers.get("CSeq").unwrap_or_default()).map_err(ParseError::InvalidHeader)?;
+    let cseq = CSeq::parse(headers.get("CSeq").unwrap_or_default()).map_err(ParseError::InvalidHeader)?;
     if let StartLine::Request { method, .. } = start_line {
         if cseq.method.as_str() != *method {
             return Err(ParseError::CSeqMethodMismatch);
@@ -391,10 +304,7 @@ fn validate_headers(headers: &Headers, start_line: &StartLine<'_>) -> Result<(),
     }
     if let Some(mf) = headers.get("Max-Forwards") {
         if mf.is_empty() || !mf.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(invalid(
-                "Max-Forwards",
-                format!("not a number: {:?}", excerpt(mf)),
-            ));
+            return Err(invalid("Max-Forwards", format!("not a number: {:?}", excerpt(mf))));
         }
     }
     Ok(())
@@ -411,10 +321,7 @@ fn check_call_id(value: &str) -> Result<(), ParseError> {
     if valid {
         Ok(())
     } else {
-        Err(invalid(
-            "Call-ID",
-            format!("invalid Call-ID {:?}", excerpt(value)),
-        ))
+        Err(invalid("Call-ID", format!("invalid Call-ID {:?}", excerpt(value))))
     }
 }
 
@@ -435,20 +342,14 @@ pub(super) fn salvage_for_reply(bytes: &[u8]) -> Option<Request> {
     };
     let head = String::from_utf8_lossy(head);
     // Be lenient about line ends here: the point is to answer, not to judge.
-    let mut lines = head
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l).replace('\r', " "));
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l).replace('\r', " "));
     let start = lines.next()?;
     let mut parts = start.split([' ', '\t']).filter(|p| !p.is_empty());
     let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some()
         || !is_token(method)
-        || !version
-            .get(..4)
-            .is_some_and(|v| v.eq_ignore_ascii_case("SIP/"))
-        || method
-            .get(..4)
-            .is_some_and(|m| m.eq_ignore_ascii_case("SIP/"))
+        || !version.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("SIP/"))
+        || method.get(..4).is_some_and(|m| m.eq_ignore_ascii_case("SIP/"))
     {
         return None;
     }
@@ -489,10 +390,5 @@ pub(super) fn salvage_for_reply(bytes: &[u8]) -> Option<Request> {
     if found.iter().any(|f| !f) {
         return None;
     }
-    Some(Request {
-        method: Method::from_token(method),
-        uri: uri.to_string(),
-        headers,
-        body: Vec::new(),
-    })
+    Some(Request { method: Method::from_token(method), uri: uri.to_string(), headers, body: Vec::new() })
 }

@@ -6,10 +6,7 @@ use super::scan::{excerpt, is_ws, take_while};
 use super::{HeaderError, SipUri};
 
 fn err(reason: impl Into<String>) -> HeaderError {
-    HeaderError {
-        header: "URI",
-        reason: reason.into(),
-    }
+    HeaderError { header: "URI", reason: reason.into() }
 }
 
 fn is_unreserved(b: u8) -> bool {
@@ -43,15 +40,10 @@ fn is_host_char(b: u8) -> bool {
 }
 
 /// Index past the run starting at `i` of bytes accepted by `f` or `%HEX HEX` escapes.
-pub(crate) fn take_escaped_run(
-    b: &[u8],
-    mut i: usize,
-    f: impl Fn(u8) -> bool,
-) -> Result<usize, String> {
+pub(crate) fn take_escaped_run(b: &[u8], mut i: usize, f: impl Fn(u8) -> bool) -> Result<usize, String> {
     while i < b.len() {
         if b[i] == b'%' {
-            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
             if !ok {
                 return Err("'%' not followed by two hex digits".into());
             }
@@ -68,17 +60,12 @@ pub(crate) fn take_escaped_run(
 /// `scheme ":" rest` with RFC 3986 scheme syntax; returns (scheme, rest).
 pub(crate) fn split_scheme(uri: &str) -> Result<(&str, &str), HeaderError> {
     let b = uri.as_bytes();
-    let colon = b
-        .iter()
-        .position(|&c| c == b':')
-        .ok_or_else(|| err("missing scheme"))?;
+    let colon = b.iter().position(|&c| c == b':').ok_or_else(|| err("missing scheme"))?;
     let scheme = &uri[..colon];
     let sb = scheme.as_bytes();
     let valid = !sb.is_empty()
         && sb[0].is_ascii_alphabetic()
-        && sb
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.');
+        && sb.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.');
     if !valid {
         return Err(err(format!("invalid scheme {:?}", excerpt(scheme))));
     }
@@ -88,20 +75,14 @@ pub(crate) fn split_scheme(uri: &str) -> Result<(&str, &str), HeaderError> {
 /// A URI as it may appear inside `<...>`, as an addr-spec or as a Request-URI: an absolute URI
 /// with no whitespace or delimiter characters; `sip:`, `sips:` and `tel:` URIs must parse.
 pub(crate) fn check_absolute_uri(uri: &str) -> Result<(), HeaderError> {
-    if uri
-        .bytes()
-        .any(|c| is_ws(c) || c < 0x20 || c == 0x7f || b"<>\"".contains(&c))
-    {
+    if uri.bytes().any(|c| is_ws(c) || c < 0x20 || c == 0x7f || b"<>\"".contains(&c)) {
         return Err(err(format!("invalid character in URI {:?}", excerpt(uri))));
     }
     let (scheme, rest) = split_scheme(uri)?;
     if rest.is_empty() {
         return Err(err("empty URI after the scheme"));
     }
-    if ["sip", "sips", "tel"]
-        .iter()
-        .any(|s| scheme.eq_ignore_ascii_case(s))
-    {
+    if ["sip", "sips", "tel"].iter().any(|s| scheme.eq_ignore_ascii_case(s)) {
         parse(uri)?;
     }
     Ok(())
@@ -119,28 +100,15 @@ pub(crate) fn parse(value: &str) -> Result<SipUri, HeaderError> {
 
 fn parse_tel(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
     let b = rest.as_bytes();
-    let end = take_escaped_run(b, 0, |c| {
-        c.is_ascii_alphanumeric() || b"+-.()*#".contains(&c)
-    })
-    .map_err(err)?;
+    let end = take_escaped_run(b, 0, |c| c.is_ascii_alphanumeric() || b"+-.()*#".contains(&c)).map_err(err)?;
     if end == 0 {
         return Err(err("empty telephone number"));
     }
     let (params, i) = parse_uri_params(rest, end).map_err(err)?;
     if i != b.len() {
-        return Err(err(format!(
-            "unexpected text in tel URI: {:?}",
-            excerpt(&rest[i..])
-        )));
+        return Err(err(format!("unexpected text in tel URI: {:?}", excerpt(&rest[i..]))));
     }
-    Ok(SipUri {
-        scheme,
-        user: Some(rest[..end].to_string()),
-        host: String::new(),
-        port: None,
-        params,
-        headers: None,
-    })
+    Ok(SipUri { scheme, user: Some(rest[..end].to_string()), host: String::new(), port: None, params, headers: None })
 }
 
 fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
@@ -158,17 +126,11 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
             }
             if user_end < ib.len() {
                 if ib[user_end] != b':' {
-                    return Err(err(format!(
-                        "invalid character in user part: {:?}",
-                        excerpt(info)
-                    )));
+                    return Err(err(format!("invalid character in user part: {:?}", excerpt(info))));
                 }
                 let pw_end = take_escaped_run(ib, user_end + 1, is_password_char).map_err(err)?;
                 if pw_end != ib.len() {
-                    return Err(err(format!(
-                        "invalid character in password: {:?}",
-                        excerpt(info)
-                    )));
+                    return Err(err(format!("invalid character in password: {:?}", excerpt(info))));
                 }
             }
             (Some(info.to_string()), at + 1)
@@ -178,16 +140,11 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
 
     let host_start = i;
     if b.get(i) == Some(&b'[') {
-        let close = b[i..]
-            .iter()
-            .position(|&c| c == b']')
-            .ok_or_else(|| err("unterminated IPv6 reference"))?;
+        let close = b[i..].iter().position(|&c| c == b']').ok_or_else(|| err("unterminated IPv6 reference"))?;
         let inner = &b[i + 1..i + close];
         let valid = inner.len() >= 2
             && inner.contains(&b':')
-            && inner
-                .iter()
-                .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.');
+            && inner.iter().all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.');
         if !valid {
             return Err(err("invalid IPv6 reference"));
         }
@@ -207,11 +164,7 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
         if digits.is_empty() || digits.len() > 5 {
             return Err(err("invalid port"));
         }
-        port = Some(
-            digits
-                .parse::<u16>()
-                .map_err(|_| err("port out of range"))?,
-        );
+        port = Some(digits.parse::<u16>().map_err(|_| err("port out of range"))?);
         i = end;
     }
 
@@ -223,19 +176,9 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
         i = end;
     }
     if i != b.len() {
-        return Err(err(format!(
-            "unexpected text in URI: {:?}",
-            excerpt(&rest[i..])
-        )));
+        return Err(err(format!("unexpected text in URI: {:?}", excerpt(&rest[i..]))));
     }
-    Ok(SipUri {
-        scheme,
-        user,
-        host,
-        port,
-        params,
-        headers,
-    })
+    Ok(SipUri { scheme, user, host, port, params, headers })
 }
 
 pub(crate) fn fmt(uri: &SipUri, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

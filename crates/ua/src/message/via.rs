@@ -6,10 +6,7 @@ use super::scan::{excerpt, is_token_char, is_ws, skip_ws, take_while, trim_ws};
 use super::{HeaderError, Via};
 
 fn err(reason: impl Into<String>) -> HeaderError {
-    HeaderError {
-        header: "Via",
-        reason: reason.into(),
-    }
+    HeaderError { header: "Via", reason: reason.into() }
 }
 
 pub(crate) fn parse(value: &str) -> Result<Via, HeaderError> {
@@ -19,27 +16,18 @@ pub(crate) fn parse(value: &str) -> Result<Via, HeaderError> {
     let name_end = take_while(b, 0, is_token_char);
     let i = skip_ws(b, name_end);
     if i >= b.len() || b[i] != b'/' {
-        return Err(err(format!(
-            "expected SIP/2.0/<transport>, got {:?}",
-            excerpt(s)
-        )));
+        return Err(err(format!("expected SIP/2.0/<transport>, got {:?}", excerpt(s))));
     }
     let version_start = skip_ws(b, i + 1);
     let version_end = take_while(b, version_start, is_token_char);
     let i = skip_ws(b, version_end);
     if i >= b.len() || b[i] != b'/' {
-        return Err(err(format!(
-            "expected SIP/2.0/<transport>, got {:?}",
-            excerpt(s)
-        )));
+        return Err(err(format!("expected SIP/2.0/<transport>, got {:?}", excerpt(s))));
     }
     let transport_start = skip_ws(b, i + 1);
     let transport_end = take_while(b, transport_start, is_token_char);
     if !s[..name_end].eq_ignore_ascii_case("SIP") || &s[version_start..version_end] != "2.0" {
-        return Err(err(format!(
-            "unsupported protocol {:?}",
-            excerpt(&s[..version_end])
-        )));
+        return Err(err(format!("unsupported protocol {:?}", excerpt(&s[..version_end]))));
     }
     if transport_end == transport_start {
         return Err(err("missing transport"));
@@ -52,23 +40,15 @@ pub(crate) fn parse(value: &str) -> Result<Via, HeaderError> {
         return Err(err("missing sent-by host"));
     }
     let host_end = if b[host_start] == b'[' {
-        let close = b[host_start..]
-            .iter()
-            .position(|&c| c == b']')
-            .ok_or_else(|| err("unterminated IPv6 reference"))?;
+        let close =
+            b[host_start..].iter().position(|&c| c == b']').ok_or_else(|| err("unterminated IPv6 reference"))?;
         let inner = &b[host_start + 1..host_start + close];
-        if inner.len() < 2
-            || !inner
-                .iter()
-                .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
-        {
+        if inner.len() < 2 || !inner.iter().all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
             return Err(err("invalid IPv6 reference"));
         }
         host_start + close + 1
     } else {
-        take_while(b, host_start, |c| {
-            c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_'
-        })
+        take_while(b, host_start, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_')
     };
     if host_end == host_start {
         return Err(err(format!("invalid sent-by host in {:?}", excerpt(s))));
@@ -84,25 +64,13 @@ pub(crate) fn parse(value: &str) -> Result<Via, HeaderError> {
         if digits.is_empty() || digits.len() > 5 {
             return Err(err("invalid port"));
         }
-        port = Some(
-            digits
-                .parse::<u16>()
-                .map_err(|_| err("port out of range"))?,
-        );
+        port = Some(digits.parse::<u16>().map_err(|_| err("port out of range"))?);
         i = digits_end;
     } else if i < b.len() && !is_ws(b[i]) && b[i] != b';' {
-        return Err(err(format!(
-            "unexpected text after host: {:?}",
-            excerpt(&s[i..])
-        )));
+        return Err(err(format!("unexpected text after host: {:?}", excerpt(&s[i..]))));
     }
     let params = parse_generic_params(&s[i..]).map_err(err)?;
-    Ok(Via {
-        transport,
-        host,
-        port,
-        params,
-    })
+    Ok(Via { transport, host, port, params })
 }
 
 pub(crate) fn fmt(via: &Via, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -24,10 +24,7 @@ fn rsip_headers(headers: &Headers, body_len: usize) -> rsip::Headers {
         .filter(|h| !same_header(&h.name, "Content-Length"))
         .map(|h| rsip::Header::Other(clean(&h.name), clean(&h.value)))
         .collect();
-    out.push(rsip::Header::Other(
-        "Content-Length".into(),
-        body_len.to_string(),
-    ));
+    out.push(rsip::Header::Other("Content-Length".into(), body_len.to_string()));
     out.into()
 }
 
@@ -61,23 +58,11 @@ pub(super) fn request(req: &Request) -> Vec<u8> {
     let headers = rsip_headers(&req.headers, req.body.len());
     let mut out = match (rsip_method(&req.method), rsip_uri(&req.uri)) {
         (Some(method), Some(uri)) => {
-            let message = rsip::Request {
-                method,
-                uri,
-                version: rsip::Version::V2,
-                headers,
-                body: Vec::new(),
-            };
+            let message = rsip::Request { method, uri, version: rsip::Version::V2, headers, body: Vec::new() };
             message.to_string().into_bytes()
         }
         // Fallback: rsip cannot represent this request line (see the module docs).
-        _ => format!(
-            "{} {} SIP/2.0\r\n{}\r\n",
-            clean(req.method.as_str()),
-            clean(&req.uri),
-            headers
-        )
-        .into_bytes(),
+        _ => format!("{} {} SIP/2.0\r\n{}\r\n", clean(req.method.as_str()), clean(&req.uri), headers).into_bytes(),
     };
     out.extend_from_slice(&req.body);
     out

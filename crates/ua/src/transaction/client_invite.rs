@@ -85,10 +85,7 @@ impl ClientInvite {
         let mut h = Headers::new();
         if let Some(via) = self.request.headers.get("Via") {
             // Only the top Via element.
-            let top = crate::message::split_list(via)
-                .into_iter()
-                .next()
-                .unwrap_or_default();
+            let top = crate::message::split_list(via).into_iter().next().unwrap_or_default();
             h.push("Via", top);
         }
         for r in self.request.headers.get_all("Route") {
@@ -106,12 +103,7 @@ impl ClientInvite {
         }
         let seq = self.request.headers.cseq().map(|c| c.seq).unwrap_or(1);
         h.push("CSeq", format!("{seq} ACK"));
-        Request {
-            method: Method::Ack,
-            uri: self.request.uri.clone(),
-            headers: h,
-            body: Vec::new(),
-        }
+        Request { method: Method::Ack, uri: self.request.uri.clone(), headers: h, body: Vec::new() }
     }
 
     /// Run due timers; returns true when Timer B fired (timeout for the TU).

@@ -59,11 +59,8 @@ impl ClientNonInvite {
         if let Some(at) = self.retransmit_at {
             if ctx.now >= at && matches!(self.state, State::Trying | State::Proceeding) {
                 ctx.send(&self.bytes);
-                self.interval = if self.state == State::Trying {
-                    (self.interval * 2).min(ctx.timers.t2)
-                } else {
-                    ctx.timers.t2
-                };
+                self.interval =
+                    if self.state == State::Trying { (self.interval * 2).min(ctx.timers.t2) } else { ctx.timers.t2 };
                 self.retransmit_at = Some(ctx.now + self.interval);
             }
         }

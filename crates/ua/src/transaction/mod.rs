@@ -37,11 +37,7 @@ pub struct TimerConfig {
 
 impl Default for TimerConfig {
     fn default() -> Self {
-        TimerConfig {
-            t1: 500,
-            t2: 4000,
-            t4: 5000,
-        }
+        TimerConfig { t1: 500, t2: 4000, t4: 5000 }
     }
 }
 
@@ -99,11 +95,7 @@ struct ServerKey {
 
 fn server_key(req: &Request) -> Option<ServerKey> {
     let via = req.headers.top_via()?;
-    let sent_by = format!(
-        "{}:{}",
-        via.host.to_ascii_lowercase(),
-        via.port.unwrap_or(0)
-    );
+    let sent_by = format!("{}:{}", via.host.to_ascii_lowercase(), via.port.unwrap_or(0));
     let branch = match via.branch() {
         Some(b) if b.starts_with("z9hG4bK") => b.to_string(),
         // RFC 2543 peers: no magic cookie. Fall back to the fields that identify a request.
@@ -112,10 +104,7 @@ fn server_key(req: &Request) -> Option<ServerKey> {
             other.unwrap_or(""),
             req.uri,
             req.headers.call_id().unwrap_or(""),
-            req.headers
-                .from()
-                .and_then(|f| f.tag().map(str::to_string))
-                .unwrap_or_default(),
+            req.headers.from().and_then(|f| f.tag().map(str::to_string)).unwrap_or_default(),
             req.headers.cseq().map(|c| c.seq).unwrap_or(0)
         ),
     };
@@ -123,11 +112,7 @@ fn server_key(req: &Request) -> Option<ServerKey> {
         Method::Ack => "INVITE".to_string(),
         ref m => m.as_str().to_string(),
     };
-    Some(ServerKey {
-        branch,
-        sent_by,
-        method,
-    })
+    Some(ServerKey { branch, sent_by, method })
 }
 
 enum Client {
@@ -179,12 +164,7 @@ impl TransactionLayer {
     }
 
     fn ctx(&mut self, now: Millis) -> Ctx<'_> {
-        Ctx {
-            now,
-            reliable: self.reliable,
-            timers: self.timers,
-            out: &mut self.out,
-        }
+        Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out }
     }
 
     /// Start a client transaction for `request` (which must carry a Via with a fresh branch and
@@ -192,19 +172,10 @@ impl TransactionLayer {
     pub fn send_request(&mut self, now: Millis, request: Request) -> TxId {
         let id = self.next_id;
         self.next_id += 1;
-        let branch = request
-            .headers
-            .top_via()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
+        let branch = request.headers.top_via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
         let method = request.method.as_str().to_string();
         self.client_index.insert((branch, method), id);
-        let mut ctx = Ctx {
-            now,
-            reliable: self.reliable,
-            timers: self.timers,
-            out: &mut self.out,
-        };
+        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
         let tx = if request.method == Method::Invite {
             Client::Invite(ClientInvite::start(&mut ctx, request))
         } else {
@@ -221,12 +192,7 @@ impl TransactionLayer {
 
     /// Send a response within server transaction `tx`. Returns false if it no longer exists.
     pub fn respond(&mut self, now: Millis, tx: TxId, response: Response) -> bool {
-        let mut ctx = Ctx {
-            now,
-            reliable: self.reliable,
-            timers: self.timers,
-            out: &mut self.out,
-        };
+        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
         match self.servers.get_mut(&tx) {
             Some(Server::Invite(s)) => {
                 s.respond(&mut ctx, response);
@@ -273,33 +239,22 @@ impl TransactionLayer {
 
     fn receive_response(&mut self, now: Millis, resp: Response) {
         let key = match (resp.headers.top_via(), resp.headers.cseq()) {
-            (Some(via), Some(cseq)) => via
-                .branch()
-                .map(|b| (b.to_string(), cseq.method.as_str().to_string())),
+            (Some(via), Some(cseq)) => via.branch().map(|b| (b.to_string(), cseq.method.as_str().to_string())),
             _ => None,
         };
         let id = key.and_then(|k| self.client_index.get(&k).copied());
         let Some(id) = id else {
-            self.events
-                .push_back(TxEvent::StrayResponse { response: resp });
+            self.events.push_back(TxEvent::StrayResponse { response: resp });
             return;
         };
-        let mut ctx = Ctx {
-            now,
-            reliable: self.reliable,
-            timers: self.timers,
-            out: &mut self.out,
-        };
+        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
         let pass_up = match self.clients.get_mut(&id) {
             Some(Client::Invite(c)) => c.on_response(&mut ctx, &resp),
             Some(Client::NonInvite(c)) => c.on_response(&mut ctx, &resp),
             None => false,
         };
         if pass_up {
-            self.events.push_back(TxEvent::Response {
-                tx: id,
-                response: resp,
-            });
+            self.events.push_back(TxEvent::Response { tx: id, response: resp });
         }
         self.reap();
     }
@@ -310,12 +265,7 @@ impl TransactionLayer {
             return Ok(());
         };
         if let Some(&id) = self.server_index.get(&key) {
-            let mut ctx = Ctx {
-                now,
-                reliable: self.reliable,
-                timers: self.timers,
-                out: &mut self.out,
-            };
+            let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
             match self.servers.get_mut(&id) {
                 Some(Server::Invite(s)) => {
                     if req.method == Method::Ack {
@@ -350,10 +300,7 @@ impl TransactionLayer {
         };
         self.servers.insert(id, tx);
         self.server_index.insert(key, id);
-        self.events.push_back(TxEvent::Request {
-            tx: id,
-            request: req,
-        });
+        self.events.push_back(TxEvent::Request { tx: id, request: req });
         Ok(())
     }
 
@@ -381,12 +328,7 @@ impl TransactionLayer {
 
     /// Run every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Millis) {
-        let mut ctx = Ctx {
-            now,
-            reliable: self.reliable,
-            timers: self.timers,
-            out: &mut self.out,
-        };
+        let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
         for (id, c) in self.clients.iter_mut() {
             let timed_out = match c {
                 Client::Invite(c) => c.on_timer(&mut ctx),

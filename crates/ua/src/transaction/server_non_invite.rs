@@ -21,12 +21,7 @@ pub(crate) struct ServerNonInvite {
 
 impl ServerNonInvite {
     pub fn start(request: Request) -> Self {
-        ServerNonInvite {
-            request,
-            state: State::Trying,
-            last_response: None,
-            end_at: None,
-        }
+        ServerNonInvite { request, state: State::Trying, last_response: None, end_at: None }
     }
 
     pub fn respond(&mut self, ctx: &mut Ctx<'_>, response: Response) {
@@ -40,11 +35,7 @@ impl ServerNonInvite {
             self.state = State::Proceeding;
         } else {
             self.state = State::Completed;
-            let j = if ctx.reliable {
-                0
-            } else {
-                ctx.timers.transaction_timeout()
-            };
+            let j = if ctx.reliable { 0 } else { ctx.timers.transaction_timeout() };
             self.end_at = Some(ctx.now + j);
         }
     }

@@ -219,8 +219,7 @@ impl UserAgent {
             ended_calls: VecDeque::new(),
         };
         if fresh {
-            ua.out
-                .push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));
+            ua.out.push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));
         }
         ua
     }
@@ -243,22 +242,11 @@ impl UserAgent {
         let (state, retry_in) = match self.flow {
             Flow::Idle => (ConnectionState::Idle, None),
             Flow::Connecting { .. } => (ConnectionState::Connecting, None),
-            Flow::Open => (
-                ConnectionState::Open,
-                self.retry_register_at
-                    .map(|t| t.saturating_sub(now).div_ceil(1000)),
-            ),
-            Flow::Waiting { until } => (
-                ConnectionState::Waiting,
-                Some(until.saturating_sub(now).div_ceil(1000)),
-            ),
+            Flow::Open => (ConnectionState::Open, self.retry_register_at.map(|t| t.saturating_sub(now).div_ceil(1000))),
+            Flow::Waiting { until } => (ConnectionState::Waiting, Some(until.saturating_sub(now).div_ceil(1000))),
         };
         Status {
-            registration: RegistrationStatus {
-                state: self.reg_state,
-                expires_in,
-                reason: self.reg_reason.clone(),
-            },
+            registration: RegistrationStatus { state: self.reg_state, expires_in, reason: self.reg_reason.clone() },
             connection: ConnectionStatus {
                 state,
                 server: self.account.as_ref().map(|a| a.server.url()),
@@ -324,9 +312,7 @@ impl UserAgent {
                     self.pong_deadline = Some(now + PONG_TIMEOUT_MS.min(self.keepalive_ms()));
                 }
             }
-            if self.reg.refresh_at.is_some_and(|t| now >= t)
-                && !self.reg.in_progress()
-                && self.unregistering.is_none()
+            if self.reg.refresh_at.is_some_and(|t| now >= t) && !self.reg.in_progress() && self.unregistering.is_none()
             {
                 self.reg.refresh_at = None;
                 self.start_register();
@@ -335,13 +321,8 @@ impl UserAgent {
                 self.retry_register_at = None;
                 self.start_register();
             }
-            if self.reg_state == RegistrationState::Registered
-                && self.reg.registered_until.is_some_and(|t| now >= t)
-            {
-                self.set_reg(
-                    RegistrationState::Registering,
-                    Some("registration expired".into()),
-                );
+            if self.reg_state == RegistrationState::Registered && self.reg.registered_until.is_some_and(|t| now >= t) {
+                self.set_reg(RegistrationState::Registering, Some("registration expired".into()));
             }
         }
         self.emit_status_if_changed();
@@ -392,8 +373,7 @@ impl UserAgent {
     }
 
     fn log(&mut self, line: &str) {
-        self.out
-            .push_back(Output::Event(Event::Log(line.to_string())));
+        self.out.push_back(Output::Event(Event::Log(line.to_string())));
     }
 
     fn set_reg(&mut self, state: RegistrationState, reason: Option<String>) {
@@ -431,10 +411,7 @@ impl UserAgent {
         if account == self.account {
             if expires_changed && self.account.is_some() {
                 self.reg.expires = self.settings.register_expires;
-                if self.flow == Flow::Open
-                    && !self.reg.in_progress()
-                    && self.unregistering.is_none()
-                {
+                if self.flow == Flow::Open && !self.reg.in_progress() && self.unregistering.is_none() {
                     self.start_register();
                 }
             }
@@ -452,8 +429,7 @@ impl UserAgent {
     }
 
     fn apply_account(&mut self, account: Option<Account>) {
-        let server_changed =
-            self.account.as_ref().map(|a| &a.server) != account.as_ref().map(|a| &a.server);
+        let server_changed = self.account.as_ref().map(|a| &a.server) != account.as_ref().map(|a| &a.server);
         self.reg.abort();
         self.reg.forget_credentials();
         self.reg.expires = self.settings.register_expires;
@@ -502,9 +478,7 @@ impl UserAgent {
             return;
         };
         let url = account.server.url();
-        self.flow = Flow::Connecting {
-            deadline: self.now + CONNECT_TIMEOUT_MS,
-        };
+        self.flow = Flow::Connecting { deadline: self.now + CONNECT_TIMEOUT_MS };
         if self.failures == 0 {
             self.set_reg(RegistrationState::Connecting, None);
         }
@@ -554,13 +528,10 @@ impl UserAgent {
             self.flow = Flow::Idle;
             return;
         }
-        let ceiling =
-            BACKOFF_CAP_MS.min(BACKOFF_BASE_MS.saturating_mul(1u64 << self.failures.min(16)));
+        let ceiling = BACKOFF_CAP_MS.min(BACKOFF_BASE_MS.saturating_mul(1u64 << self.failures.min(16)));
         let delay = self.rng.below(ceiling + 1);
         self.failures = self.failures.saturating_add(1);
-        self.flow = Flow::Waiting {
-            until: self.now + delay,
-        };
+        self.flow = Flow::Waiting { until: self.now + delay };
         if self.reg_state != RegistrationState::AuthFailed {
             self.set_reg(RegistrationState::Unreachable, Some(reason.to_string()));
         }
@@ -594,8 +565,7 @@ impl UserAgent {
                     Err(Refused::Overloaded) => {
                         if let Some(Message::Request(req)) = copy {
                             if req.method != Method::Ack {
-                                let mut r =
-                                    Response::for_request(&req, 503, "Service Unavailable", None);
+                                let mut r = Response::for_request(&req, 503, "Service Unavailable", None);
                                 r.headers.push("Retry-After", "5");
                                 self.send_bytes(r.to_bytes(), true);
                             }
@@ -620,14 +590,8 @@ impl UserAgent {
                 _ => (400, "Bad Request"),
             };
             let mut r = Response::for_request(&req, code, reason, None);
-            let warning: String = e
-                .to_string()
-                .chars()
-                .filter(|c| *c != '"' && !c.is_control())
-                .take(120)
-                .collect();
-            r.headers
-                .push("Warning", format!("399 ferrophone \"{warning}\""));
+            let warning: String = e.to_string().chars().filter(|c| *c != '"' && !c.is_control()).take(120).collect();
+            r.headers.push("Warning", format!("399 ferrophone \"{warning}\""));
             let bytes = r.to_bytes();
             // Echoed headers may be the broken part: a reply we could not parse ourselves would
             // not be matched by the peer either, so it is not sent.
@@ -682,10 +646,7 @@ impl UserAgent {
                 TxEvent::AckFor2xx { request } => self.on_call_ack(&request),
                 TxEvent::AckTimeout { .. } => {}
                 TxEvent::StrayResponse { response } => {
-                    let line = format!(
-                        "stray response {} {} dropped",
-                        response.status, response.reason
-                    );
+                    let line = format!("stray response {} {} dropped", response.status, response.reason);
                     self.log(&line);
                 }
             }
@@ -704,12 +665,7 @@ impl UserAgent {
             }
             // Calls arrive with the session layer; until then we are not available for them.
             Method::Invite => {
-                let mut r = Response::for_request(
-                    &req,
-                    480,
-                    "Temporarily Unavailable",
-                    Some(&self.rng.token(10)),
-                );
+                let mut r = Response::for_request(&req, 480, "Temporarily Unavailable", Some(&self.rng.token(10)));
                 r.headers.push("Allow", ALLOW);
                 r
             }
@@ -719,9 +675,7 @@ impl UserAgent {
             | Method::Update
             | Method::Prack
             | Method::Notify
-            | Method::Refer => {
-                Response::for_request(&req, 481, "Call/Transaction Does Not Exist", None)
-            }
+            | Method::Refer => Response::for_request(&req, 481, "Call/Transaction Does Not Exist", None),
             Method::Ack => return,
             Method::Other(_) => {
                 let mut r = Response::for_request(&req, 501, "Not Implemented", None);
@@ -738,10 +692,7 @@ impl UserAgent {
     }
 
     /// Run `f` on the registration with what building a REGISTER needs (disjoint borrows).
-    fn with_reg<R>(
-        &mut self,
-        f: impl FnOnce(&mut Registration, &mut BuildCtx<'_>) -> R,
-    ) -> Option<R> {
+    fn with_reg<R>(&mut self, f: impl FnOnce(&mut Registration, &mut BuildCtx<'_>) -> R) -> Option<R> {
         let account = self.account.as_ref()?;
         let mut ctx = BuildCtx {
             account,
@@ -770,8 +721,7 @@ impl UserAgent {
     fn send_register(&mut self, req: Request) {
         let tx = self.txl.send_request(self.now, req);
         self.reg.tx = Some(tx);
-        self.out
-            .push_back(Output::Event(Event::IdentityChanged(self.identity.clone())));
+        self.out.push_back(Output::Event(Event::IdentityChanged(self.identity.clone())));
     }
 
     fn on_register_response(&mut self, resp: &Response) {
@@ -792,6 +742,7 @@ impl UserAgent {
                 self.failures = 0;
                 self.set_reg(RegistrationState::Registered, None);
                 self.status_refreshed = true;
+                self.calls_on_flow_restored();
                 self.log(&format!("registered for {granted_secs} s"));
             }
             Outcome::Unregistered => {
@@ -811,10 +762,7 @@ impl UserAgent {
                     self.set_reg(RegistrationState::AuthFailed, Some(reason));
                 }
             }
-            Outcome::Failed {
-                reason,
-                retry_after_secs,
-            } => {
+            Outcome::Failed { reason, retry_after_secs } => {
                 if unregistering {
                     self.finish_unregister();
                     return;
@@ -838,10 +786,7 @@ impl UserAgent {
         self.retry_register_at = None;
         if matches!(after, AfterUnregister::Switch(_)) {
             // The old binding is going away and the new one does not exist yet.
-            self.set_reg(
-                RegistrationState::Registering,
-                Some("switching account".into()),
-            );
+            self.set_reg(RegistrationState::Registering, Some("switching account".into()));
         }
         self.unregistering = Some((after, self.now + UNREGISTER_GRACE_MS));
         let Some(req) = self.with_reg(|reg, ctx| reg.begin(0, ctx)) else {

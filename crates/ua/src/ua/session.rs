@@ -5,8 +5,8 @@
 use super::{Event, Output, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
 use crate::call::{
-    end_reason_for_status, normalize_target, sdp_direction, CallError, CallInfo, CallState,
-    Direction, MediaOp, MediaRequest,
+    end_reason_for_status, normalize_target, sdp_direction, CallError, CallInfo, CallState, Direction, MediaOp,
+    MediaRequest,
 };
 use crate::dialog::Dialog;
 use crate::message::{Headers, Method, Request, Response};
@@ -16,6 +16,8 @@ use crate::transaction::{Millis, TxId};
 const OUTGOING_RING_TIMEOUT_MS: Millis = 120_000;
 /// An incoming call nobody answers is released after this long (480).
 const INCOMING_RING_TIMEOUT_MS: Millis = 180_000;
+/// How long an established call may wait for its dialog to be refreshed over a new flow.
+const CALL_RECOVERY_MS: Millis = 30_000;
 /// A CANCEL whose INVITE never gets a final answer: end the call anyway.
 const CANCEL_GUARD_MS: Millis = 32_000;
 
@@ -77,6 +79,10 @@ pub(super) struct Call {
     /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
     pub auto_answer_at: Option<Millis>,
     pub answer_mode_echo: Option<(&'static str, &'static str)>,
+    /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
+    /// next flow, or end the call when that has not worked by `recover_deadline`.
+    pub needs_refresh: bool,
+    pub recover_deadline: Option<Millis>,
 }
 
 impl Call {
@@ -84,11 +90,7 @@ impl Call {
         Call {
             id,
             direction,
-            state: if direction == Direction::Outgoing {
-                CallState::Dialing
-            } else {
-                CallState::Ringing
-            },
+            state: if direction == Direction::Outgoing { CallState::Dialing } else { CallState::Ringing },
             remote,
             remote_name: None,
             auto_answer: false,
@@ -120,6 +122,8 @@ impl Call {
             peer_reinvite_pending: None,
             auto_answer_at: None,
             answer_mode_echo: None,
+            needs_refresh: false,
+            recover_deadline: None,
         }
     }
 
@@ -144,6 +148,7 @@ impl Call {
             self.ok_deadline,
             self.reinvite_retry_at.map(|r| r.0),
             self.auto_answer_at,
+            self.recover_deadline,
         ]
         .into_iter()
         .flatten()
@@ -173,10 +178,7 @@ impl UserAgent {
 
     /// A call by id, including one that ended recently (its final state and reason).
     pub fn call(&self, id: &str) -> Option<CallInfo> {
-        self.calls
-            .get(id)
-            .map(Call::info)
-            .or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
+        self.calls.get(id).map(Call::info).or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
     }
 
     /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
@@ -205,13 +207,8 @@ impl UserAgent {
     pub fn answer(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
         self.now = self.now.max(now);
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
-        if call.direction != Direction::Incoming
-            || call.state != CallState::Ringing
-            || call.ok_bytes.is_some()
-        {
-            return Err(CallError::WrongState(
-                "only a ringing incoming call can be answered",
-            ));
+        if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
+            return Err(CallError::WrongState("only a ringing incoming call can be answered"));
         }
         if call.pending.is_some() {
             return Ok(()); // already answering
@@ -225,11 +222,7 @@ impl UserAgent {
             self.media(id, MediaOp::StopRing, None);
         }
         match offer {
-            Some(offer) => self.media(
-                id,
-                MediaOp::CreateAnswer { offer },
-                Some(Pending::InviteAnswer),
-            ),
+            Some(offer) => self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::InviteAnswer)),
             None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
         }
         Ok(())
@@ -239,13 +232,8 @@ impl UserAgent {
     pub fn reject(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
         self.now = self.now.max(now);
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
-        if call.direction != Direction::Incoming
-            || call.state != CallState::Ringing
-            || call.ok_bytes.is_some()
-        {
-            return Err(CallError::WrongState(
-                "only a ringing incoming call can be rejected",
-            ));
+        if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
+            return Err(CallError::WrongState("only a ringing incoming call can be rejected"));
         }
         self.refuse_incoming(id, 486, "Busy Here", "rejected");
         Ok(())
@@ -306,11 +294,7 @@ impl UserAgent {
     fn reinvite_direction(&mut self, now: Millis, id: &str, hold: bool) -> Result<(), CallError> {
         self.now = self.now.max(now);
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
-        let ok_state = if hold {
-            call.state == CallState::Active
-        } else {
-            call.state == CallState::Held
-        };
+        let ok_state = if hold { call.state == CallState::Active } else { call.state == CallState::Held };
         if !ok_state {
             return Err(CallError::WrongState(if hold {
                 "only an active call can be held"
@@ -318,34 +302,16 @@ impl UserAgent {
                 "only a held call can be resumed"
             }));
         }
-        if call.reinvite_tx.is_some()
-            || call.pending.is_some()
-            || call.peer_reinvite_pending.is_some()
-        {
-            return Err(CallError::WrongState(
-                "another offer/answer exchange is in progress; try again",
-            ));
+        if call.reinvite_tx.is_some() || call.pending.is_some() || call.peer_reinvite_pending.is_some() {
+            return Err(CallError::WrongState("another offer/answer exchange is in progress; try again"));
         }
         let direction = if hold { "sendonly" } else { "sendrecv" };
-        self.media(
-            id,
-            MediaOp::Reoffer {
-                direction,
-                ice_restart: false,
-            },
-            Some(Pending::OurReinvite { hold }),
-        );
+        self.media(id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
         Ok(())
     }
 
     /// The media side's answer to a request that wanted SDP (see [`MediaOp::wants_sdp`]).
-    pub fn media_result(
-        &mut self,
-        now: Millis,
-        id: &str,
-        req: u32,
-        result: Result<String, String>,
-    ) {
+    pub fn media_result(&mut self, now: Millis, id: &str, req: u32, result: Result<String, String>) {
         self.now = self.now.max(now);
         let Some(call) = self.calls.get_mut(id) else {
             return;
@@ -369,12 +335,8 @@ impl UserAgent {
             Pending::InviteAnswer | Pending::OfferIn200 => {
                 self.send_200_to_invite(id, sdp, pending == Pending::OfferIn200)
             }
-            Pending::ReAnswer { tx, method } => {
-                self.answer_reoffer(id, tx, method, Some(sdp), false)
-            }
-            Pending::ReOfferIn200 { tx } => {
-                self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true)
-            }
+            Pending::ReAnswer { tx, method } => self.answer_reoffer(id, tx, method, Some(sdp), false),
+            Pending::ReOfferIn200 { tx } => self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true),
             Pending::OurReinvite { hold } => self.send_reinvite(id, sdp, hold),
         }
         self.emit_status_if_changed();
@@ -410,11 +372,7 @@ impl UserAgent {
         if let Some(p) = pending {
             call.pending = Some((req, p));
         }
-        self.out.push_back(Output::Event(Event::Media(MediaRequest {
-            call: id.to_string(),
-            req,
-            op,
-        })));
+        self.out.push_back(Output::Event(Event::Media(MediaRequest { call: id.to_string(), req, op })));
     }
 
     pub(super) fn emit_call(&mut self, id: &str) {
@@ -499,15 +457,8 @@ impl UserAgent {
     }
 
     fn contact_value(&self) -> String {
-        let user = self
-            .account
-            .as_ref()
-            .map(|a| a.username.clone())
-            .unwrap_or_default();
-        format!(
-            "<sip:{user}@{};transport=ws;ob>",
-            self.identity.contact_host
-        )
+        let user = self.account.as_ref().map(|a| a.username.clone()).unwrap_or_default();
+        format!("<sip:{user}@{};transport=ws;ob>", self.identity.contact_host)
     }
 
     fn via_transport(&self) -> &'static str {
@@ -518,10 +469,7 @@ impl UserAgent {
     }
 
     fn credentials(&self) -> Option<Credentials> {
-        self.account.as_ref().map(|a| Credentials {
-            username: a.auth_username.clone(),
-            password: a.password.clone(),
-        })
+        self.account.as_ref().map(|a| Credentials { username: a.auth_username.clone(), password: a.password.clone() })
     }
 
     fn send_invite(&mut self, id: &str, sdp: String) {
@@ -535,11 +483,8 @@ impl UserAgent {
             return;
         }
         let target = call.remote.clone();
-        let display = account
-            .display_name
-            .as_ref()
-            .map(|d| format!("\"{}\" ", d.replace(['"', '\\'], "")))
-            .unwrap_or_default();
+        let display =
+            account.display_name.as_ref().map(|d| format!("\"{}\" ", d.replace(['"', '\\'], ""))).unwrap_or_default();
         let mut h = Headers::new();
         h.push(
             "Via",
@@ -551,10 +496,7 @@ impl UserAgent {
             ),
         );
         h.push("Max-Forwards", "70");
-        h.push(
-            "From",
-            format!("{display}<{}>;tag={}", account.aor(), self.rng.token(10)),
-        );
+        h.push("From", format!("{display}<{}>;tag={}", account.aor(), self.rng.token(10)));
         h.push("To", format!("<{target}>"));
         h.push("Call-ID", self.rng.token(24));
         h.push("CSeq", "1 INVITE");
@@ -562,12 +504,7 @@ impl UserAgent {
         h.push("Allow", super::ALLOW);
         h.push("Supported", super::SUPPORTED);
         h.push("User-Agent", super::USER_AGENT);
-        let mut req = Request {
-            method: Method::Invite,
-            uri: target,
-            headers: h,
-            body: Vec::new(),
-        };
+        let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
         if let Some(c) = self.calls.get_mut(id) {
@@ -591,17 +528,9 @@ impl UserAgent {
             return false;
         };
         let proxy = resp.status == 407;
-        let name = if proxy {
-            "Proxy-Authenticate"
-        } else {
-            "WWW-Authenticate"
-        };
-        let values: Vec<String> = resp
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.clone())
-            .collect();
+        let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
+        let values: Vec<String> =
+            resp.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.clone()).collect();
         let Ok(ch) = Challenge::pick(values.iter().map(String::as_str), proxy) else {
             return false;
         };
@@ -617,8 +546,7 @@ impl UserAgent {
         );
         req.headers.set("Via", via);
         let cnonce = self.rng.token(16);
-        let (hname, value) =
-            auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
+        let (hname, value) = auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
         req.headers.push(hname, value);
         let tx = self.txl.send_request(self.now, req.clone());
         if let Some(c) = self.calls.get_mut(id) {
@@ -642,13 +570,7 @@ impl UserAgent {
         // §9.1: same Request-URI, Call-ID, From, To, CSeq number and the top Via (same branch).
         let mut h = Headers::new();
         if let Some(v) = invite.headers.get("Via") {
-            h.push(
-                "Via",
-                crate::message::split_list(v)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default(),
-            );
+            h.push("Via", crate::message::split_list(v).into_iter().next().unwrap_or_default());
         }
         for r in invite.headers.get_all("Route") {
             h.push("Route", r);
@@ -662,12 +584,7 @@ impl UserAgent {
         let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
         h.push("CSeq", format!("{seq} CANCEL"));
         h.push("Reason", "SIP;cause=487;text=\"Call cancelled\"");
-        let cancel = Request {
-            method: Method::Cancel,
-            uri: invite.uri.clone(),
-            headers: h,
-            body: Vec::new(),
-        };
+        let cancel = Request { method: Method::Cancel, uri: invite.uri.clone(), headers: h, body: Vec::new() };
         self.txl.send_request(self.now, cancel);
     }
 
@@ -756,14 +673,7 @@ impl UserAgent {
     }
 
     /// Answer a peer's re-INVITE/UPDATE (with our SDP when we have one).
-    fn answer_reoffer(
-        &mut self,
-        id: &str,
-        tx: TxId,
-        method: Method,
-        sdp: Option<String>,
-        offer_in_200: bool,
-    ) {
+    fn answer_reoffer(&mut self, id: &str, tx: TxId, method: Method, sdp: Option<String>, offer_in_200: bool) {
         let contact = self.contact_value();
         let Some(req) = self.txl.server_request(tx).cloned() else {
             return;
@@ -801,10 +711,7 @@ impl UserAgent {
         else {
             return false;
         };
-        let is_reinvite = self
-            .calls
-            .get(&id)
-            .is_some_and(|c| c.reinvite_tx == Some(tx));
+        let is_reinvite = self.calls.get(&id).is_some_and(|c| c.reinvite_tx == Some(tx));
         if is_reinvite {
             self.on_reinvite_response(&id, resp);
         } else {
@@ -828,13 +735,7 @@ impl UserAgent {
         if code < 200 {
             if code > 100 {
                 call.got_provisional = true;
-                if call.dialog.is_none()
-                    && resp
-                        .headers
-                        .to()
-                        .and_then(|t| t.tag().map(str::to_string))
-                        .is_some()
-                {
+                if call.dialog.is_none() && resp.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some() {
                     call.dialog = Dialog::from_uac(&invite, resp, &contact, &via_host, transport);
                 }
                 let early_sdp = sdp_body(&resp.headers, &resp.body);
@@ -848,22 +749,11 @@ impl UserAgent {
                         if let Some(c) = self.calls.get_mut(id) {
                             c.early_sdp_applied = true;
                         }
-                        self.media(
-                            id,
-                            MediaOp::ApplyAnswer {
-                                answer: sdp,
-                                final_answer: false,
-                            },
-                            None,
-                        );
+                        self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: false }, None);
                         self.set_state(id, CallState::Early);
                     }
                     _ => {
-                        if self
-                            .calls
-                            .get(id)
-                            .is_some_and(|c| c.state == CallState::Dialing)
-                        {
+                        if self.calls.get(id).is_some_and(|c| c.state == CallState::Dialing) {
                             self.set_state(id, CallState::Ringing);
                         }
                     }
@@ -893,21 +783,11 @@ impl UserAgent {
             call.ring_deadline = None;
             if cancelled {
                 // The 200 crossed our CANCEL: confirm, then hang up (§9.1).
-                let reason = call
-                    .end_reason
-                    .clone()
-                    .unwrap_or_else(|| "cancelled".into());
+                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
                 return self.send_bye(id, &reason);
             }
             match answer {
-                Some(sdp) => self.media(
-                    id,
-                    MediaOp::ApplyAnswer {
-                        answer: sdp,
-                        final_answer: true,
-                    },
-                    None,
-                ),
+                Some(sdp) => self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None),
                 None => {
                     if !call_had_early(self, id) {
                         self.log(&format!("call {id}: 200 OK without SDP answer"));
@@ -946,46 +826,27 @@ impl UserAgent {
                 return;
             };
             d.refresh_target(&resp.headers);
-            let seq = call
-                .reinvite
-                .as_ref()
-                .and_then(|r| r.headers.cseq())
-                .map(|c| c.seq)
-                .unwrap_or(d.local_cseq);
+            let seq = call.reinvite.as_ref().and_then(|r| r.headers.cseq()).map(|c| c.seq).unwrap_or(d.local_cseq);
             let ack = d.request(Method::Ack, &branch, Some(seq));
             self.txl.send_raw(ack.to_bytes());
             if let Some(sdp) = sdp_body(&resp.headers, &resp.body) {
-                self.media(
-                    id,
-                    MediaOp::ApplyAnswer {
-                        answer: sdp,
-                        final_answer: true,
-                    },
-                    None,
-                );
+                self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None);
             }
-            self.set_state(
-                id,
-                if hold {
-                    CallState::Held
-                } else {
-                    CallState::Active
-                },
-            );
+            if let Some(c) = self.calls.get_mut(id) {
+                if c.needs_refresh {
+                    c.needs_refresh = false;
+                    c.recover_deadline = None;
+                    self.log(&format!("call {id}: dialog refreshed over the new connection"));
+                }
+            }
+            self.set_state(id, if hold { CallState::Held } else { CallState::Active });
             return;
         }
         self.media(id, MediaOp::Rollback, None);
         if code == 491 {
             // §14.1: retry after 2.1–4 s if we own the Call-ID (we sent the INVITE), else 0–2 s.
-            let owner = self
-                .calls
-                .get(id)
-                .is_some_and(|c| c.direction == Direction::Outgoing);
-            let delay = if owner {
-                2100 + self.rng.below(1900)
-            } else {
-                self.rng.below(2000)
-            };
+            let owner = self.calls.get(id).is_some_and(|c| c.direction == Direction::Outgoing);
+            let delay = if owner { 2100 + self.rng.below(1900) } else { self.rng.below(2000) };
             if let Some(c) = self.calls.get_mut(id) {
                 c.reinvite_retry_at = Some((self.now + delay, hold));
             }
@@ -1008,15 +869,8 @@ impl UserAgent {
         else {
             return false;
         };
-        let reason = if transport {
-            "connection-lost"
-        } else {
-            "timeout"
-        };
-        let is_invite = self
-            .calls
-            .get(&id)
-            .is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
+        let reason = if transport { "connection-lost" } else { "timeout" };
+        let is_invite = self.calls.get(&id).is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
         if is_invite {
             self.end_call(&id, reason);
         } else {
@@ -1032,11 +886,7 @@ impl UserAgent {
 
     /// A new request from the transaction layer that belongs to calls. Returns false if not.
     pub(super) fn on_call_request(&mut self, tx: TxId, req: &Request) -> bool {
-        let has_to_tag = req
-            .headers
-            .to()
-            .and_then(|t| t.tag().map(str::to_string))
-            .is_some();
+        let has_to_tag = req.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some();
         match req.method {
             Method::Invite if !has_to_tag => {
                 self.on_new_invite(tx, req);
@@ -1083,11 +933,7 @@ impl UserAgent {
             .get_all("Require")
             .iter()
             .flat_map(|v| crate::message::split_list(v))
-            .filter(|t| {
-                !super::SUPPORTED
-                    .split(", ")
-                    .any(|s| s.eq_ignore_ascii_case(t))
-            })
+            .filter(|t| !super::SUPPORTED.split(", ").any(|s| s.eq_ignore_ascii_case(t)))
             .collect();
         if !unsupported.is_empty() {
             let u = unsupported.join(", ");
@@ -1098,63 +944,35 @@ impl UserAgent {
         }
         let offer = sdp_body(&req.headers, &req.body);
         if !req.body.is_empty() && offer.is_none() {
-            return reply(
-                self,
-                415,
-                "Unsupported Media Type",
-                &[("Accept", "application/sdp")],
-            );
+            return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
         }
         let policy = crate::auto_answer::Policy::from_setting(&self.settings.auto_answer);
-        let decision = crate::auto_answer::decide(
-            &req.headers,
-            policy,
-            self.settings.auto_answer_delay_ms as u64,
-        );
+        let decision = crate::auto_answer::decide(&req.headers, policy, self.settings.auto_answer_delay_ms as u64);
         if let crate::auto_answer::Decision::Refuse { status, reason } = decision {
-            self.log(&format!(
-                "refusing an INVITE that requires automatic answer ({status})"
-            ));
+            self.log(&format!("refusing an INVITE that requires automatic answer ({status})"));
             return reply(self, status, reason, &[]);
         }
         let local_tag = self.rng.token(10);
         let contact = self.contact_value();
         let transport = self.via_transport();
         let via_host = self.identity.contact_host.clone();
-        let Some(dialog) = Dialog::from_uas(
-            req,
-            &local_tag,
-            &contact,
-            &via_host,
-            transport,
-            &mut self.rng,
-        ) else {
+        let Some(dialog) = Dialog::from_uas(req, &local_tag, &contact, &via_host, transport, &mut self.rng) else {
             let mut r = Response::for_request(req, 400, "Bad Request", Some(&local_tag));
-            r.headers.push(
-                "Warning",
-                "399 ferrophone \"INVITE without a usable Contact\"",
-            );
+            r.headers.push("Warning", "399 ferrophone \"INVITE without a usable Contact\"");
             self.txl.respond(self.now, tx, r);
             return;
         };
         let from = req.headers.from();
         let id = self.new_call_id();
-        let mut call = Call::new(
-            id.clone(),
-            Direction::Incoming,
-            from.as_ref().map(|f| f.uri.clone()).unwrap_or_default(),
-        );
+        let mut call =
+            Call::new(id.clone(), Direction::Incoming, from.as_ref().map(|f| f.uri.clone()).unwrap_or_default());
         call.remote_name = from.and_then(|f| f.display_name);
         call.dialog = Some(dialog);
         call.server_tx = Some(tx);
         call.remote_offer = offer;
         call.ring_deadline = Some(self.now + INCOMING_RING_TIMEOUT_MS);
         let auto = match decision {
-            crate::auto_answer::Decision::Auto {
-                delay_ms,
-                dialect,
-                answer_mode,
-            } => {
+            crate::auto_answer::Decision::Auto { delay_ms, dialect, answer_mode } => {
                 call.auto_answer = true;
                 call.auto_answer_at = Some(self.now + delay_ms);
                 call.answer_mode_echo = answer_mode;
@@ -1173,9 +991,7 @@ impl UserAgent {
         self.emit_call(&id);
         match auto {
             // An automatically answered call does not ring.
-            Some((delay_ms, dialect)) => self.log(&format!(
-                "call {id}: automatic answer in {delay_ms} ms ({dialect})"
-            )),
+            Some((delay_ms, dialect)) => self.log(&format!("call {id}: automatic answer in {delay_ms} ms ({dialect})")),
             None => self.media(&id, MediaOp::StartRing, None),
         }
         if auto.is_some_and(|(d, _)| d == 0) {
@@ -1186,12 +1002,8 @@ impl UserAgent {
 
     fn on_cancel(&mut self, tx: TxId, cancel: &Request) {
         let invite_tx = self.txl.invite_server_for_cancel(cancel);
-        let id = invite_tx.and_then(|itx| {
-            self.calls
-                .iter()
-                .find(|(_, c)| c.server_tx == Some(itx))
-                .map(|(id, _)| id.clone())
-        });
+        let id = invite_tx
+            .and_then(|itx| self.calls.iter().find(|(_, c)| c.server_tx == Some(itx)).map(|(id, _)| id.clone()));
         let Some(id) = id else {
             let r = Response::for_request(cancel, 481, "Call/Transaction Does Not Exist", None);
             self.txl.respond(self.now, tx, r);
@@ -1207,11 +1019,8 @@ impl UserAgent {
     }
 
     fn on_in_dialog_request(&mut self, id: &str, tx: TxId, req: &Request) {
-        let in_order = self
-            .calls
-            .get_mut(id)
-            .and_then(|c| c.dialog.as_mut())
-            .is_some_and(|d| d.accept_remote_cseq(req));
+        let in_order =
+            self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()).is_some_and(|d| d.accept_remote_cseq(req));
         if !in_order {
             let r = Response::for_request(req, 500, "Server Internal Error", None);
             self.txl.respond(self.now, tx, r);
@@ -1221,10 +1030,8 @@ impl UserAgent {
             Method::Bye => {
                 let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
-                let unanswered_incoming = self
-                    .calls
-                    .get(id)
-                    .is_some_and(|c| c.direction == Direction::Incoming && c.ok_bytes.is_none());
+                let unanswered_incoming =
+                    self.calls.get(id).is_some_and(|c| c.direction == Direction::Incoming && c.ok_bytes.is_none());
                 if unanswered_incoming {
                     self.refuse_incoming(id, 487, "Request Terminated", "remote-hangup");
                 } else {
@@ -1252,18 +1059,9 @@ impl UserAgent {
         let event = req
             .headers
             .get("Event")
-            .map(|e| {
-                e.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
+            .map(|e| e.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
             .unwrap_or_default();
-        let state = self
-            .calls
-            .get(id)
-            .map(|c| (c.direction, c.state, c.ok_bytes.is_some()));
+        let state = self.calls.get(id).map(|c| (c.direction, c.state, c.ok_bytes.is_some()));
         let handled = match (event.as_str(), state) {
             ("talk", Some((Direction::Incoming, CallState::Ringing, false))) => {
                 self.log(&format!("call {id}: remote answer (NOTIFY talk)"));
@@ -1303,8 +1101,7 @@ impl UserAgent {
             return;
         };
         // §14.2 / RFC 3311 §5.2: one offer/answer at a time.
-        let ours_pending = call.reinvite_tx.is_some()
-            || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
+        let ours_pending = call.reinvite_tx.is_some() || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
         if ours_pending {
             let r = Response::for_request(req, 491, "Request Pending", None);
             self.txl.respond(self.now, tx, r);
@@ -1331,41 +1128,28 @@ impl UserAgent {
         match sdp_body(&req.headers, &req.body) {
             Some(offer) => {
                 let remote_dir = sdp_direction(&offer);
-                self.log(&format!(
-                    "call {id}: peer re-offer ({}; direction {remote_dir})",
-                    req.method
-                ));
+                self.log(&format!("call {id}: peer re-offer ({}; direction {remote_dir})", req.method));
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
                 }
                 self.media(
                     id,
                     MediaOp::CreateAnswer { offer },
-                    Some(Pending::ReAnswer {
-                        tx,
-                        method: req.method.clone(),
-                    }),
+                    Some(Pending::ReAnswer { tx, method: req.method.clone() }),
                 );
             }
             None if req.method == Method::Invite => {
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
                 }
-                let dir = if self
-                    .calls
-                    .get(id)
-                    .is_some_and(|c| c.state == CallState::Held)
-                {
+                let dir = if self.calls.get(id).is_some_and(|c| c.state == CallState::Held) {
                     "sendonly"
                 } else {
                     "sendrecv"
                 };
                 self.media(
                     id,
-                    MediaOp::Reoffer {
-                        direction: dir,
-                        ice_restart: false,
-                    },
+                    MediaOp::Reoffer { direction: dir, ice_restart: false },
                     Some(Pending::ReOfferIn200 { tx }),
                 );
             }
@@ -1393,14 +1177,7 @@ impl UserAgent {
         if call.expect_answer_in_ack {
             call.expect_answer_in_ack = false;
             match sdp_body(&req.headers, &req.body) {
-                Some(answer) => self.media(
-                    &id,
-                    MediaOp::ApplyAnswer {
-                        answer,
-                        final_answer: true,
-                    },
-                    None,
-                ),
+                Some(answer) => self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None),
                 None => {
                     self.log(&format!("call {id}: ACK without the SDP answer"));
                     self.send_bye(&id, "protocol-error");
@@ -1437,10 +1214,7 @@ impl UserAgent {
             };
             if call.cancel_guard.is_some_and(|t| now >= t) {
                 call.cancel_guard = None;
-                let reason = call
-                    .end_reason
-                    .clone()
-                    .unwrap_or_else(|| "cancelled".into());
+                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
                 self.end_call(&id, &reason);
                 continue;
             }
@@ -1451,6 +1225,12 @@ impl UserAgent {
                 } else {
                     self.hangup_with_reason(&id, "no-answer");
                 }
+                continue;
+            }
+            if call.recover_deadline.is_some_and(|t| now >= t) {
+                call.recover_deadline = None;
+                self.log(&format!("call {id}: not recovered after the connection loss"));
+                self.send_bye(&id, "connection-lost");
                 continue;
             }
             if call.auto_answer_at.is_some_and(|t| now >= t) {
@@ -1464,19 +1244,12 @@ impl UserAgent {
             if let Some((t, hold)) = call.reinvite_retry_at {
                 if now >= t {
                     call.reinvite_retry_at = None;
-                    let expected = if hold {
-                        CallState::Active
-                    } else {
-                        CallState::Held
-                    };
+                    let expected = if hold { CallState::Active } else { CallState::Held };
                     if call.state == expected {
                         let direction = if hold { "sendonly" } else { "sendrecv" };
                         self.media(
                             &id,
-                            MediaOp::Reoffer {
-                                direction,
-                                ice_restart: false,
-                            },
+                            MediaOp::Reoffer { direction, ice_restart: false },
                             Some(Pending::OurReinvite { hold }),
                         );
                     }
@@ -1490,16 +1263,44 @@ impl UserAgent {
         self.calls.values().flat_map(|c| c.deadlines()).min()
     }
 
-    /// The flow broke: calls still being set up cannot continue.
+    /// The flow broke. Calls still being set up cannot continue (their transactions are gone);
+    /// established calls keep their media (it does not use the WebSocket) and get
+    /// `CALL_RECOVERY_MS` to be refreshed over a new flow.
     pub(super) fn calls_on_flow_lost(&mut self) {
-        let ids: Vec<String> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.direction == Direction::Incoming && c.state == CallState::Ringing)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in ids {
+        let now = self.now;
+        let mut lost = Vec::new();
+        for (id, c) in self.calls.iter_mut() {
+            match c.state {
+                CallState::Active | CallState::Held => {
+                    c.needs_refresh = true;
+                    c.recover_deadline.get_or_insert(now + CALL_RECOVERY_MS);
+                    c.reinvite_tx = None;
+                    c.ok_bytes = None;
+                    c.ok_retransmit_at = None;
+                    c.ok_deadline = None;
+                    c.peer_reinvite_pending = None;
+                }
+                _ => lost.push(id.clone()),
+            }
+        }
+        for id in lost {
             self.end_call(&id, "connection-lost");
+        }
+    }
+
+    /// Registered again on a new flow: refresh every dialog the old flow carried with a
+    /// re-INVITE (target refresh: the proxy learns the new connection from our Contact).
+    pub(super) fn calls_on_flow_restored(&mut self) {
+        let ids: Vec<(String, bool)> = self
+            .calls
+            .values()
+            .filter(|c| c.needs_refresh && c.pending.is_none() && c.reinvite_tx.is_none())
+            .map(|c| (c.id.clone(), c.state == CallState::Held))
+            .collect();
+        for (id, hold) in ids {
+            self.log(&format!("call {id}: refreshing the dialog over the new connection"));
+            let direction = if hold { "sendonly" } else { "sendrecv" };
+            self.media(&id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
         }
     }
 }
@@ -1522,11 +1323,7 @@ impl UserAgent {
         let id = self
             .calls
             .values()
-            .find(|c| {
-                c.direction == Direction::Incoming
-                    && c.state == CallState::Ringing
-                    && c.ok_bytes.is_none()
-            })
+            .find(|c| c.direction == Direction::Incoming && c.state == CallState::Ringing && c.ok_bytes.is_none())
             .map(|c| c.id.clone())
             .ok_or(CallError::NoSuchCall)?;
         self.answer(now, &id)?;

@@ -67,10 +67,7 @@ impl Sim {
     }
 
     pub fn configure(&mut self, account: Account, settings: Settings) {
-        self.input(Input::Configure {
-            account: Some(account),
-            settings,
-        });
+        self.input(Input::Configure { account: Some(account), settings });
     }
 
     pub fn pump(&mut self) {
@@ -85,10 +82,7 @@ impl Sim {
                         self.keepalives.push(self.now);
                     } else {
                         let m = message::parse(&bytes).unwrap_or_else(|e| {
-                            panic!(
-                                "UA sent an unparseable message ({e}):\n{}",
-                                String::from_utf8_lossy(&bytes)
-                            )
+                            panic!("UA sent an unparseable message ({e}):\n{}", String::from_utf8_lossy(&bytes))
                         });
                         self.sent.push(m);
                     }
@@ -97,12 +91,7 @@ impl Sim {
                     self.closes.push(self.now);
                     if self.connected {
                         self.connected = false;
-                        self.ua.handle_input(
-                            self.now,
-                            Input::Disconnected {
-                                reason: "closed".into(),
-                            },
-                        );
+                        self.ua.handle_input(self.now, Input::Disconnected { reason: "closed".into() });
                     }
                 }
                 Output::Event(Event::Status(s)) => self.statuses.push(s),
@@ -127,9 +116,7 @@ impl Sim {
     /// The WebSocket drops.
     pub fn drop_flow(&mut self) {
         self.connected = false;
-        self.input(Input::Disconnected {
-            reason: "test".into(),
-        });
+        self.input(Input::Disconnected { reason: "test".into() });
     }
 
     /// Deliver bytes from the server.
@@ -178,11 +165,7 @@ impl Sim {
 
     /// The last request sent with this method (owned).
     pub fn last_request(&self, method: &str) -> Request {
-        (*self
-            .requests_with_method(method)
-            .last()
-            .expect("no such request"))
-        .clone()
+        (*self.requests_with_method(method).last().expect("no such request")).clone()
     }
 
     pub fn requests_with_method(&self, method: &str) -> Vec<&Request> {
@@ -230,10 +213,7 @@ pub fn digest_params(v: &str) -> HashMap<String, String> {
     parts.push(cur);
     for p in parts {
         if let Some((k, v)) = p.trim().split_once('=') {
-            out.insert(
-                k.trim().to_ascii_lowercase(),
-                v.trim().trim_matches('"').to_string(),
-            );
+            out.insert(k.trim().to_ascii_lowercase(), v.trim().trim_matches('"').to_string());
         }
     }
     out
@@ -291,10 +271,7 @@ impl Registrar {
         if self.offer_both && self.algorithm != "MD5" {
             r.headers.push(
                 "WWW-Authenticate",
-                format!(
-                    "Digest realm=\"{}\", nonce=\"{nonce}\", qop=\"auth\", algorithm=MD5",
-                    self.realm
-                ),
+                format!("Digest realm=\"{}\", nonce=\"{nonce}\", qop=\"auth\", algorithm=MD5", self.realm),
             );
         }
         r
@@ -313,14 +290,7 @@ impl Registrar {
         let alg = p.get("algorithm").cloned().unwrap_or_else(|| "MD5".into());
         let nonce = p.get("nonce").cloned().unwrap_or_default();
         let ha1 = h(&alg, &format!("{user}:{}:{pw}", self.realm));
-        let ha2 = h(
-            &alg,
-            &format!(
-                "{}:{}",
-                req.method.as_str(),
-                p.get("uri").cloned().unwrap_or_default()
-            ),
-        );
+        let ha2 = h(&alg, &format!("{}:{}", req.method.as_str(), p.get("uri").cloned().unwrap_or_default()));
         let expected = h(
             &alg,
             &format!(
@@ -349,23 +319,14 @@ impl Registrar {
             Err(stale) => return self.challenge(req, stale),
         };
         let contacts = req.headers.contacts();
-        let header_expires = req
-            .headers
-            .get("Expires")
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(3600);
+        let header_expires = req.headers.get("Expires").and_then(|v| v.parse::<u32>().ok()).unwrap_or(3600);
         let list = self.bindings.entry(user.clone()).or_default();
         for c in &contacts {
-            let exp = c
-                .params
-                .get("expires")
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(header_expires);
+            let exp = c.params.get("expires").and_then(|v| v.parse::<u32>().ok()).unwrap_or(header_expires);
             if exp > 0 {
                 if let Some(min) = self.min_expires {
                     if exp < min {
-                        let mut r =
-                            Response::for_request(req, 423, "Interval Too Brief", Some("srvtag"));
+                        let mut r = Response::for_request(req, 423, "Interval Too Brief", Some("srvtag"));
                         r.headers.push("Min-Expires", min.to_string());
                         return r;
                     }
@@ -379,12 +340,8 @@ impl Registrar {
         }
         let mut r = Response::for_request(req, 200, "OK", Some("srvtag"));
         for (uri, inst, exp) in list.iter() {
-            let inst = inst
-                .as_ref()
-                .map(|i| format!(";+sip.instance=\"{i}\""))
-                .unwrap_or_default();
-            r.headers
-                .push("Contact", format!("<{uri}>;expires={exp}{inst}"));
+            let inst = inst.as_ref().map(|i| format!(";+sip.instance=\"{i}\"")).unwrap_or_default();
+            r.headers.push("Contact", format!("<{uri}>;expires={exp}{inst}"));
         }
         r
     }
@@ -412,10 +369,7 @@ pub fn serve_registers(sim: &mut Sim, reg: &mut Registrar) {
 pub fn registered_sim(seed: u64) -> (Sim, Registrar) {
     let mut sim = Sim::new(seed, None);
     let mut reg = Registrar::new();
-    sim.configure(
-        account("wss://sip.example.com/ws", "alice", "alicepw"),
-        Settings::default(),
-    );
+    sim.configure(account("wss://sip.example.com/ws", "alice", "alicepw"), Settings::default());
     sim.open();
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.state(), RegistrationState::Registered);
@@ -437,15 +391,8 @@ impl Sim {
 
     /// The last media request that wants SDP, answered with `sdp`.
     pub fn answer_media(&mut self, sdp: &str) -> MediaRequest {
-        let m = self
-            .media
-            .iter()
-            .rev()
-            .find(|m| m.op.wants_sdp())
-            .cloned()
-            .expect("no SDP request");
-        self.ua
-            .media_result(self.now, &m.call, m.req, Ok(sdp.to_string()));
+        let m = self.media.iter().rev().find(|m| m.op.wants_sdp()).cloned().expect("no SDP request");
+        self.ua.media_result(self.now, &m.call, m.req, Ok(sdp.to_string()));
         self.pump();
         m
     }
@@ -460,16 +407,9 @@ impl Sim {
 }
 
 /// A response to `req` with SDP body.
-pub fn response_with_sdp(
-    req: &Request,
-    code: u16,
-    reason: &str,
-    tag: &str,
-    sdp: Option<&str>,
-) -> Response {
+pub fn response_with_sdp(req: &Request, code: u16, reason: &str, tag: &str, sdp: Option<&str>) -> Response {
     let mut r = Response::for_request(req, code, reason, Some(tag));
-    r.headers
-        .push("Contact", "<sip:bob@10.0.0.2:5062;transport=udp>");
+    r.headers.push("Contact", "<sip:bob@10.0.0.2:5062;transport=udp>");
     if let Some(s) = sdp {
         r.headers.push("Content-Type", "application/sdp");
         r.body = s.as_bytes().to_vec();
@@ -480,11 +420,7 @@ pub fn response_with_sdp(
 /// An incoming INVITE as Kamailio would relay it to us.
 pub fn incoming_invite(branch: &str, call_id: &str, sdp: Option<&str>, extra: &str) -> Vec<u8> {
     let body = sdp.unwrap_or("");
-    let ct = if sdp.is_some() {
-        "Content-Type: application/sdp\r\n"
-    } else {
-        ""
-    };
+    let ct = if sdp.is_some() { "Content-Type: application/sdp\r\n" } else { "" };
     format!(
         "INVITE sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\n\
          Record-Route: <sip:127.0.0.1;transport=ws;r2=on;lr>\r\n\
@@ -513,11 +449,7 @@ pub fn in_dialog_from_bob(
     sdp: Option<&str>,
 ) -> Vec<u8> {
     let body = sdp.unwrap_or("");
-    let ct = if sdp.is_some() {
-        "Content-Type: application/sdp\r\n"
-    } else {
-        ""
-    };
+    let ct = if sdp.is_some() { "Content-Type: application/sdp\r\n" } else { "" };
     format!(
         "{method} sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\n\
          Via: SIP/2.0/WSS 127.0.0.1:8443;branch={branch}\r\n\

@@ -1,0 +1,81 @@
+//! An established call survives a WebSocket drop: after reconnecting and registering again the
+//! dialog is refreshed with a re-INVITE over the new flow. If the flow does not come back in
+//! time, the call ends cleanly ("connection-lost") — no zombie call.
+mod common;
+use common::*;
+use ferrophone_ua::call::{CallState, MediaOp};
+use ferrophone_ua::message::{Message, Method, Response};
+
+fn active_outgoing(seed: u64) -> (Sim, Registrar, String) {
+    let (mut sim, reg) = registered_sim(seed);
+    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request();
+    sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "bobtag", Some(ANSWER)));
+    sim.take_sent();
+    assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
+    (sim, reg, id)
+}
+
+#[test]
+fn call_is_refreshed_over_the_new_flow() {
+    let (mut sim, mut reg, id) = active_outgoing(100);
+    sim.drop_flow();
+    assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active, "media goes on meanwhile");
+    assert!(!sim.has_media_op(&id, |op| *op == MediaOp::Close));
+    sim.advance(1_000);
+    sim.open();
+    serve_registers(&mut sim, &mut reg);
+    // The re-INVITE needs a fresh offer from the media side first.
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::Reoffer { direction: "sendrecv", ice_restart: false }));
+    sim.answer_media(OFFER);
+    let reinvite = sim
+        .take_sent()
+        .into_iter()
+        .find_map(|m| match m {
+            Message::Request(r) if r.method == Method::Invite => Some(r),
+            _ => None,
+        })
+        .expect("a re-INVITE over the new flow");
+    assert_eq!(reinvite.headers.to().unwrap().tag(), Some("bobtag"));
+    let mut ok = Response::for_request(&reinvite, 200, "OK", None);
+    ok.headers.push("Content-Type", "application/sdp");
+    ok.body = ANSWER.as_bytes().to_vec();
+    sim.deliver_response(&ok);
+    assert_eq!(sim.take_request().method, Method::Ack);
+    assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
+    // Well past the recovery window: the call is still up.
+    for _ in 0..6 {
+        sim.advance(10_000);
+        sim.deliver(b"\r\n");
+    }
+    assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
+}
+
+#[test]
+fn call_ends_cleanly_when_the_flow_does_not_come_back() {
+    let (mut sim, _reg, id) = active_outgoing(101);
+    sim.drop_flow();
+    // Every reconnect attempt fails.
+    for _ in 0..40 {
+        sim.advance(1_000);
+        if sim.connects.len() > 1 && !sim.connected {
+            sim.input(ferrophone_ua::Input::Disconnected { reason: "refused".into() });
+        }
+    }
+    let c = sim.ua.call(&id).unwrap();
+    assert_eq!((c.state, c.end_reason.as_deref()), (CallState::Ended, Some("connection-lost")));
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::Close), "microphone released");
+    assert!(sim.ua.calls().is_empty());
+}
+
+#[test]
+fn a_ringing_incoming_call_is_lost_with_the_flow() {
+    let (mut sim, _reg) = registered_sim(102);
+    sim.deliver(&incoming_invite("z9hG4bKlost", "lost-1", Some(OFFER), ""));
+    let id = sim.last_call_event().id;
+    sim.drop_flow();
+    assert_eq!(sim.ua.call(&id).unwrap().end_reason.as_deref(), Some("connection-lost"));
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::StopRing));
+}
