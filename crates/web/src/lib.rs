@@ -37,6 +37,7 @@ pub async fn start() -> Result<(), JsValue> {
     if host::is_started() || STARTING.with(|s| s.replace(true)) {
         return Ok(());
     }
+    offscreen::close_stale().await;
     let identity = host::load_identity().await;
     let (account, settings, problem) = host::load_config().await;
     let mut h = host::Host::new(UserAgent::new(random_seed(), identity));

@@ -15,6 +15,43 @@ thread_local! {
     static HOLDERS: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
 }
 
+thread_local! {
+    /// Checks every 2 s, while calls hold the offscreen document, that it still exists.
+    static WATCHDOG: RefCell<Option<gloo_timers::callback::Interval>> = const { RefCell::new(None) };
+}
+
+fn update_watchdog() {
+    let needed = HOLDERS.with(|h| !h.borrow().is_empty());
+    WATCHDOG.with(|w| {
+        let mut w = w.borrow_mut();
+        if needed && w.is_none() {
+            *w = Some(gloo_timers::callback::Interval::new(2_000, || {
+                wasm_bindgen_futures::spawn_local(check_document());
+            }));
+        } else if !needed {
+            *w = None;
+        }
+    });
+}
+
+/// The offscreen document vanished (closed by Chrome, crashed, or closed by someone else):
+/// every call that depended on it ends cleanly (BYE) instead of living on without audio.
+async fn check_document() {
+    if HOLDERS.with(|h| h.borrow().is_empty()) || RUNNING.with(|r| *r.borrow()) {
+        return;
+    }
+    if offscreen::exists().await {
+        return;
+    }
+    let lost: Vec<String> = HOLDERS.with(|h| std::mem::take(&mut *h.borrow_mut())).into_iter().collect();
+    offscreen::forget_users();
+    update_watchdog();
+    for call in lost {
+        crate::chrome::console_warn(&format!("[ferrophone] call {call}: the media document disappeared"));
+        host::with_ua(|ua| ua.media_failed(host::now(), &call, "the offscreen media document was closed"));
+    }
+}
+
 pub fn enqueue(reqs: Vec<MediaRequest>) {
     if reqs.is_empty() {
         return;
@@ -47,6 +84,7 @@ async fn run(m: MediaRequest) {
         if HOLDERS.with(|h| h.borrow().contains(&call)) {
             let _ = offscreen::request("media-close", json!({ "callId": call })).await;
             HOLDERS.with(|h| h.borrow_mut().remove(&call));
+            update_watchdog();
             offscreen::release().await;
         }
         return;
@@ -61,6 +99,7 @@ async fn run(m: MediaRequest) {
             return report(&m, Err(e));
         }
         HOLDERS.with(|h| h.borrow_mut().insert(call.clone()));
+        update_watchdog();
     }
     let (ice, gather) = settings_json();
     let (kind, body) = match &m.op {

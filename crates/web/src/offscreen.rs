@@ -13,7 +13,21 @@ thread_local! {
     static USERS: Cell<u32> = const { Cell::new(0) };
 }
 
-async fn exists() -> bool {
+/// Nobody holds the document any more (it disappeared under its users).
+pub fn forget_users() {
+    USERS.with(|u| u.set(0));
+}
+
+/// A worker that starts finds a document left by its previous life (Chrome stopped the worker
+/// mid-call): the calls it served are gone, so close it and release the microphone.
+pub async fn close_stale() {
+    if USERS.with(|u| u.get()) == 0 && exists().await {
+        crate::chrome::console_warn("[ferrophone] closing a media document left over from before a worker restart");
+        let _ = chrome::call(chrome::offscreen_close()).await;
+    }
+}
+
+pub async fn exists() -> bool {
     let filter = to_js(&json!({ "contextTypes": ["OFFSCREEN_DOCUMENT"] }));
     match chrome::call(chrome::get_contexts(&filter)).await {
         Ok(v) => js_sys::Array::from(&v).length() > 0,
