@@ -1,0 +1,406 @@
+// @ts-check
+// Helpers for the fault-injection specs (tests/e2e/reliability-*.test.mjs, docs/RELIABILITY.md):
+// a registered Ferrophone whose options page records every `registration` and `call` event with
+// its time, bob and sipp far ends, the offscreen media engine's counters, the Kamailio side of
+// things (bindings, trace, TCP sockets) and the measured numbers written to a JSON artifact.
+//
+//   const phone = await startPhone(t, 'reliability-x', { settings: { keepaliveInterval: 10 } });
+//   const ready = await kamailioStart();               // when Kamailio listened again (ms epoch)
+//   const ev = await phone.waitRegistration((e) => e.state === 'registered', ready - 1000, 30000);
+//   await saveResults('reliability-x', { ... });      // tests/artifacts/reliability/reliability-x.json
+//
+// Everything runs inside the namespace `tests/run.sh e2e` creates, with the lab started.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ARTIFACTS, REPO_ROOT, launchExtension, poll, sleep } from './harness.mjs';
+import { LAB_DIR, SERVERS, diagnostics, labSh, readTrace, resetAor, saveAccount, waitStatus } from './lab.mjs';
+import { Bob } from '../lab/bob.mjs';
+
+const run = promisify(execFile);
+
+/** The browser's fake microphone: a 440 Hz tone (written by `lab.sh start`). */
+export const FAKE_MIC_WAV = path.join(LAB_DIR, 'generated', 'tone440_48k.wav');
+export const MIC_HZ = 440;
+export const FAR_HZ = 1000;
+export const TOLERANCE_HZ = 50;
+export const BOB_REC_DIR = path.join(LAB_DIR, 'rec', 'bob');
+export const SIPP_DIR = path.join(LAB_DIR, 'generated', 'sipp');
+export const RUN_DIR = path.join(LAB_DIR, 'run');
+export const RESULTS_DIR = path.join(ARTIFACTS, 'reliability');
+export const REGISTERED = /^registered \(expires in \d+ s\)$/;
+
+/** @param {number[]} xs */
+export function median(xs) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * Prints a line for the test log (node --test shows `# …` lines) and returns it.
+ * @param {string} spec
+ * @param {string} text
+ */
+export function report(spec, text) {
+  const line = `${spec}: ${text}`;
+  console.log(line);
+  return line;
+}
+
+/**
+ * Writes the measured numbers of one run to tests/artifacts/reliability/<name>.json (the harness
+ * clears tests/artifacts/<spec>/ at every launch, so results live in their own folder). Each run
+ * is also appended to <name>.runs.jsonl, so repeated runs can be compared.
+ * @param {string} name
+ * @param {object} results
+ */
+export async function saveResults(name, results) {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const record = { spec: name, finishedAt: new Date().toISOString(), ...results };
+  await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  const { appendFile } = await import('node:fs/promises');
+  await appendFile(path.join(RESULTS_DIR, `${name}.runs.jsonl`), `${JSON.stringify(record)}\n`);
+}
+
+/**
+ * `lab.sh kamailio-start`, returning when Kamailio was listening again: the time the command
+ * started plus the elapsed time lab.sh prints once its udp/ws/wss ports listen and its control
+ * socket exists (lab.sh then also re-registers bob, which takes another ≈ 0.5 s before it returns).
+ */
+export async function kamailioStart() {
+  const before = Date.now();
+  const out = await labSh('kamailio-start');
+  const m = /kamailio started, listening .* \((\d+)\.(\d{3})s\)/.exec(out);
+  assert.ok(m, `lab.sh says when Kamailio listened: ${out}`);
+  return { ready: before + Number(m[1]) * 1000 + Number(m[2]), returned: Date.now(), output: out };
+}
+
+/**
+ * The server-side TCP sockets of established connections to a listening port (here: Kamailio's
+ * wss 8443), from `ss -tni`: peer port, bytes/segments received, ms since the last receive.
+ * @param {number} port
+ */
+export async function serverSockets(port = 8443) {
+  const { stdout } = await run('ss', ['-Htni', 'state', 'established', `( sport = :${port} )`]);
+  const lines = stdout.split('\n');
+  /** @type {{peer: string, peerPort: number, bytesReceived: number, segsIn: number, lastRcvMs: number, raw: string}[]} */
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^\s*\d+\s+\d+\s+(\S+):(\d+)\s+(\S+):(\d+)/.exec(lines[i]);
+    if (!head) continue;
+    const info = lines[i + 1] && !/^\s*\d+\s+\d+\s+\S+:\d+/.test(lines[i + 1]) ? lines[i + 1] : lines[i];
+    const num = (/** @type {string} */ key) => {
+      const m = new RegExp(`\\b${key}:(\\d+)`).exec(info);
+      return m ? Number(m[1]) : NaN;
+    };
+    out.push({
+      peer: head[3], peerPort: Number(head[4]), bytesReceived: num('bytes_received'), segsIn: num('segs_in'),
+      lastRcvMs: num('lastrcv'), raw: `${lines[i].trim()} ${info === lines[i] ? '' : info.trim()}`.trim(),
+    });
+  }
+  return out;
+}
+
+/**
+ * @typedef {{id: string, direction: string, remote: string, state: string, endReason?: string}} Call
+ * @typedef {{at: number, call: Call}} CallEvent
+ * @typedef {{at: number, state: string, reason?: string, connection?: any}} RegEvent
+ */
+
+/**
+ * Launches Chromium with the extension (fake microphone = the 440 Hz tone), records every
+ * `registration` and `call` event in the options page (with Date.now()), optionally writes
+ * `settings` to chrome.storage.sync, and registers alice over wss by typing the account into the
+ * options page.
+ * @param {import('node:test').TestContext} t
+ * @param {string} spec
+ * @param {{settings?: object, server?: string}} [options]
+ */
+export async function startPhone(t, spec, options = {}) {
+  await resetAor('alice');
+  const ext = await launchExtension(spec, { args: [`--use-file-for-fake-audio-capture=${FAKE_MIC_WAV}`] });
+  let closed = false;
+  const page = await ext.options();
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.callEvents = [];
+    w.regEvents = [];
+    chrome.runtime.onMessage.addListener((m) => {
+      if (m && m.ferrophone === 1 && m.event === 'call') w.callEvents.push({ at: Date.now(), call: m.call });
+      if (m && m.ferrophone === 1 && m.event === 'registration') {
+        w.regEvents.push({ at: Date.now(), state: m.registration.state, reason: m.registration.reason, connection: m.connection });
+      }
+      return false;
+    });
+  });
+  if (options.settings) {
+    await page.evaluate((s) => chrome.storage.sync.set({ settings: { version: 1, ...s } }), options.settings);
+  }
+
+  const phone = {
+    ext,
+    page,
+    /** @param {string} cmd @param {object} [args] */
+    async cmd(cmd, args = {}) {
+      const reply = await ext.send({ ferrophone: 1, cmd, ...args });
+      ext.note(`${cmd} ${JSON.stringify(args)} → ${JSON.stringify(reply)}`);
+      assert.ok(reply && reply.ok, `${cmd} ${JSON.stringify(args)} succeeds: ${JSON.stringify(reply)}`);
+      return reply;
+    },
+    /** @returns {Promise<any>} */
+    status: () => ext.send({ ferrophone: 1, cmd: 'status' }),
+    /** @returns {Promise<RegEvent[]>} */
+    regEvents: () => page.evaluate(() => /** @type {any} */ (window).regEvents.slice()),
+    /** @returns {Promise<CallEvent[]>} */
+    callEvents: () => page.evaluate(() => /** @type {any} */ (window).callEvents.slice()),
+    /**
+     * The first `registration` event at or after `since` that matches.
+     * @param {(e: RegEvent) => boolean} match
+     * @param {number} since
+     * @param {number} timeoutMs
+     */
+    async waitRegistration(match, since, timeoutMs) {
+      /** @type {RegEvent[]} */
+      let seen = [];
+      const hit = await poll(async () => {
+        seen = (await phone.regEvents()).filter((e) => e.at >= since);
+        return seen.find(match);
+      }, { timeoutMs, intervalMs: 50 });
+      if (!hit) throw new Error(`no matching registration event within ${timeoutMs} ms; seen: ${JSON.stringify(seen.map(({ at, state, reason }) => ({ at, state, reason })))}`);
+      return hit;
+    },
+    /**
+     * @param {string | null} id
+     * @param {(c: Call) => boolean} match
+     * @param {{timeoutMs?: number, what?: string}} [o]
+     */
+    async waitCall(id, match, { timeoutMs = 10000, what = 'a matching call event' } = {}) {
+      /** @type {CallEvent[]} */
+      let seen = [];
+      const hit = await poll(async () => {
+        seen = (await phone.callEvents()).filter((e) => id === null || e.call.id === id);
+        return seen.find((e) => match(e.call));
+      }, { timeoutMs, intervalMs: 50 });
+      if (!hit) throw new Error(`no ${what} within ${timeoutMs} ms; call events: ${JSON.stringify(seen.map((e) => e.call))}`);
+      return hit;
+    },
+    /** @returns {Promise<Call[]>} */
+    async calls() {
+      const reply = await ext.send({ ferrophone: 1, cmd: 'calls' });
+      assert.ok(reply && reply.ok, `calls: ${JSON.stringify(reply)}`);
+      return reply.calls;
+    },
+    /** @param {string} callId */
+    stats: (callId) => offscreenRequest(ext, { type: 'media-stats', callId }),
+    mediaCalls: () => offscreenRequest(ext, { type: 'media-calls' }),
+    offscreenOpen() {
+      const last = ext.offscreenEvents[ext.offscreenEvents.length - 1];
+      return Boolean(last && last.event === 'opened');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        const reply = await ext.send({ ferrophone: 1, cmd: 'calls' });
+        for (const c of (reply && reply.calls) || []) await ext.send({ ferrophone: 1, cmd: 'hangup', id: c.id }).catch(() => {});
+        await poll(async () => ((await ext.send({ ferrophone: 1, cmd: 'calls' }).catch(() => ({ calls: [] }))).calls || []).length === 0,
+          { timeoutMs: 3000 });
+      } catch {
+        // the browser may be gone already
+      }
+      await ext.close();
+    },
+  };
+  t.after(() => phone.close());
+
+  await saveAccount(page, { server: options.server || SERVERS.md5Wss, username: 'alice', password: 'alicepw' });
+  await waitStatus(page, REGISTERED, 15000);
+  const diag = await diagnostics(ext);
+  ext.note(`alice registered; instance ${diag.ua.instanceId}`);
+  return Object.assign(phone, { instanceId: /** @type {string} */ (diag.ua.instanceId) });
+}
+
+/** @typedef {Awaited<ReturnType<typeof startPhone>>} Phone */
+
+/**
+ * A request to the offscreen document, sent from the options page; null when no document answers.
+ * @param {{send: (m: object) => Promise<any>}} ext
+ * @param {object} request
+ */
+export async function offscreenRequest(ext, request) {
+  try {
+    const reply = await ext.send({ ferrophone: 1, target: 'offscreen', ...request });
+    return reply === undefined ? null : reply;
+  } catch (e) {
+    if (/Receiving end does not exist|message port closed/i.test(String(e))) return null;
+    throw e;
+  }
+}
+
+/**
+ * Waits until the browser hears `hz` (media-stats remotePeakHz) with packetsReceived growing;
+ * returns the first matching sample, or null.
+ * @param {Phone} phone
+ * @param {string} callId
+ * @param {number} hz
+ * @param {number} timeoutMs
+ */
+export async function waitTone(phone, callId, hz, timeoutMs) {
+  /** @type {any} */
+  let prev = null;
+  return poll(async () => {
+    const s = await phone.stats(callId);
+    const ok = s && s.ok && Math.abs(s.remotePeakHz - hz) <= TOLERANCE_HZ && prev && s.packetsReceived > prev.packetsReceived;
+    if (s && s.ok) prev = s;
+    return ok ? s : null;
+  }, { timeoutMs, intervalMs: 300 });
+}
+
+// ------------------------------------------------------------------------------------------------
+// bob (baresip)
+
+/** @param {import('node:test').TestContext} t */
+export async function connectBob(t) {
+  const bob = await Bob.connect();
+  t.after(async () => {
+    try {
+      await bob.hangupAll();
+    } catch {
+      // bob's control connection may be gone
+    } finally {
+      bob.close();
+    }
+  });
+  assert.ok(await bob.hangupAll(), 'bob starts without a call');
+  return bob;
+}
+
+export function bobRecordings() {
+  if (!existsSync(BOB_REC_DIR)) return [];
+  return readdirSync(BOB_REC_DIR).filter((n) => n.endsWith('.wav')).sort();
+}
+
+/**
+ * The new complete `*-dec.wav` (what bob heard) not in `before`.
+ * @param {string[]} before
+ * @param {number} [timeoutMs]
+ */
+export async function newBobRecording(before, timeoutMs = 8000) {
+  const fresh = () => bobRecordings().filter((n) => n.endsWith('-dec.wav') && !before.includes(n));
+  const found = await poll(async () => fresh().length > 0, { timeoutMs });
+  if (!found) return null;
+  const file = path.join(BOB_REC_DIR, fresh()[0]);
+  let size = -1;
+  await poll(async () => {
+    const now = statSync(file).size;
+    const stable = now === size && now > 44;
+    size = now;
+    return stable;
+  }, { timeoutMs, intervalMs: 300 });
+  return file;
+}
+
+/**
+ * `analyze_wav.py --expect hz --json`.
+ * @param {string} file
+ * @param {number} hz
+ * @param {string[]} [extra]
+ */
+export async function analyzeWav(file, hz, extra = []) {
+  const script = path.join(LAB_DIR, 'analyze_wav.py');
+  try {
+    const { stdout } = await run('/usr/bin/python3', [script, '--expect', String(hz), '--json', ...extra, file]);
+    return { ok: true, ...JSON.parse(stdout.trim().split('\n').pop() || '{}') };
+  } catch (e) {
+    const err = /** @type {any} */ (e);
+    let parsed = {};
+    try {
+      parsed = JSON.parse(String(err.stdout || '').trim().split('\n').pop() || '{}');
+    } catch {
+      parsed = { output: String(err.stdout || ''), error: String(err.stderr || err.message) };
+    }
+    return { ok: false, ...parsed };
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// sipp
+
+/**
+ * Starts sipp in the background with a rendered scenario from tests/lab/generated/sipp; pid in
+ * tests/lab/run/sipp-<name>.pid (so `lab.sh stop` ends it if the test does not), messages in
+ * tests/lab/logs/sipp-<name>.msg. Killed by its pid when the test ends.
+ * @param {import('node:test').TestContext} t
+ * @param {string} name
+ * @param {string} scenario
+ * @param {string[]} args
+ */
+export async function startSipp(t, name, scenario, args) {
+  const scenarioFile = path.join(SIPP_DIR, scenario);
+  assert.ok(existsSync(scenarioFile), `${scenarioFile} exists (lab.sh start renders tests/lab/sipp/*.xml)`);
+  const msgFile = path.join(LAB_DIR, 'logs', `sipp-${name}.msg`);
+  await rm(msgFile, { force: true });
+  const child = spawn('sipp', ['-sf', scenarioFile, ...args, '-trace_msg', '-message_file', msgFile],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  /** @type {number | null | undefined} */
+  let code;
+  /** @type {Promise<number | null>} */
+  const exited = new Promise((resolve) => {
+    child.on('exit', (c, signal) => {
+      code = c;
+      if (signal) out += `\n[sipp killed by ${signal}]`;
+      resolve(c);
+    });
+    child.on('error', (e) => { out += `\n[spawn error ${e.message}]`; code = null; resolve(null); });
+  });
+  const pid = /** @type {number} */ (child.pid);
+  const pidFile = path.join(RUN_DIR, `sipp-${name}.pid`);
+  await writeFile(pidFile, `${pid}\n`);
+  const kill = async () => {
+    if (code === undefined) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      const gone = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+      if (!gone) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } await exited; }
+    }
+    await rm(pidFile, { force: true });
+  };
+  t.after(kill);
+  return {
+    name, pid, exited, kill, output: () => out, exitCode: () => code,
+    messages: () => readFile(msgFile, 'utf8').catch(() => ''),
+  };
+}
+
+/**
+ * The REGISTERs Kamailio received with this Call-ID after `since`, each with its final answer.
+ * @param {string} callId
+ * @param {number} since
+ */
+export async function registersSince(callId, since) {
+  const trace = await readTrace('md5');
+  return trace
+    .filter((m) => m.tag === 'rcv' && m.method === 'REGISTER' && m.callId === callId && m.time >= since)
+    .map((request) => ({
+      request,
+      response: trace.find((r) => r.tag === 'snd' && r.status !== undefined && r.status >= 200
+        && r.callId === callId && r.cseq === request.cseq && r.time >= request.time),
+    }));
+}
+
+/**
+ * A Playwright-free view of the worker's console (`[ferrophone] …` lines) from the harness log.
+ * @param {{lines: string[]}} ext
+ * @param {RegExp} re
+ */
+export const workerLines = (ext, re) => ext.lines.filter((l) => l.includes('[worker]') && re.test(l));
+
+export { readTrace, diagnostics, poll, sleep };
