@@ -403,4 +403,51 @@ export async function registersSince(callId, since) {
  */
 export const workerLines = (ext, re) => ext.lines.filter((l) => l.includes('[worker]') && re.test(l));
 
+
+
+// ------------------------------------------------------------------------------------------------
+// Kamailio frozen (SIGSTOP): the keep-alive must declare the flow dead
+
+/**
+ * One freeze trial on a registered phone: waits until the flow has carried at least one CRLF
+ * ping/pong (the pong timeout only applies once the server has ponged), `kamailio-pause`, measures
+ * the time until the worker leaves `registered` (and finds its "keep-alive pong missing" log
+ * line), leaves Kamailio frozen `holdMs` longer, `kamailio-resume`, measures the time until
+ * `registered` again, and checks the registrar has exactly one binding, ours.
+ * @param {Phone} phone
+ * @param {number} keepaliveS  the keep-alive interval in force
+ * @param {{holdMs?: number}} [options]
+ */
+export async function freezeTrial(phone, keepaliveS, { holdMs = 3000 } = {}) {
+  const { contacts } = await import('./lab.mjs');
+  const regs = (await phone.regEvents()).filter((e) => e.state === 'registered');
+  const lastRegistered = regs.length ? regs[regs.length - 1].at : Date.now();
+  // The first CRLF ping goes out keepaliveS after the WebSocket opened; give its pong 2 s.
+  await sleep(Math.max(0, lastRegistered + keepaliveS * 1000 + 2000 - Date.now()));
+  const pausedAt = Date.now();
+  await labSh('kamailio-pause');
+  let frozen = true;
+  try {
+    const dead = await phone.waitRegistration((e) => e.state !== 'registered', pausedAt, 2 * keepaliveS * 1000 + 15000);
+    const detectMs = dead.at - pausedAt;
+    const logged = await poll(async () => workerLines(phone.ext, /keep-alive pong missing/)
+      .find((l) => Date.parse(l.slice(0, 24)) >= pausedAt), { timeoutMs: 2000 });
+    await sleep(holdMs);
+    const resumedAt = Date.now();
+    await labSh('kamailio-resume');
+    frozen = false;
+    const back = await phone.waitRegistration((e) => e.state === 'registered', resumedAt, 60000);
+    const resumeMs = back.at - resumedAt;
+    const between = (await phone.regEvents()).filter((e) => e.at >= pausedAt && e.at <= back.at)
+      .map((e) => `+${e.at - pausedAt} ms ${e.state}${e.reason ? ` (${e.reason})` : ''}`);
+    const bindings = await contacts('alice');
+    return {
+      keepaliveS, detectMs, deadState: `${dead.state}: ${dead.reason || ''}`, logLine: logged || null,
+      frozenForMs: resumedAt - pausedAt, resumeMs, statesSincePause: between, contacts: bindings.map((b) => b.line),
+      oneBindingOurs: bindings.length === 1 && bindings[0].instance === `<urn:uuid:${phone.instanceId}>`,
+    };
+  } finally {
+    if (frozen) await labSh('kamailio-resume');
+  }
+}
 export { readTrace, diagnostics, poll, sleep };
