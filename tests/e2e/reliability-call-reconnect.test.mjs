@@ -11,34 +11,40 @@
 // without a call):
 //   continued — re-INVITE from us over the new WebSocket in Kamailio's trace, 200 OK from bob,
 //               our call still `active`, bob still has it, packetsReceived keeps growing and the
-//               browser still hears 1 kHz after the restart, RTP still reaches bob (callstat);
+//               browser still hears 1 kHz after the restart, and rtpengine keeps receiving our RTP
+//               (and relaying it to bob) after the restart — bob's own recording stops at the
+//               first re-INVITE (docs/LAB.md pitfall 13), so it proves the 440 Hz before the restart;
 //   ended     — our call `ended` (reason recorded), bob has no call, the offscreen document closed.
 //
-// bob stays up through the restart: `lab.sh kamailio-start` normally re-creates bob's user agent
-// to register it again (baresip 1.0 has no "register now"), and deleting a user agent hangs up its
-// calls — that is the lab, not the far end of a proxy restart. So while Kamailio starts again,
-// bob's pidfile is set aside (lab.sh then does not touch bob); bob is re-registered by a plain
-// stop/start at the end, after the call.
+// First test — bob stays up through the restart: `lab.sh kamailio-start` normally re-creates bob's
+// user agent to register it again (baresip 1.0 has no "register now"), and deleting a user agent
+// hangs up its calls — that is the lab, not the far end of a proxy restart. So while Kamailio starts
+// again, bob's pidfile is set aside (lab.sh then does not touch bob); bob is re-registered by a
+// plain stop/start at the end, after the call. Second test — lab.sh as it is: bob's user agent is
+// re-created, so bob hangs up while our flow is down; that must end cleanly too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { labSh } from './lab.mjs';
+import { Bob } from '../lab/bob.mjs';
 import {
-  FAR_HZ, RUN_DIR, TOLERANCE_HZ, connectBob, kamailioStart, poll, readTrace, report, saveResults, sleep, startPhone, waitTone,
+  FAR_HZ, MIC_HZ, RUN_DIR, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, kamailioStart, newBobRecording, poll, readTrace,
+  report, rtpengineQuery, saveResults, sleep, startPhone, waitTone,
 } from './reliability.mjs';
 
-const SPEC = 'reliability-call-reconnect';
 const BOB_PID = path.join(RUN_DIR, 'baresip-bob.pid');
 const BOB_PID_ASIDE = path.join(RUN_DIR, 'baresip-bob.pid.aside');
 
-/** Packet counters from baresip's `callstat` text (whatever numbers follow "pkts"/"packets"). @param {string} text */
-const callstatPackets = (text) => [...text.replace(/\x1b\[[0-9;]*m/g, '').matchAll(/(?:pkts|packets)\D{0,12}(\d+)\D{1,12}(\d+)/gi)]
-  .map((m) => [Number(m[1]), Number(m[2])]);
 
-test('a Kamailio restart during a call ends in a clean outcome: the call continues or both sides end it', async (t) => {
+/**
+ * @param {import('node:test').TestContext} t
+ * @param {string} SPEC
+ * @param {boolean} keepBob  set bob's pidfile aside during kamailio-start (bob keeps the call)
+ */
+async function restartDuringCall(t, SPEC, keepBob) {
   const phone = await startPhone(t, SPEC);
-  const bob = await connectBob(t);
+  let bob = await connectBob(t);
   let bobNeedsRegistering = false;
   t.after(async () => {
     if (bobNeedsRegistering) {
@@ -48,6 +54,7 @@ test('a Kamailio restart during a call ends in a clean outcome: the call continu
   });
 
   const bobFrom = bob.events.length;
+  const recBefore = bobRecordings();
   const dialAt = Date.now();
   const { call } = await phone.cmd('dial', { target: 'bob' });
   await phone.waitCall(call.id, (c) => c.state === 'active', { timeoutMs: 10000, what: 'active call' });
@@ -58,21 +65,28 @@ test('a Kamailio restart during a call ends in a clean outcome: the call continu
   const invite = traceBefore.find((m) => m.tag === 'rcv' && m.method === 'INVITE' && /^wss? /.test(m.proto) && m.time >= dialAt - 500);
   assert.ok(invite && invite.callId, 'our INVITE is in the trace');
   const sipCallId = /** @type {string} */ (invite.callId);
-  const bobStatBefore = (await bob.command('callstat')).data || '';
+  const ourTag = (/;tag=([^;>\s]+)/.exec(invite.headers('from')[0] || '') || [])[1];
+  const rtpBefore = await rtpengineQuery(sipCallId);
 
   // The restart, bob left alone.
   const stopAt = Date.now();
   await labSh('kamailio-stop');
   await sleep(2000);
-  await rename(BOB_PID, BOB_PID_ASIDE);
+  if (keepBob) await rename(BOB_PID, BOB_PID_ASIDE);
   /** @type {{ready: number}} */
   let started;
   try {
     started = await kamailioStart();
   } finally {
-    await rename(BOB_PID_ASIDE, BOB_PID);
+    if (keepBob) await rename(BOB_PID_ASIDE, BOB_PID);
   }
-  bobNeedsRegistering = true;
+  bobNeedsRegistering = keepBob;
+  if (!keepBob) {
+    // lab.sh's `uadel` also closes every ctrl_tcp client connection of bob's: connect again.
+    bob = await Bob.connect();
+    const again = bob;
+    t.after(() => again.close());
+  }
   const { ready } = started;
   phone.ext.note(`Kamailio stopped at ${stopAt}, listening again at ${ready}`);
 
@@ -107,7 +121,7 @@ test('a Kamailio restart during a call ends in a clean outcome: the call continu
   /** @type {Record<string, any>} */
   const evidence = {
     outcome, stopToReadyMs: ready - stopAt, registeredAfterReadyMs: registeredAgain ? registeredAgain.at - ready : null,
-    callMessagesSinceStop: callMsgs, timeline, bobCallstatBefore: bobStatBefore,
+    bobKeptHisCall: keepBob, callMessagesSinceStop: callMsgs, timeline, ourTag, rtpengineBefore: rtpBefore.packetsByTag,
   };
   if (outcome === 'continued') {
     evidence.reinviteAfterReadyMs = reinvite.time - ready;
@@ -118,27 +132,36 @@ test('a Kamailio restart during a call ends in a clean outcome: the call continu
     await sleep(3000);
     const s2 = await phone.stats(call.id);
     const heard = await waitTone(phone, call.id, FAR_HZ, 5000);
-    const bobStat1 = (await bob.command('callstat')).data || '';
+    const rtp1 = await rtpengineQuery(sipCallId);
     await sleep(2000);
-    const bobStat2 = (await bob.command('callstat')).data || '';
+    const rtp2 = await rtpengineQuery(sipCallId);
+    const fromUs = [rtp1.packetsByTag[ourTag], rtp2.packetsByTag[ourTag]];
+    const bobTag = Object.keys(rtp2.packetsByTag).find((tag) => tag !== ourTag);
+    const fromBob = bobTag ? [rtp1.packetsByTag[bobTag], rtp2.packetsByTag[bobTag]] : [];
     Object.assign(evidence, {
       packetsReceivedBefore: before.packetsReceived, packetsReceivedAfter: [s1.packetsReceived, s2.packetsReceived],
       packetsSentAfter: [s1.packetsSent, s2.packetsSent], remotePeakHzAfter: heard ? heard.remotePeakHz : (s2 && s2.remotePeakHz),
-      connectionStateAfter: s2.connectionState, bobCallstatAfter: [bobStat1, bobStat2],
-      bobPacketsAfter: [callstatPackets(bobStat1), callstatPackets(bobStat2)],
+      connectionStateAfter: s2.connectionState, rtpengineFromUsAfter: fromUs, rtpengineFromBobAfter: fromBob,
     });
-    report(SPEC, `continued: re-INVITE +${evidence.reinviteAfterReadyMs} ms, 200 OK +${evidence.reinvite200AfterReadyMs} ms after Kamailio listened; packetsReceived ${before.packetsReceived} → ${s1.packetsReceived} → ${s2.packetsReceived}; remote peak ${evidence.remotePeakHzAfter} Hz; packetsSent ${s1.packetsSent} → ${s2.packetsSent}; bob callstat packets ${JSON.stringify(evidence.bobPacketsAfter)}`);
+    report(SPEC, `continued: re-INVITE +${evidence.reinviteAfterReadyMs} ms, 200 OK +${evidence.reinvite200AfterReadyMs} ms after Kamailio listened; browser packetsReceived ${before.packetsReceived} → ${s1.packetsReceived} → ${s2.packetsReceived} (3 s); remote peak ${evidence.remotePeakHzAfter} Hz; packetsSent ${s1.packetsSent} → ${s2.packetsSent}; rtpengine packets from us (relayed to bob) ${fromUs.join(' → ')}, from bob ${fromBob.join(' → ')} (2 s)`);
     await saveResults(SPEC, evidence);
     assert.ok(reinviteOk, 'bob answered the re-INVITE 200');
     assert.ok(s2.packetsReceived > s1.packetsReceived + 50, 'RTP keeps arriving in the browser after the restart');
     assert.ok(heard && Math.abs(heard.remotePeakHz - FAR_HZ) <= TOLERANCE_HZ, `the browser hears bob's 1 kHz after the restart: ${JSON.stringify(heard)}`);
     assert.ok(s2.packetsSent > s1.packetsSent + 50, 'we keep sending RTP');
+    assert.ok(fromUs[1] > fromUs[0] + 50, `rtpengine keeps receiving our RTP for bob after the restart: ${fromUs.join(' → ')}`);
     assert.equal((await bob.listCalls()).length, 1, 'bob still has the call');
     // Then an ordinary hangup still works end to end.
     const bobFrom2 = bob.events.length;
     await phone.cmd('hangup', { id: call.id });
     await phone.waitCall(call.id, (c) => c.state === 'ended', { timeoutMs: 5000, what: 'ended after hangup' });
     await bob.waitEvent('CALL_CLOSED', 5000, bobFrom2);
+    const wav = await newBobRecording(recBefore);
+    const analysis = wav ? await analyzeWav(wav, MIC_HZ) : { ok: false, error: 'no recording' };
+    evidence.bobRecordingBeforeReinvite = analysis;
+    await saveResults(SPEC, evidence);
+    report(SPEC, `bob's recording (up to the re-INVITE, pitfall 13): ${JSON.stringify(analysis)}`);
+    assert.ok(analysis.ok, `bob heard our ${MIC_HZ} Hz: ${JSON.stringify(analysis)}`);
   } else if (outcome === 'ended') {
     const endedEv = (await phone.callEvents()).find((e) => e.call.id === call.id && e.call.state === 'ended');
     assert.ok(endedEv);
@@ -160,4 +183,14 @@ test('a Kamailio restart during a call ends in a clean outcome: the call continu
   // Never a zombie: no call on either side, no media document, once it is over.
   assert.ok(await poll(async () => (await bob.listCalls()).length === 0, { timeoutMs: 5000 }), 'bob has no call at the end');
   assert.ok(await poll(async () => !phone.offscreenOpen(), { timeoutMs: 5000 }), 'no offscreen document at the end');
+}
+
+test('a Kamailio restart during a call (bob stays up) ends in a clean outcome: the call continues or both sides end it', async (t) => {
+  await restartDuringCall(t, 'reliability-call-reconnect', true);
+});
+
+// The same restart with lab.sh's own kamailio-start, which re-creates bob's user agent: bob hangs
+// up (BYE) while our WebSocket is down, so the BYE cannot reach us. Still no zombie allowed.
+test('a far end that hangs up while our flow is down (lab.sh re-creates bob) still ends in a clean outcome', async (t) => {
+  await restartDuringCall(t, 'reliability-call-reconnect-bob-hangs-up', false);
 });

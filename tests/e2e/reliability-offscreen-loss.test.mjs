@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, newBobRecording, poll, readTrace, report, saveResults, startPhone, waitTone,
+  FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, newBobRecording, poll, readTrace, report, saveResults, sleep, startPhone, waitTone,
 } from './reliability.mjs';
 
 const SPEC = 'reliability-offscreen-loss';
@@ -62,6 +62,7 @@ test('losing the offscreen document ends the call cleanly, and the next call rec
   await bob.waitEvent('CALL_ESTABLISHED', 5000, bobFrom2);
   const reopened = phone.ext.offscreenEvents.filter((e) => e.event === 'opened').length > openedBefore;
   const heard = await waitTone(phone, call2.id, FAR_HZ, 8000);
+  await sleep(3000); // three seconds of conversation, so bob's recording has something to analyse
   const s = await phone.stats(call2.id);
   await phone.cmd('hangup', { id: call2.id });
   await phone.waitCall(call2.id, (c) => c.state === 'ended', { timeoutMs: 5000, what: 'second call ended' });
@@ -76,5 +77,6 @@ test('losing the offscreen document ends the call cleanly, and the next call rec
   });
   assert.ok(reopened, 'the offscreen document was created again');
   assert.ok(heard, 'the browser hears bob\'s 1 kHz on the new call');
+  assert.ok(s && heard && s.packetsReceived > heard.packetsReceived + 100, `RTP keeps arriving on the new call: ${heard && heard.packetsReceived} → ${s && s.packetsReceived}`);
   assert.ok(analysis.ok, `bob's recording of the new call is our ${MIC_HZ} Hz: ${JSON.stringify(analysis)}`);
 });

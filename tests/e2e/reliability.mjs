@@ -450,4 +450,75 @@ export async function freezeTrial(phone, keepaliveS, { holdMs = 3000 } = {}) {
     if (frozen) await labSh('kamailio-resume');
   }
 }
+
+
+// ------------------------------------------------------------------------------------------------
+// rtpengine's ng control protocol (bencode over UDP 127.0.0.1:2223): packet counters per call leg
+
+/**
+ * Decodes one bencoded value from `buf` at `pos`. Byte strings come back as utf8/latin1 strings.
+ * @param {Buffer} buf
+ * @param {number} [pos]
+ * @returns {[any, number]}
+ */
+export function bdecode(buf, pos = 0) {
+  const c = String.fromCharCode(buf[pos]);
+  if (c === 'i') {
+    const end = buf.indexOf(0x65, pos);
+    return [Number(buf.subarray(pos + 1, end).toString('latin1')), end + 1];
+  }
+  if (c === 'l' || c === 'd') {
+    const items = [];
+    let p = pos + 1;
+    while (buf[p] !== 0x65) {
+      const [v, next] = bdecode(buf, p);
+      items.push(v);
+      p = next;
+    }
+    if (c === 'l') return [items, p + 1];
+    /** @type {Record<string, any>} */
+    const obj = {};
+    for (let i = 0; i < items.length; i += 2) obj[items[i]] = items[i + 1];
+    return [obj, p + 1];
+  }
+  const colon = buf.indexOf(0x3a, pos);
+  const len = Number(buf.subarray(pos, colon).toString('latin1'));
+  return [buf.subarray(colon + 1, colon + 1 + len).toString('utf8'), colon + 1 + len];
+}
+
+/** @param {Record<string, string>} obj  a flat dict of strings */
+const bencodeDict = (obj) => `d${Object.keys(obj).sort().map((k) => `${Buffer.byteLength(k)}:${k}${Buffer.byteLength(obj[k])}:${obj[k]}`).join('')}e`;
+
+/**
+ * rtpengine `query` for a call: packets received on each leg, by tag (the From/To tag of that
+ * side). The packets rtpengine received from one side are what it relays to the other.
+ * @param {string} callId
+ * @returns {Promise<{result: string, packetsByTag: Record<string, number>, raw: any}>}
+ */
+export async function rtpengineQuery(callId) {
+  const dgram = await import('node:dgram');
+  const sock = dgram.createSocket('udp4');
+  const cookie = `rel${Date.now()}`;
+  try {
+    const reply = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('rtpengine did not answer the ng query')), 3000);
+      sock.on('message', (msg) => { clearTimeout(timer); resolve(msg); });
+      sock.send(Buffer.from(`${cookie} ${bencodeDict({ command: 'query', 'call-id': callId })}`), 2223, '127.0.0.1');
+    });
+    const buf = /** @type {Buffer} */ (reply);
+    const [raw] = bdecode(buf, buf.indexOf(0x20) + 1);
+    /** @type {Record<string, number>} */
+    const packetsByTag = {};
+    for (const [tag, leg] of Object.entries(raw.tags || {})) {
+      let n = 0;
+      for (const media of leg.medias || []) {
+        for (const stream of media.streams || []) n += (stream.stats && stream.stats.packets) || 0;
+      }
+      packetsByTag[tag] = n;
+    }
+    return { result: raw.result, packetsByTag, raw };
+  } finally {
+    sock.close();
+  }
+}
 export { readTrace, diagnostics, poll, sleep };
