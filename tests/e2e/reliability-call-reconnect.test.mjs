@@ -24,17 +24,13 @@
 // re-created, so bob hangs up while our flow is down; that must end cleanly too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rename } from 'node:fs/promises';
-import path from 'node:path';
 import { labSh } from './lab.mjs';
 import { Bob } from '../lab/bob.mjs';
 import {
-  FAR_HZ, MIC_HZ, RUN_DIR, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, kamailioStart, newBobRecording, poll, readTrace,
-  report, rtpengineQuery, saveResults, sleep, startPhone, waitTone,
+  FAR_HZ, MIC_HZ, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, kamailioStart, kamailioStartKeepingBob, newBobRecording,
+  poll, readTrace, reRegisterBob, report, rtpengineQuery, saveResults, sleep, startPhone, waitTone,
 } from './reliability.mjs';
 
-const BOB_PID = path.join(RUN_DIR, 'baresip-bob.pid');
-const BOB_PID_ASIDE = path.join(RUN_DIR, 'baresip-bob.pid.aside');
 
 
 /**
@@ -47,10 +43,7 @@ async function restartDuringCall(t, SPEC, keepBob) {
   let bob = await connectBob(t);
   let bobNeedsRegistering = false;
   t.after(async () => {
-    if (bobNeedsRegistering) {
-      await labSh('kamailio-stop');
-      await labSh('kamailio-start'); // re-creates bob's user agent: bob registered again for later specs
-    }
+    if (bobNeedsRegistering) await reRegisterBob(); // bob registered again for later specs
   });
 
   const bobFrom = bob.events.length;
@@ -72,14 +65,7 @@ async function restartDuringCall(t, SPEC, keepBob) {
   const stopAt = Date.now();
   await labSh('kamailio-stop');
   await sleep(2000);
-  if (keepBob) await rename(BOB_PID, BOB_PID_ASIDE);
-  /** @type {{ready: number}} */
-  let started;
-  try {
-    started = await kamailioStart();
-  } finally {
-    if (keepBob) await rename(BOB_PID_ASIDE, BOB_PID);
-  }
+  const started = keepBob ? await kamailioStartKeepingBob() : await kamailioStart();
   bobNeedsRegistering = keepBob;
   if (!keepBob) {
     // lab.sh's `uadel` also closes every ctrl_tcp client connection of bob's: connect again.

@@ -521,4 +521,29 @@ export async function rtpengineQuery(callId) {
     sock.close();
   }
 }
+
+
+/**
+ * `lab.sh kamailio-start` without touching bob: lab.sh re-creates bob's user agent after starting
+ * Kamailio (to register it again), which hangs up bob's calls and closes every ctrl_tcp client of
+ * bob's. For a far end that stays up through a proxy restart, bob's pidfile is set aside while
+ * lab.sh runs (lab.sh then leaves bob alone). bob is NOT registered afterwards: call
+ * `reRegisterBob()` once bob's calls are over.
+ */
+export async function kamailioStartKeepingBob() {
+  const { rename } = await import('node:fs/promises');
+  const pid = path.join(RUN_DIR, 'baresip-bob.pid');
+  await rename(pid, `${pid}.aside`);
+  try {
+    return await kamailioStart();
+  } finally {
+    await rename(`${pid}.aside`, pid);
+  }
+}
+
+/** bob registered again (a plain Kamailio stop/start, which re-creates bob's user agent). */
+export async function reRegisterBob() {
+  await labSh('kamailio-stop');
+  await labSh('kamailio-start');
+}
 export { readTrace, diagnostics, poll, sleep };
