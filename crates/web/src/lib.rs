@@ -148,6 +148,19 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
                 None => error("not-connected", "the user agent is not running"),
             }
         }
+        "dtmf" => {
+            let (Some(id), Some(digits)) =
+                (msg.get("id").and_then(Value::as_str), msg.get("digits").and_then(Value::as_str))
+            else {
+                return error("bad-request", "dtmf needs the call id and digits");
+            };
+            let (id, digits) = (id.to_string(), digits.to_string());
+            match host::with_ua(|ua| ua.send_dtmf(host::now(), &id, &digits)) {
+                Some(Ok(())) => ok(json!({ "call": host::with_host(|h| h.ua.call(&id)).flatten() })),
+                Some(Err(e)) => error(e.code(), e.to_string()),
+                None => error("not-connected", "the user agent is not running"),
+            }
+        }
         "media-event" if !external => {
             let id = msg.get("callId").and_then(Value::as_str).unwrap_or("").to_string();
             let event = msg.get("event").and_then(Value::as_str).unwrap_or("");

@@ -99,6 +99,8 @@ pub enum Event {
     /// A call needs something from the media side; SDP-producing requests are answered with
     /// [`UserAgent::media_result`].
     Media(MediaRequest),
+    /// A DTMF digit the far end sent by SIP INFO.
+    Dtmf { call: String, digit: char },
 }
 
 /// Connection (flow) state.

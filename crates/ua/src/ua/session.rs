@@ -83,6 +83,9 @@ pub(super) struct Call {
     /// next flow, or end the call when that has not worked by `recover_deadline`.
     pub needs_refresh: bool,
     pub recover_deadline: Option<Millis>,
+    /// SIP INFO DTMF: digits still to send and the INFO in flight.
+    pub dtmf_queue: std::collections::VecDeque<char>,
+    pub info_tx: Option<TxId>,
 }
 
 impl Call {
@@ -124,6 +127,8 @@ impl Call {
             answer_mode_echo: None,
             needs_refresh: false,
             recover_deadline: None,
+            dtmf_queue: std::collections::VecDeque::new(),
+            info_tx: None,
         }
     }
 
@@ -210,6 +215,15 @@ impl UserAgent {
         if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
             return Err(CallError::WrongState("only a ringing incoming call can be answered"));
         }
+        // Call waiting: answering a second call puts the one we are talking on on hold.
+        let talking: Vec<String> =
+            self.calls.values().filter(|c| c.id != id && c.state == CallState::Active).map(|c| c.id.clone()).collect();
+        for other in talking {
+            if let Err(e) = self.hold(now, &other) {
+                self.log(&format!("call {other}: could not hold it to answer {id}: {e}"));
+            }
+        }
+        let Some(call) = self.calls.get(id) else { return Err(CallError::NoSuchCall) };
         if call.pending.is_some() {
             return Ok(()); // already answering
         }
@@ -269,6 +283,49 @@ impl UserAgent {
         }
         self.emit_status_if_changed();
         Ok(())
+    }
+
+    /// Send DTMF digits (`0-9`, `*`, `#`, `A-D`) on an established call: RFC 4733 through the media
+    /// side, or SIP INFO (`application/dtmf-relay`, one request per digit) per `settings.dtmfMode`.
+    pub fn send_dtmf(&mut self, now: Millis, id: &str, digits: &str) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
+        if !matches!(call.state, CallState::Active | CallState::Held) {
+            return Err(CallError::WrongState("DTMF needs an established call"));
+        }
+        let digits: String = digits.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+        if digits.is_empty() || digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_digit() || "*#ABCD".contains(c))
+        {
+            return Err(CallError::WrongState("DTMF digits are 0-9, *, #, A-D (at most 64)"));
+        }
+        if self.settings.dtmf_mode == "info" {
+            if let Some(c) = self.calls.get_mut(id) {
+                c.dtmf_queue.extend(digits.chars());
+            }
+            self.next_info_dtmf(id);
+        } else {
+            self.media(id, MediaOp::Dtmf(digits), None);
+        }
+        Ok(())
+    }
+
+    /// Send the next queued INFO digit if none is in flight (one INFO at a time keeps order).
+    fn next_info_dtmf(&mut self, id: &str) {
+        let branch = self.rng.branch();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if call.info_tx.is_some_and(|tx| self.txl.client_exists(tx)) {
+            return;
+        }
+        call.info_tx = None;
+        let Some(digit) = call.dtmf_queue.pop_front() else { return };
+        let Some(d) = call.dialog.as_mut() else { return };
+        let mut req = d.request(Method::Info, &branch, None);
+        req.headers.set("Content-Type", "application/dtmf-relay");
+        req.body = format!("Signal={digit}\r\nDuration=160\r\n").into_bytes();
+        let tx = self.txl.send_request(self.now, req);
+        if let Some(c) = self.calls.get_mut(id) {
+            c.info_tx = Some(tx);
+        }
     }
 
     /// Put an active call on hold (re-INVITE with `a=sendonly`).
@@ -703,6 +760,18 @@ impl UserAgent {
 
     /// A response for one of our call-related client transactions. Returns false if not ours.
     pub(super) fn on_call_response(&mut self, tx: TxId, resp: &Response) -> bool {
+        if let Some(id) = self.calls.values().find(|c| c.info_tx == Some(tx)).map(|c| c.id.clone()) {
+            if resp.status >= 200 {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.info_tx = None;
+                }
+                if resp.status >= 300 {
+                    self.log(&format!("call {id}: INFO DTMF refused with {}", resp.status));
+                }
+                self.next_info_dtmf(&id);
+            }
+            return true;
+        }
         let Some(id) = self
             .calls
             .iter()
@@ -1040,7 +1109,15 @@ impl UserAgent {
             }
             Method::Invite | Method::Update => self.on_reoffer(id, tx, req),
             Method::Notify => self.on_remote_control(id, tx, req),
-            Method::Info | Method::Options => {
+            Method::Info => {
+                let digits = dtmf_from_info(&req.headers, &req.body);
+                let r = Response::for_request(req, 200, "OK", None);
+                self.txl.respond(self.now, tx, r);
+                for digit in digits {
+                    self.out.push_back(Output::Event(Event::Dtmf { call: id.to_string(), digit }));
+                }
+            }
+            Method::Options => {
                 let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
             }
@@ -1361,5 +1438,32 @@ impl UserAgent {
             .ok_or(CallError::NoSuchCall)?;
         self.set_muted(now, &id, !muted)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
+    }
+}
+
+/// DTMF digits carried by an INFO body: `application/dtmf-relay` (`Signal=5`) or
+/// `application/dtmf` (just the digit). Anything else carries none.
+pub(super) fn dtmf_from_info(headers: &Headers, body: &[u8]) -> Vec<char> {
+    let ct = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
+    let text = String::from_utf8_lossy(body);
+    let valid = |c: char| c.is_ascii_digit() || "*#ABCD".contains(c);
+    let from = |s: &str| -> Option<char> {
+        let s = s.trim();
+        match s {
+            "10" => Some('*'),
+            "11" => Some('#'),
+            _ => s.chars().next().map(|c| c.to_ascii_uppercase()).filter(|c| valid(*c) && s.chars().count() == 1),
+        }
+    };
+    if ct.starts_with("application/dtmf-relay") {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("signal"))
+            .filter_map(|(_, v)| from(v))
+            .collect()
+    } else if ct.starts_with("application/dtmf") {
+        from(&text).into_iter().collect()
+    } else {
+        Vec::new()
     }
 }

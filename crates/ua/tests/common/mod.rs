@@ -34,6 +34,7 @@ pub struct Sim {
     pub logs: Vec<String>,
     pub media: Vec<ferrophone_ua::call::MediaRequest>,
     pub call_events: Vec<ferrophone_ua::call::CallInfo>,
+    pub dtmf: Vec<(String, char)>,
     /// Index into `sent` of the first message not yet taken by `take_sent`.
     cursor: usize,
     pub connected: bool,
@@ -54,6 +55,7 @@ impl Sim {
             logs: vec![],
             media: vec![],
             call_events: vec![],
+            dtmf: vec![],
             cursor: 0,
             connected: false,
         };
@@ -99,6 +101,7 @@ impl Sim {
                 Output::Event(Event::Log(l)) => self.logs.push(l),
                 Output::Event(Event::Call(c)) => self.call_events.push(c),
                 Output::Event(Event::Media(m)) => self.media.push(m),
+                Output::Event(Event::Dtmf { call, digit }) => self.dtmf.push((call, digit)),
                 Output::Timeout(d) => {
                     self.deadline = d;
                     break;
