@@ -3,6 +3,7 @@
 //! [`Input`] and [`Output`].
 
 mod session;
+mod session_timer;
 
 use crate::call::{CallInfo, MediaRequest};
 use crate::config::{Account, Settings};
@@ -20,7 +21,7 @@ pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY
 /// Event packages we accept in NOTIFY (BroadSoft remote control).
 pub const ALLOW_EVENTS: &str = "talk, hold";
 /// Option tags we support (sent in `Supported`).
-pub const SUPPORTED: &str = "path, outbound";
+pub const SUPPORTED: &str = "path, outbound, timer";
 /// `User-Agent` / `Server` value.
 pub const USER_AGENT: &str = concat!("Ferrophone/", env!("CARGO_PKG_VERSION"));
 

@@ -2,6 +2,7 @@
 //! outgoing and incoming calls, CANCEL, BYE, re-INVITE/UPDATE from the peer, our own
 //! re-INVITE for hold/resume, 491 glare, digest on INVITE, 2xx retransmission until ACK.
 
+use super::session_timer::{self as st, SessionTimer};
 use super::{Event, Output, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
 use crate::call::{
@@ -86,6 +87,19 @@ pub(super) struct Call {
     /// SIP INFO DTMF: digits still to send and the INFO in flight.
     pub dtmf_queue: std::collections::VecDeque<char>,
     pub info_tx: Option<TxId>,
+    // --- RFC 4028 session timer ---
+    pub timer: Option<SessionTimer>,
+    /// When we refresh (we are the refresher) or give up (they are).
+    pub timer_deadline: Option<Millis>,
+    /// Interval we asked for in our last refresh request (INVITE/UPDATE).
+    pub asked_interval: Option<u32>,
+    /// Timer to echo in our next 2xx as UAS.
+    pub pending_uas_timer: Option<SessionTimer>,
+    pub peer_timer_support: bool,
+    pub peer_allows_update: bool,
+    /// Our refreshing UPDATE in flight.
+    pub refresh_tx: Option<TxId>,
+    pub invite_422_retried: bool,
 }
 
 impl Call {
@@ -129,6 +143,14 @@ impl Call {
             recover_deadline: None,
             dtmf_queue: std::collections::VecDeque::new(),
             info_tx: None,
+            timer: None,
+            timer_deadline: None,
+            asked_interval: None,
+            pending_uas_timer: None,
+            peer_timer_support: false,
+            peer_allows_update: false,
+            refresh_tx: None,
+            invite_422_retried: false,
         }
     }
 
@@ -154,6 +176,7 @@ impl Call {
             self.reinvite_retry_at.map(|r| r.0),
             self.auto_answer_at,
             self.recover_deadline,
+            self.timer_deadline,
         ]
         .into_iter()
         .flatten()
@@ -561,12 +584,109 @@ impl UserAgent {
         h.push("Allow", super::ALLOW);
         h.push("Supported", super::SUPPORTED);
         h.push("User-Agent", super::USER_AGENT);
+        h.push("Session-Expires", st::DEFAULT_INTERVAL.to_string());
+        h.push("Min-SE", st::MIN_SE.to_string());
         let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
+            c.asked_interval = Some(st::DEFAULT_INTERVAL);
+        }
+    }
+
+    /// 422 Session Interval Too Small to our INVITE: once, ask again with the server's Min-SE.
+    fn resend_invite_for_422(&mut self, id: &str, resp: &Response) -> bool {
+        let Some(min) = st::min_se(&resp.headers) else { return false };
+        let Some(call) = self.calls.get(id) else { return false };
+        if call.invite_422_retried || min > 86_400 {
+            return false;
+        }
+        let Some(mut req) = call.invite.clone() else { return false };
+        let seq = req.headers.cseq().map(|c| c.seq).unwrap_or(1) + 1;
+        req.headers.set("CSeq", format!("{seq} INVITE"));
+        req.headers.set("Session-Expires", min.to_string());
+        req.headers.set("Min-SE", min.to_string());
+        let via = format!(
+            "SIP/2.0/{} {};branch={};rport",
+            self.via_transport(),
+            self.identity.contact_host,
+            self.rng.branch()
+        );
+        req.headers.set("Via", via);
+        let tx = self.txl.send_request(self.now, req.clone());
+        if let Some(c) = self.calls.get_mut(id) {
+            c.invite = Some(req);
+            c.invite_tx = Some(tx);
+            c.invite_422_retried = true;
+            c.asked_interval = Some(min);
+            c.got_provisional = false;
+        }
+        true
+    }
+
+    fn on_refresh_response(&mut self, id: &str, resp: &Response) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        call.refresh_tx = None;
+        match resp.status {
+            200..=299 => {
+                let timer = st::from_uac_response(&resp.headers, call.asked_interval);
+                self.arm_session_timer(id, timer);
+            }
+            422 => {
+                if let (Some(min), Some(t)) = (st::min_se(&resp.headers), call.timer.as_mut()) {
+                    t.interval = min.max(t.interval);
+                }
+                self.refresh_session(id);
+            }
+            408 | 481 => self.send_bye(id, "dialog-lost"),
+            _ => {
+                // The peer does not like UPDATE after all: refresh with a re-INVITE instead.
+                call.peer_allows_update = false;
+                call.timer_deadline = Some(self.now + 1_000);
+            }
+        }
+    }
+
+    /// (Re)arm the session timer of a call after a negotiation.
+    fn arm_session_timer(&mut self, id: &str, timer: Option<SessionTimer>) {
+        let now = self.now;
+        if let Some(c) = self.calls.get_mut(id) {
+            if timer.is_some() {
+                c.timer = timer;
+            }
+            c.timer_deadline = c.timer.map(|t| now + t.deadline_ms());
+        }
+    }
+
+    /// Our turn to refresh: UPDATE without SDP when the peer allows it, else a re-INVITE.
+    fn refresh_session(&mut self, id: &str) {
+        let branch = self.rng.branch();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(timer) = call.timer else { return };
+        if call.reinvite_tx.is_some() || call.refresh_tx.is_some() || call.pending.is_some() {
+            // Something else is negotiating; try again shortly.
+            call.timer_deadline = Some(self.now + 2_000);
+            return;
+        }
+        call.asked_interval = Some(timer.interval);
+        if call.peer_allows_update {
+            let Some(d) = call.dialog.as_mut() else { return };
+            let mut req = d.request(Method::Update, &branch, None);
+            req.headers.push("Session-Expires", st::uac_header(&timer));
+            req.headers.push("Min-SE", st::MIN_SE.to_string());
+            req.headers.push("Supported", super::SUPPORTED);
+            let tx = self.txl.send_request(self.now, req);
+            if let Some(c) = self.calls.get_mut(id) {
+                c.refresh_tx = Some(tx);
+                c.timer_deadline = None;
+            }
+        } else {
+            let hold = call.state == CallState::Held;
+            call.timer_deadline = None;
+            let direction = if hold { "sendonly" } else { "sendrecv" };
+            self.media(id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
         }
     }
 
@@ -693,6 +813,12 @@ impl UserAgent {
         if let Some((name, value)) = call.answer_mode_echo {
             r.headers.push(name, value);
         }
+        if let Some(t) = call.pending_uas_timer {
+            r.headers.push("Session-Expires", st::uas_header(&t));
+            if call.peer_timer_support {
+                r.headers.push("Require", "timer");
+            }
+        }
         set_sdp(&mut r.headers, &mut r.body, &sdp);
         let bytes = r.to_bytes();
         call.ok_bytes = Some(bytes);
@@ -701,7 +827,9 @@ impl UserAgent {
         call.ok_deadline = Some(self.now + 64 * t1);
         call.expect_answer_in_ack = offer_in_200;
         call.ring_deadline = None;
+        let timer = call.pending_uas_timer.take();
         self.txl.respond(self.now, tx, r);
+        self.arm_session_timer(id, timer);
         self.set_state(id, CallState::Active);
     }
 
@@ -720,6 +848,11 @@ impl UserAgent {
         let mut req = d.request(Method::Invite, &branch, None);
         req.headers.push("Allow", super::ALLOW);
         req.headers.push("Supported", super::SUPPORTED);
+        if let Some(t) = call.timer {
+            req.headers.push("Session-Expires", st::uac_header(&t));
+            req.headers.push("Min-SE", st::MIN_SE.to_string());
+            call.asked_interval = Some(t.interval);
+        }
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         call.reinvite = Some(req.clone());
         call.reinvite_hold = hold;
@@ -745,6 +878,13 @@ impl UserAgent {
         if let Some(sdp) = &sdp {
             set_sdp(&mut r.headers, &mut r.body, sdp);
         }
+        let timer = call.pending_uas_timer.take();
+        if let Some(t) = timer {
+            r.headers.push("Session-Expires", st::uas_header(&t));
+            if call.peer_timer_support {
+                r.headers.push("Require", "timer");
+            }
+        }
         if method == Method::Invite {
             call.ok_bytes = Some(r.to_bytes());
             call.ok_interval = 500;
@@ -754,12 +894,20 @@ impl UserAgent {
         }
         call.peer_reinvite_pending = None;
         self.txl.respond(self.now, tx, r);
+        // Any refresh request from the peer restarts the timer (§10).
+        self.arm_session_timer(id, timer);
     }
 
     // ---------------------------------------------------------------- from the transaction layer
 
     /// A response for one of our call-related client transactions. Returns false if not ours.
     pub(super) fn on_call_response(&mut self, tx: TxId, resp: &Response) -> bool {
+        if let Some(id) = self.calls.values().find(|c| c.refresh_tx == Some(tx)).map(|c| c.id.clone()) {
+            if resp.status >= 200 {
+                self.on_refresh_response(&id, resp);
+            }
+            return true;
+        }
         if let Some(id) = self.calls.values().find(|c| c.info_tx == Some(tx)).map(|c| c.id.clone()) {
             if resp.status >= 200 {
                 if let Some(c) = self.calls.get_mut(&id) {
@@ -850,6 +998,10 @@ impl UserAgent {
             call.ack = Some(ack_bytes);
             call.dialog = Some(dialog);
             call.ring_deadline = None;
+            call.peer_allows_update = allows_update(&resp.headers);
+            let timer = st::from_uac_response(&resp.headers, call.asked_interval);
+            self.arm_session_timer(id, timer);
+            let Some(call) = self.calls.get_mut(id) else { return };
             if cancelled {
                 // The 200 crossed our CANCEL: confirm, then hang up (§9.1).
                 let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
@@ -865,6 +1017,9 @@ impl UserAgent {
                 }
             }
             self.set_state(id, CallState::Active);
+            return;
+        }
+        if code == 422 && self.resend_invite_for_422(id, resp) {
             return;
         }
         if (code == 401 || code == 407) && self.resend_invite_with_auth(id, resp) {
@@ -890,6 +1045,11 @@ impl UserAgent {
         let hold = call.reinvite_hold;
         call.reinvite_tx = None;
         if (200..300).contains(&code) {
+            if call.timer.is_some() {
+                let timer = st::from_uac_response(&resp.headers, call.asked_interval);
+                self.arm_session_timer(id, timer);
+            }
+            let Some(call) = self.calls.get_mut(id) else { return };
             let branch = self.rng.branch();
             let Some(d) = call.dialog.as_mut() else {
                 return;
@@ -930,6 +1090,23 @@ impl UserAgent {
 
     /// A client transaction of a call timed out or lost its transport.
     pub(super) fn on_call_tx_failure(&mut self, tx: TxId, transport: bool) -> bool {
+        // A refresh UPDATE or INFO that got no answer.
+        if let Some(id) =
+            self.calls.values().find(|c| c.refresh_tx == Some(tx) || c.info_tx == Some(tx)).map(|c| c.id.clone())
+        {
+            if let Some(c) = self.calls.get_mut(&id) {
+                if c.info_tx == Some(tx) {
+                    c.info_tx = None;
+                    c.dtmf_queue.clear();
+                    return true;
+                }
+                c.refresh_tx = None;
+            }
+            if !transport {
+                self.send_bye(&id, "timeout");
+            }
+            return true;
+        }
         let Some(id) = self
             .calls
             .iter()
@@ -1015,6 +1192,10 @@ impl UserAgent {
         if !req.body.is_empty() && offer.is_none() {
             return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
         }
+        let uas_timer = match st::negotiate_uas(&req.headers) {
+            Ok(t) => t,
+            Err(min) => return reply(self, 422, "Session Interval Too Small", &[("Min-SE", &min.to_string())]),
+        };
         let policy = crate::auto_answer::Policy::from_setting(&self.settings.auto_answer);
         let decision = crate::auto_answer::decide(&req.headers, policy, self.settings.auto_answer_delay_ms as u64);
         if let crate::auto_answer::Decision::Refuse { status, reason } = decision {
@@ -1039,6 +1220,9 @@ impl UserAgent {
         call.dialog = Some(dialog);
         call.server_tx = Some(tx);
         call.remote_offer = offer;
+        call.pending_uas_timer = uas_timer;
+        call.peer_timer_support = st::peer_supports(&req.headers);
+        call.peer_allows_update = allows_update(&req.headers);
         call.ring_deadline = Some(self.now + INCOMING_RING_TIMEOUT_MS);
         let auto = match decision {
             crate::auto_answer::Decision::Auto { delay_ms, dialect, answer_mode } => {
@@ -1202,6 +1386,20 @@ impl UserAgent {
         if let Some(d) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
             d.refresh_target(&req.headers);
         }
+        match st::negotiate_uas(&req.headers) {
+            Err(min) => {
+                let mut r = Response::for_request(req, 422, "Session Interval Too Small", None);
+                r.headers.push("Min-SE", min.to_string());
+                self.txl.respond(self.now, tx, r);
+                return;
+            }
+            Ok(t) => {
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.pending_uas_timer = t;
+                    c.peer_timer_support = st::peer_supports(&req.headers);
+                }
+            }
+        }
         match sdp_body(&req.headers, &req.body) {
             Some(offer) => {
                 let remote_dir = sdp_direction(&offer);
@@ -1301,6 +1499,16 @@ impl UserAgent {
                     self.refuse_incoming(&id, 480, "Temporarily Unavailable", "no-answer");
                 } else {
                     self.hangup_with_reason(&id, "no-answer");
+                }
+                continue;
+            }
+            if call.timer_deadline.is_some_and(|t| now >= t) && !call.needs_refresh {
+                call.timer_deadline = None;
+                if call.timer.is_some_and(|t| t.we_refresh) {
+                    self.refresh_session(&id);
+                } else {
+                    self.log(&format!("call {id}: the session was not refreshed in time (RFC 4028)"));
+                    self.send_bye(&id, "session-expired");
                 }
                 continue;
             }
@@ -1466,4 +1674,9 @@ pub(super) fn dtmf_from_info(headers: &Headers, body: &[u8]) -> Vec<char> {
     } else {
         Vec::new()
     }
+}
+
+/// Whether an `Allow` header lists UPDATE (RFC 3311), so a session refresh can avoid SDP.
+fn allows_update(h: &Headers) -> bool {
+    h.get_all("Allow").iter().flat_map(|v| crate::message::split_list(v)).any(|m| m.eq_ignore_ascii_case("UPDATE"))
 }
