@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
 import {
-  FAR_HZ, MIC_HZ, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, startPhone,
+  FAR_HZ, MIC_HZ, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, startPhone,
 } from './calls.mjs';
 
 test('alice dials bob: two-way audio, hangup ends everything', async (t) => {
@@ -58,7 +58,7 @@ test('alice dials bob: two-way audio, hangup ends everything', async (t) => {
 
   // The server saw our BYE and bob's 200 OK for it.
   const trace = await readTrace('md5');
-  const bye = trace.find((m) => m.tag === 'rcv' && m.method === 'BYE' && m.proto.startsWith('wss') && m.time >= hungUpAt - 1000);
+  const bye = trace.find((m) => m.tag === 'rcv' && m.method === 'BYE' && overWebSocket(m) && m.time >= hungUpAt - 1000);
   assert.ok(bye, 'Kamailio received our BYE over wss');
   assert.ok(trace.find((m) => m.tag === 'snd' && m.status === 200 && m.callId === bye.callId && /BYE/.test(m.cseq || '')),
     'and relayed a 200 OK for it back to us');

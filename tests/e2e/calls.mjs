@@ -295,9 +295,10 @@ export async function analyzeWav(file, hz, extra = []) {
 }
 
 /**
- * baresip's events about the call with a peer, since index `since`: {type, param, ...}.
+ * baresip's events since index `since` of bob.events: {type, param, peeruri, ...}.
  * @param {Bob} bob
  * @param {number} since
+ * @returns {{type: string, param?: string, peeruri?: string}[]}
  */
 export const bobEventsSince = (bob, since) => bob.events.slice(since);
 
@@ -429,3 +430,11 @@ export function audioCodecs(sdp) {
   });
   return { port: Number(m[1]), proto: m[2], payloads, names };
 }
+
+/**
+ * Whether a traced message travelled over the browser's WebSocket. Kamailio's sipdump labels what
+ * it receives on the wss listener `wss ipv4`, but requests it sends out on that same connection
+ * `ws ipv4`.
+ * @param {{proto: string}} m
+ */
+export const overWebSocket = (m) => /^wss? /.test(m.proto);
