@@ -419,6 +419,7 @@ export const sipBody = (text) => {
 /**
  * The payload types of the audio m-line of an SDP, and their rtpmap names.
  * @param {string} sdp
+ * @returns {{port: number | undefined, proto: string | undefined, payloads: string[], names: string[]}}
  */
 export function audioCodecs(sdp) {
   const m = /^m=audio (\d+) (\S+) ([\d ]+)\r?$/m.exec(sdp);
