@@ -346,7 +346,7 @@ export async function startSipp(t, name, scenario, args) {
   const kill = async () => {
     if (code === undefined) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-      const gone = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+      const gone = await within(exited.then(() => true), 3000);
       if (!gone) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } await exited; }
     }
     await rm(pidFile, { force: true });
@@ -395,7 +395,22 @@ export async function registerSippPhone(user, port, controlPort) {
  * @param {number} timeoutMs
  */
 export async function sippExit(sipp, timeoutMs) {
-  return Promise.race([sipp.exited, sleep(timeoutMs).then(() => undefined)]);
+  return within(sipp.exited, timeoutMs);
+}
+
+/**
+ * `promise`'s value, or undefined when it takes longer than `ms` (the timer is cleared, so it
+ * does not keep node's event loop alive after the test).
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @returns {Promise<T | undefined>}
+ */
+export function within(promise, ms) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The messages sipp exchanged (its -message_file), '' when none. @param {Sipp} sipp */
