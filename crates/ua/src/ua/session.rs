@@ -201,12 +201,16 @@ impl UserAgent {
 
     /// All calls that have not ended.
     pub fn calls(&self) -> Vec<CallInfo> {
-        self.calls.values().map(Call::info).collect()
+        self.calls.values().filter(|c| c.state != CallState::Ended).map(Call::info).collect()
     }
 
     /// A call by id, including one that ended recently (its final state and reason).
     pub fn call(&self, id: &str) -> Option<CallInfo> {
-        self.calls.get(id).map(Call::info).or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
+        self.calls
+            .get(id)
+            .filter(|c| c.state != CallState::Ended)
+            .map(Call::info)
+            .or_else(|| self.ended_calls.iter().rev().find(|c| c.id == id).cloned())
     }
 
     /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
@@ -217,7 +221,7 @@ impl UserAgent {
         if self.flow != super::Flow::Open {
             return Err(CallError::NotConnected);
         }
-        if self.calls.len() >= self.settings.max_calls as usize {
+        if self.live_calls() >= self.settings.max_calls as usize {
             return Err(CallError::TooManyCalls);
         }
         let id = self.new_call_id();
@@ -300,6 +304,7 @@ impl UserAgent {
                     // §9.1: CANCEL only after a provisional response; send it when one comes.
                     call.cancel_requested = true;
                     call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+                    self.end_for_user(id, "cancelled");
                 }
             }
             _ => self.send_bye(id, "local-hangup"),
@@ -471,11 +476,40 @@ impl UserAgent {
         }
     }
 
+    /// The user hung up a call that is still being cancelled: it ends for the user now (event,
+    /// microphone released) while the record stays until the INVITE transaction settles, so a
+    /// crossing 200 can still be ACKed and BYEd (RFC 3261 §9.1).
+    fn end_for_user(&mut self, id: &str, reason: &str) {
+        let Some(c) = self.calls.get_mut(id) else { return };
+        if c.state == CallState::Ended {
+            return;
+        }
+        c.state = CallState::Ended;
+        c.end_reason = Some(reason.to_string());
+        let info = c.info();
+        self.media(id, MediaOp::Close, None);
+        self.emit_call(id);
+        if self.ended_calls.len() == 16 {
+            self.ended_calls.pop_front();
+        }
+        self.ended_calls.push_back(info);
+        self.log(&format!("call {id} ended: {reason} (CANCEL in progress)"));
+    }
+
+    fn live_calls(&self) -> usize {
+        self.calls.values().filter(|c| c.state != CallState::Ended).count()
+    }
+
     /// Forget the call after telling everybody it ended.
     pub(super) fn end_call(&mut self, id: &str, reason: &str) {
         let Some(c) = self.calls.get_mut(id) else {
             return;
         };
+        if c.state == CallState::Ended {
+            // Already ended for the user (a CANCEL in progress): only the bookkeeping is left.
+            self.calls.remove(id);
+            return;
+        }
         let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
         c.state = CallState::Ended;
         c.end_reason = Some(reason.to_string());
@@ -505,10 +539,10 @@ impl UserAgent {
                 if !call.dialog_confirmed() =>
             {
                 if call.got_provisional {
-                    self.send_cancel(id);
                     if let Some(c) = self.calls.get_mut(id) {
                         c.end_reason = Some(reason.to_string());
                     }
+                    self.send_cancel(id);
                 } else {
                     self.end_call(id, reason);
                 }
@@ -763,6 +797,8 @@ impl UserAgent {
         h.push("Reason", "SIP;cause=487;text=\"Call cancelled\"");
         let cancel = Request { method: Method::Cancel, uri: invite.uri.clone(), headers: h, body: Vec::new() };
         self.txl.send_request(self.now, cancel);
+        let reason = self.calls.get(id).and_then(|c| c.end_reason.clone()).unwrap_or_else(|| "cancelled".into());
+        self.end_for_user(id, &reason);
     }
 
     fn send_bye(&mut self, id: &str, reason: &str) {
@@ -949,6 +985,9 @@ impl UserAgent {
         let Some(invite) = call.invite.clone() else {
             return;
         };
+        if code < 200 && call.state == CallState::Ended && !call.cancel_requested {
+            return; // cancelled for the user; only the final response matters now
+        }
         if code < 200 {
             if code > 100 {
                 call.got_provisional = true;
@@ -1185,7 +1224,7 @@ impl UserAgent {
             let u = unsupported.join(", ");
             return reply(self, 420, "Bad Extension", &[("Unsupported", &u)]);
         }
-        if self.calls.len() >= self.settings.max_calls as usize {
+        if self.live_calls() >= self.settings.max_calls as usize {
             return reply(self, 486, "Busy Here", &[]);
         }
         let offer = sdp_body(&req.headers, &req.body);
