@@ -4,27 +4,14 @@ mod common;
 use common::*;
 use ferrophone_ua::call::MediaOp;
 use ferrophone_ua::config::Settings;
-use ferrophone_ua::message::{Message, Method, Response};
+use ferrophone_ua::message::{Method, Response};
 use ferrophone_ua::Input;
 
 fn active_call(seed: u64, dtmf_mode: &str) -> (Sim, String, String) {
     let (mut sim, _reg) = registered_sim(seed);
     let settings = Settings { dtmf_mode: dtmf_mode.into(), ..Settings::default() };
     sim.input(Input::Configure { account: Some(account("wss://sip.example.com/ws", "alice", "alicepw")), settings });
-    sim.deliver(&incoming_invite("z9hG4bKdt", "dt-1", Some(OFFER), ""));
-    let id = sim.last_call_event().id;
-    sim.ua.answer(sim.now, &id).unwrap();
-    sim.pump();
-    sim.answer_media(ANSWER);
-    let tag = sim
-        .take_sent()
-        .into_iter()
-        .find_map(|m| match m {
-            Message::Response(r) if r.status == 200 => r.headers.to().unwrap().tag().map(str::to_string),
-            _ => None,
-        })
-        .unwrap();
-    sim.deliver(&in_dialog_from_bob("ACK", "dt-1", &tag, 10, "z9hG4bKdtack", None));
+    let (id, tag) = answer_incoming(&mut sim, "dt-1", "");
     (sim, id, tag)
 }
 

@@ -6,16 +6,6 @@ use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
 use ferrophone_ua::message::{Message, Method, Response};
 
-fn responses(sim: &mut Sim) -> Vec<Response> {
-    sim.take_sent()
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Response(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Incoming call with `extra` headers, answered and ACKed. Returns (sim, id, our tag, the 200).
 fn answered(seed: u64, extra: &str) -> (Sim, String, String, Response) {
     let (mut sim, _reg) = registered_sim(seed);
@@ -25,7 +15,7 @@ fn answered(seed: u64, extra: &str) -> (Sim, String, String, Response) {
     sim.ua.answer(sim.now, &id).unwrap();
     sim.pump();
     sim.answer_media(ANSWER);
-    let ok = responses(&mut sim).into_iter().find(|r| r.status == 200).unwrap();
+    let ok = sim.take_responses().into_iter().find(|r| r.status == 200).unwrap();
     let tag = ok.headers.to().unwrap().tag().unwrap().to_string();
     sim.deliver(&in_dialog_from_bob("ACK", "st-1", &tag, 10, "z9hG4bKstack", None));
     (sim, id, tag, ok)
@@ -36,7 +26,7 @@ fn too_small_interval_gets_422() {
     let (mut sim, _reg) = registered_sim(120);
     sim.take_sent();
     sim.deliver(&incoming_invite("z9hG4bKst0", "st-0", Some(OFFER), "Session-Expires: 60\r\nSupported: timer\r\n"));
-    let r = responses(&mut sim).pop().unwrap();
+    let r = sim.take_responses().pop().unwrap();
     assert_eq!(r.status, 422);
     assert_eq!(r.headers.get("Min-SE"), Some("90"));
     assert!(sim.ua.calls().is_empty());
@@ -55,7 +45,7 @@ fn peer_refreshes_and_the_call_ends_when_it_stops() {
         1,
     );
     sim.deliver(up.as_bytes());
-    let r = responses(&mut sim).pop().unwrap();
+    let r = sim.take_responses().pop().unwrap();
     assert_eq!((r.status, r.headers.get("Session-Expires")), (200, Some("120;refresher=uac")));
     sim.advance(80_000);
     assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active, "refreshed at 60 s: alive at 140 s");

@@ -22,6 +22,15 @@ const CALL_RECOVERY_MS: Millis = 30_000;
 /// A CANCEL whose INVITE never gets a final answer: end the call anyway.
 const CANCEL_GUARD_MS: Millis = 32_000;
 
+/// What a call's client transaction is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TxRole {
+    Invite,
+    Reinvite,
+    Refresh,
+    Info,
+}
+
 /// What SDP a call is waiting for from the media side.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Pending {
@@ -937,15 +946,32 @@ impl UserAgent {
     // ---------------------------------------------------------------- from the transaction layer
 
     /// A response for one of our call-related client transactions. Returns false if not ours.
+    /// Which call a client transaction belongs to, and what it is for.
+    fn call_for_tx(&self, tx: TxId) -> Option<(String, TxRole)> {
+        self.calls.values().find_map(|c| {
+            let role = if c.invite_tx == Some(tx) {
+                TxRole::Invite
+            } else if c.reinvite_tx == Some(tx) {
+                TxRole::Reinvite
+            } else if c.refresh_tx == Some(tx) {
+                TxRole::Refresh
+            } else if c.info_tx == Some(tx) {
+                TxRole::Info
+            } else {
+                return None;
+            };
+            Some((c.id.clone(), role))
+        })
+    }
+
+    /// A response for one of our call-related client transactions. Returns false if not ours.
     pub(super) fn on_call_response(&mut self, tx: TxId, resp: &Response) -> bool {
-        if let Some(id) = self.calls.values().find(|c| c.refresh_tx == Some(tx)).map(|c| c.id.clone()) {
-            if resp.status >= 200 {
-                self.on_refresh_response(&id, resp);
-            }
-            return true;
-        }
-        if let Some(id) = self.calls.values().find(|c| c.info_tx == Some(tx)).map(|c| c.id.clone()) {
-            if resp.status >= 200 {
+        let Some((id, role)) = self.call_for_tx(tx) else { return false };
+        match role {
+            TxRole::Invite => self.on_invite_response(&id, resp),
+            TxRole::Reinvite => self.on_reinvite_response(&id, resp),
+            TxRole::Refresh if resp.status >= 200 => self.on_refresh_response(&id, resp),
+            TxRole::Info if resp.status >= 200 => {
                 if let Some(c) = self.calls.get_mut(&id) {
                     c.info_tx = None;
                 }
@@ -954,21 +980,7 @@ impl UserAgent {
                 }
                 self.next_info_dtmf(&id);
             }
-            return true;
-        }
-        let Some(id) = self
-            .calls
-            .iter()
-            .find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx))
-            .map(|(id, _)| id.clone())
-        else {
-            return false;
-        };
-        let is_reinvite = self.calls.get(&id).is_some_and(|c| c.reinvite_tx == Some(tx));
-        if is_reinvite {
-            self.on_reinvite_response(&id, resp);
-        } else {
-            self.on_invite_response(&id, resp);
+            TxRole::Refresh | TxRole::Info => {}
         }
         self.emit_status_if_changed();
         true
@@ -1128,42 +1140,30 @@ impl UserAgent {
     }
 
     /// A client transaction of a call timed out or lost its transport.
+    /// A client transaction of a call timed out or lost its transport.
     pub(super) fn on_call_tx_failure(&mut self, tx: TxId, transport: bool) -> bool {
-        // A refresh UPDATE or INFO that got no answer.
-        if let Some(id) =
-            self.calls.values().find(|c| c.refresh_tx == Some(tx) || c.info_tx == Some(tx)).map(|c| c.id.clone())
-        {
-            if let Some(c) = self.calls.get_mut(&id) {
-                if c.info_tx == Some(tx) {
+        let Some((id, role)) = self.call_for_tx(tx) else { return false };
+        match role {
+            // The initial INVITE got no final answer: the call never happened.
+            TxRole::Invite if self.calls.get(&id).is_some_and(|c| c.ack.is_none()) => {
+                self.end_call(&id, if transport { "connection-lost" } else { "timeout" });
+            }
+            TxRole::Info => {
+                if let Some(c) = self.calls.get_mut(&id) {
                     c.info_tx = None;
                     c.dtmf_queue.clear();
-                    return true;
                 }
-                c.refresh_tx = None;
             }
-            if !transport {
-                self.send_bye(&id, "timeout");
-            }
-            return true;
-        }
-        let Some(id) = self
-            .calls
-            .iter()
-            .find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx))
-            .map(|(id, _)| id.clone())
-        else {
-            return false;
-        };
-        let reason = if transport { "connection-lost" } else { "timeout" };
-        let is_invite = self.calls.get(&id).is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
-        if is_invite {
-            self.end_call(&id, reason);
-        } else {
-            if let Some(c) = self.calls.get_mut(&id) {
-                c.reinvite_tx = None;
-            }
-            if !transport {
-                self.send_bye(&id, "timeout");
+            _ => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.reinvite_tx = c.reinvite_tx.filter(|t| *t != tx);
+                    c.refresh_tx = c.refresh_tx.filter(|t| *t != tx);
+                }
+                // An in-dialog request that times out means the dialog is gone (§12.2.1.2); a
+                // lost transport is the flow-recovery logic's business.
+                if !transport {
+                    self.send_bye(&id, "timeout");
+                }
             }
         }
         true
