@@ -117,11 +117,18 @@ pub struct Effects {
     calls: Vec<CallInfo>,
     media: Vec<MediaRequest>,
     dtmf: Vec<(String, char)>,
+    transfers: Vec<ferrophone_ua::TransferProgress>,
 }
 
 fn pump(h: &mut Host) -> Effects {
-    let mut fx =
-        Effects { statuses: Vec::new(), identity: None, calls: Vec::new(), media: Vec::new(), dtmf: Vec::new() };
+    let mut fx = Effects {
+        statuses: Vec::new(),
+        identity: None,
+        calls: Vec::new(),
+        media: Vec::new(),
+        dtmf: Vec::new(),
+        transfers: Vec::new(),
+    };
     loop {
         match h.ua.poll_output() {
             Output::Connect { url } => {
@@ -164,6 +171,7 @@ fn pump(h: &mut Host) -> Effects {
             Output::Event(Event::Call(info)) => fx.calls.push(info),
             Output::Event(Event::Media(m)) => fx.media.push(m),
             Output::Event(Event::Dtmf { call, digit }) => fx.dtmf.push((call, digit)),
+            Output::Event(Event::Transfer(t)) => fx.transfers.push(t),
             Output::Timeout(deadline) => {
                 schedule(h, deadline);
                 break;
@@ -246,6 +254,10 @@ pub fn run_effects(fx: Effects) {
     }
     for (call, digit) in fx.dtmf {
         broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "dtmf", "callId": call, "digit": digit.to_string() }));
+    }
+    for t in fx.transfers {
+        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "transfer", "callId": t.call, "status": t.status,
+                          "done": t.done, "success": t.success }));
     }
     crate::media::enqueue(fx.media);
     for s in fx.statuses {

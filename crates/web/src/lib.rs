@@ -148,6 +148,28 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
                 None => error("not-connected", "the user agent is not running"),
             }
         }
+        "transfer" => {
+            let Some(id) = msg.get("id").and_then(Value::as_str).map(str::to_string) else {
+                return error("bad-request", "transfer needs the call id");
+            };
+            let now = host::now();
+            let r = match (msg.get("target").and_then(Value::as_str), msg.get("replaces").and_then(Value::as_str)) {
+                (_, Some(other)) => {
+                    let other = other.to_string();
+                    host::with_ua(|ua| ua.transfer_attended(now, &id, &other))
+                }
+                (Some(target), None) => {
+                    let target = target.to_string();
+                    host::with_ua(|ua| ua.transfer(now, &id, &target))
+                }
+                (None, None) => return error("bad-request", "transfer needs a target (blind) or replaces (attended)"),
+            };
+            match r {
+                Some(Ok(())) => ok(json!({ "call": host::with_host(|h| h.ua.call(&id)).flatten() })),
+                Some(Err(e)) => error(e.code(), e.to_string()),
+                None => error("not-connected", "the user agent is not running"),
+            }
+        }
         "dtmf" => {
             let (Some(id), Some(digits)) =
                 (msg.get("id").and_then(Value::as_str), msg.get("digits").and_then(Value::as_str))

@@ -4,6 +4,9 @@
 
 mod session;
 mod session_timer;
+mod transfer;
+
+pub use transfer::TransferProgress;
 
 use crate::call::{CallInfo, MediaRequest};
 use crate::config::{Account, Settings};
@@ -17,11 +20,11 @@ use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Methods this UA accepts (sent in `Allow`).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY, REFER";
 /// Event packages we accept in NOTIFY (BroadSoft remote control).
-pub const ALLOW_EVENTS: &str = "talk, hold";
+pub const ALLOW_EVENTS: &str = "talk, hold, refer";
 /// Option tags we support (sent in `Supported`).
-pub const SUPPORTED: &str = "path, outbound, timer";
+pub const SUPPORTED: &str = "path, outbound, timer, replaces";
 /// `User-Agent` / `Server` value.
 pub const USER_AGENT: &str = concat!("Ferrophone/", env!("CARGO_PKG_VERSION"));
 
@@ -100,6 +103,8 @@ pub enum Event {
     /// A call needs something from the media side; SDP-producing requests are answered with
     /// [`UserAgent::media_result`].
     Media(MediaRequest),
+    /// Progress of a transfer we asked for (REFER): the transfer target's status.
+    Transfer(TransferProgress),
     /// A DTMF digit the far end sent by SIP INFO.
     Dtmf { call: String, digit: char },
 }

@@ -29,6 +29,7 @@ enum TxRole {
     Reinvite,
     Refresh,
     Info,
+    Refer,
 }
 
 /// What SDP a call is waiting for from the media side.
@@ -109,6 +110,14 @@ pub(super) struct Call {
     /// Our refreshing UPDATE in flight.
     pub refresh_tx: Option<TxId>,
     pub invite_422_retried: bool,
+    // --- transfer ---
+    /// Our REFER in flight, and whether a transfer we asked for is under way.
+    pub refer_tx: Option<TxId>,
+    pub transferring: bool,
+    /// This call was placed because call `referred_from` was transferred to us (REFER).
+    pub referred_from: Option<String>,
+    /// Headers our INVITE must carry (Referred-By, Replaces when following a REFER).
+    pub extra_invite_headers: Vec<(&'static str, String)>,
 }
 
 impl Call {
@@ -160,6 +169,10 @@ impl Call {
             peer_allows_update: false,
             refresh_tx: None,
             invite_422_retried: false,
+            refer_tx: None,
+            transferring: false,
+            referred_from: None,
+            extra_invite_headers: Vec::new(),
         }
     }
 
@@ -629,6 +642,9 @@ impl UserAgent {
         h.push("User-Agent", super::USER_AGENT);
         h.push("Session-Expires", st::DEFAULT_INTERVAL.to_string());
         h.push("Min-SE", st::MIN_SE.to_string());
+        for (name, value) in &call.extra_invite_headers {
+            h.push(name, value.clone());
+        }
         let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
@@ -810,7 +826,7 @@ impl UserAgent {
         self.end_for_user(id, &reason);
     }
 
-    fn send_bye(&mut self, id: &str, reason: &str) {
+    pub(super) fn send_bye(&mut self, id: &str, reason: &str) {
         let branch = self.rng.branch();
         if let Some(dialog) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
             let bye = dialog.request(Method::Bye, &branch, None);
@@ -957,6 +973,8 @@ impl UserAgent {
                 TxRole::Refresh
             } else if c.info_tx == Some(tx) {
                 TxRole::Info
+            } else if c.refer_tx == Some(tx) {
+                TxRole::Refer
             } else {
                 return None;
             };
@@ -980,6 +998,7 @@ impl UserAgent {
                 }
                 self.next_info_dtmf(&id);
             }
+            TxRole::Refer => self.on_refer_response(&id, resp),
             TxRole::Refresh | TxRole::Info => {}
         }
         self.emit_status_if_changed();
@@ -1003,6 +1022,10 @@ impl UserAgent {
         if code < 200 {
             if code > 100 {
                 call.got_provisional = true;
+                if code == 180 || code == 183 {
+                    self.transferred_call_progress(id, code, &resp.reason);
+                }
+                let Some(call) = self.calls.get_mut(id) else { return };
                 if call.dialog.is_none() && resp.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some() {
                     call.dialog = Dialog::from_uac(&invite, resp, &contact, &via_host, transport);
                 }
@@ -1068,6 +1091,7 @@ impl UserAgent {
                 }
             }
             self.set_state(id, CallState::Active);
+            self.transferred_call_progress(id, code, &resp.reason);
             return;
         }
         if code == 422 && self.resend_invite_for_422(id, resp) {
@@ -1082,6 +1106,7 @@ impl UserAgent {
             }
             _ => end_reason_for_status(code),
         };
+        self.transferred_call_progress(id, code, &resp.reason);
         self.end_call(id, &reason);
     }
 
@@ -1153,6 +1178,12 @@ impl UserAgent {
                     c.info_tx = None;
                     c.dtmf_queue.clear();
                 }
+            }
+            TxRole::Refer => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.refer_tx = None;
+                }
+                self.report_transfer(&id, 408);
             }
             _ => {
                 if let Some(c) = self.calls.get_mut(&id) {
@@ -1235,6 +1266,11 @@ impl UserAgent {
             Ok(t) => t,
             Err(min) => return reply(self, 422, "Session Interval Too Small", &[("Min-SE", &min.to_string())]),
         };
+        // RFC 3891: an INVITE that replaces one of our calls (attended transfer towards us).
+        let replaces = match self.replaced_call(req) {
+            Ok(r) => r,
+            Err((code, reason)) => return reply(self, code, reason, &[]),
+        };
         let policy = crate::auto_answer::Policy::from_setting(&self.settings.auto_answer);
         let decision = crate::auto_answer::decide(&req.headers, policy, self.settings.auto_answer_delay_ms as u64);
         if let crate::auto_answer::Decision::Refuse { status, reason } = decision {
@@ -1281,6 +1317,11 @@ impl UserAgent {
         }
         self.txl.respond(self.now, tx, ringing);
         self.emit_call(&id);
+        if let Some(old) = replaces {
+            self.take_over(&id, &old);
+            self.emit_status_if_changed();
+            return;
+        }
         match auto {
             // An automatically answered call does not ring.
             Some((delay_ms, dialect)) => self.log(&format!("call {id}: automatic answer in {delay_ms} ms ({dialect})")),
@@ -1331,7 +1372,16 @@ impl UserAgent {
                 }
             }
             Method::Invite | Method::Update => self.on_reoffer(id, tx, req),
-            Method::Notify => self.on_remote_control(id, tx, req),
+            Method::Notify => {
+                let event =
+                    req.headers.get("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                if event == "refer" {
+                    self.on_refer_notify(id, tx, req);
+                } else {
+                    self.on_remote_control(id, tx, req);
+                }
+            }
+            Method::Refer => self.on_refer(id, tx, req),
             Method::Info => {
                 let digits = dtmf_from_info(&req.headers, &req.body);
                 let r = Response::for_request(req, 200, "OK", None);

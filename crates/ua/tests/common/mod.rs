@@ -35,6 +35,7 @@ pub struct Sim {
     pub media: Vec<ferrophone_ua::call::MediaRequest>,
     pub call_events: Vec<ferrophone_ua::call::CallInfo>,
     pub dtmf: Vec<(String, char)>,
+    pub transfers: Vec<ferrophone_ua::TransferProgress>,
     /// Index into `sent` of the first message not yet taken by `take_sent`.
     cursor: usize,
     pub connected: bool,
@@ -56,6 +57,7 @@ impl Sim {
             media: vec![],
             call_events: vec![],
             dtmf: vec![],
+            transfers: vec![],
             cursor: 0,
             connected: false,
         };
@@ -102,6 +104,7 @@ impl Sim {
                 Output::Event(Event::Call(c)) => self.call_events.push(c),
                 Output::Event(Event::Media(m)) => self.media.push(m),
                 Output::Event(Event::Dtmf { call, digit }) => self.dtmf.push((call, digit)),
+                Output::Event(Event::Transfer(t)) => self.transfers.push(t),
                 Output::Timeout(d) => {
                     self.deadline = d;
                     break;
