@@ -72,5 +72,5 @@ fn unknown_event_is_489() {
     sim.deliver(&notify("bs-2", &tag, 11, "conference"));
     let r = sim.last_response();
     assert_eq!(r.status, 489);
-    assert_eq!(r.headers.get("Allow-Events"), Some("talk, hold"));
+    assert_eq!(r.headers.get("Allow-Events"), Some("talk, hold, refer"));
 }
