@@ -87,6 +87,15 @@ async fn diagnostics() -> Value {
     })
     .unwrap_or(Value::Null);
     let manifest = from_js(&chrome::get_manifest());
+    // TURN passwords are secrets too: diagnostics show that one is set, never its value.
+    let mut settings_json = serde_json::to_value(settings.normalized()).unwrap_or(Value::Null);
+    if let Some(servers) = settings_json.get_mut("iceServers").and_then(Value::as_array_mut) {
+        for server in servers {
+            if server.get("credential").is_some() {
+                server["credential"] = json!("<set>");
+            }
+        }
+    }
     ok(json!({
         "version": manifest.get("version").cloned().unwrap_or(Value::Null),
         "account": account.map(|a| json!({
@@ -99,7 +108,7 @@ async fn diagnostics() -> Value {
             "passwordStored": !a.password.is_empty(),
         })),
         "configProblem": problem,
-        "settings": settings.normalized(),
+        "settings": settings_json,
         "ua": info,
     }))
 }

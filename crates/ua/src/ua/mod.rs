@@ -24,7 +24,7 @@ pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY
 /// Event packages we accept in NOTIFY (BroadSoft remote control).
 pub const ALLOW_EVENTS: &str = "talk, hold, refer";
 /// Option tags we support (sent in `Supported`).
-pub const SUPPORTED: &str = "path, outbound, timer, replaces";
+pub const SUPPORTED: &str = "path, outbound, timer, replaces, answermode";
 /// `User-Agent` / `Server` value.
 pub const USER_AGENT: &str = concat!("Ferrophone/", env!("CARGO_PKG_VERSION"));
 

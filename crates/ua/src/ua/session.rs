@@ -89,6 +89,8 @@ pub(super) struct Call {
     pub peer_reinvite_pending: Option<TxId>,
     /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
     pub auto_answer_at: Option<Millis>,
+    /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
+    pub prepared: Option<(String, bool)>,
     pub answer_mode_echo: Option<(&'static str, &'static str)>,
     /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
     /// next flow, or end the call when that has not worked by `recover_deadline`.
@@ -156,6 +158,7 @@ impl Call {
             reinvite_retry_at: None,
             peer_reinvite_pending: None,
             auto_answer_at: None,
+            prepared: None,
             answer_mode_echo: None,
             needs_refresh: false,
             recover_deadline: None,
@@ -272,15 +275,18 @@ impl UserAgent {
                 self.log(&format!("call {other}: could not hold it to answer {id}: {e}"));
             }
         }
-        let Some(call) = self.calls.get(id) else { return Err(CallError::NoSuchCall) };
+        let Some(call) = self.calls.get_mut(id) else { return Err(CallError::NoSuchCall) };
+        call.auto_answer_at = None;
+        // Media prepared in advance (delayed automatic answer): answer right now.
+        if let Some((sdp, offer_in_200)) = call.prepared.take() {
+            self.send_200_to_invite(id, sdp, offer_in_200);
+            return Ok(());
+        }
         if call.pending.is_some() {
-            return Ok(()); // already answering
+            return Ok(()); // the media side is preparing; the 200 goes out as soon as it is ready
         }
         let offer = call.remote_offer.clone();
-        let was_ringing_aloud = call.auto_answer_at.is_none() && !call.auto_answer;
-        if let Some(c) = self.calls.get_mut(id) {
-            c.auto_answer_at = None;
-        }
+        let was_ringing_aloud = !call.auto_answer;
         if was_ringing_aloud {
             self.media(id, MediaOp::StopRing, None);
         }
@@ -289,6 +295,15 @@ impl UserAgent {
             None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
         }
         Ok(())
+    }
+
+    /// Ask the media side for our answer (or offer) to an incoming INVITE without answering yet.
+    fn prepare_answer(&mut self, id: &str) {
+        let Some(call) = self.calls.get(id) else { return };
+        match call.remote_offer.clone() {
+            Some(offer) => self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::InviteAnswer)),
+            None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
+        }
     }
 
     /// Refuse a ringing incoming call with 486 Busy Here.
@@ -440,7 +455,13 @@ impl UserAgent {
         match pending {
             Pending::InviteOffer => self.send_invite(id, sdp),
             Pending::InviteAnswer | Pending::OfferIn200 => {
-                self.send_200_to_invite(id, sdp, pending == Pending::OfferIn200)
+                let offer_in_200 = pending == Pending::OfferIn200;
+                let now = self.now;
+                match self.calls.get_mut(id) {
+                    // Prepared ahead of a delayed automatic answer: wait for the requested moment.
+                    Some(c) if c.auto_answer_at.is_some_and(|t| t > now) => c.prepared = Some((sdp, offer_in_200)),
+                    _ => self.send_200_to_invite(id, sdp, offer_in_200),
+                }
             }
             Pending::ReAnswer { tx, method } => self.answer_reoffer(id, tx, method, Some(sdp), false),
             Pending::ReOfferIn200 { tx } => self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true),
@@ -1324,7 +1345,13 @@ impl UserAgent {
         }
         match auto {
             // An automatically answered call does not ring.
-            Some((delay_ms, dialect)) => self.log(&format!("call {id}: automatic answer in {delay_ms} ms ({dialect})")),
+            Some((delay_ms, dialect)) => {
+                self.log(&format!("call {id}: automatic answer in {delay_ms} ms ({dialect})"));
+                if delay_ms > 0 {
+                    // Prepare the media now, so the 200 leaves exactly when the delay is over.
+                    self.prepare_answer(&id);
+                }
+            }
             None => self.media(&id, MediaOp::StartRing, None),
         }
         if auto.is_some_and(|(d, _)| d == 0) {
@@ -1699,7 +1726,7 @@ impl UserAgent {
             .values()
             .find(|c| c.direction == Direction::Incoming && c.state == CallState::Ringing && c.ok_bytes.is_none())
             .map(|c| c.id.clone())
-            .ok_or(CallError::NoSuchCall)?;
+            .ok_or(CallError::NoCurrentCall)?;
         self.answer(now, &id)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
@@ -1720,7 +1747,7 @@ impl UserAgent {
             .filter(|c| rank(c) < 9)
             .min_by_key(|c| rank(c))
             .map(|c| c.id.clone())
-            .ok_or(CallError::NoSuchCall)?;
+            .ok_or(CallError::NoCurrentCall)?;
         self.hangup(now, &id)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
@@ -1732,7 +1759,7 @@ impl UserAgent {
             .values()
             .find(|c| c.state == CallState::Active)
             .map(|c| (c.id.clone(), c.muted))
-            .ok_or(CallError::NoSuchCall)?;
+            .ok_or(CallError::NoCurrentCall)?;
         self.set_muted(now, &id, !muted)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
