@@ -192,6 +192,8 @@ pub struct UserAgent {
     calls: BTreeMap<String, session::Call>,
     /// The last calls that ended, so a command right after the end can still report them.
     ended_calls: VecDeque<CallInfo>,
+    /// Dialogs of calls that ended while no flow was up: their BYE goes out on the next flow.
+    orphan_byes: Vec<crate::dialog::Dialog>,
 }
 
 impl UserAgent {
@@ -225,6 +227,7 @@ impl UserAgent {
             trace: Trace::new(TRACE_CAPACITY),
             calls: BTreeMap::new(),
             ended_calls: VecDeque::new(),
+            orphan_byes: Vec::new(),
         };
         if fresh {
             ua.out.push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));

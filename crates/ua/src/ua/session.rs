@@ -1630,8 +1630,20 @@ impl UserAgent {
             }
             if call.recover_deadline.is_some_and(|t| now >= t) {
                 call.recover_deadline = None;
+                let dialog = call.dialog.clone();
                 self.log(&format!("call {id}: not recovered after the connection loss"));
-                self.send_bye(&id, "connection-lost");
+                if self.flow == super::Flow::Open {
+                    self.send_bye(&id, "connection-lost");
+                } else {
+                    // No flow to send the BYE on: end it here now, and tell the far end as soon as
+                    // a flow is back, so it does not keep a call we no longer have.
+                    if let Some(d) = dialog {
+                        if self.orphan_byes.len() < 16 {
+                            self.orphan_byes.push(d);
+                        }
+                    }
+                    self.end_call(&id, "connection-lost");
+                }
                 continue;
             }
             if call.auto_answer_at.is_some_and(|t| now >= t) {
@@ -1692,6 +1704,13 @@ impl UserAgent {
     /// Registered again on a new flow: refresh every dialog the old flow carried with a
     /// re-INVITE (target refresh: the proxy learns the new connection from our Contact).
     pub(super) fn calls_on_flow_restored(&mut self) {
+        for mut d in std::mem::take(&mut self.orphan_byes) {
+            let branch = self.rng.branch();
+            let mut bye = d.request(Method::Bye, &branch, None);
+            bye.headers.push("Reason", "SIP;cause=408;text=\"connection lost\"");
+            self.log(&format!("sending the BYE of a call lost with the connection (Call-ID {})", d.call_id));
+            self.txl.send_request(self.now, bye);
+        }
         let ids: Vec<(String, bool)> = self
             .calls
             .values()
