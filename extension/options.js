@@ -1,6 +1,6 @@
 // @ts-check
-// Ferrophone options page: the account form, the connection test, the microphone grant and the
-// status line.
+// Ferrophone options page: the account form, the behaviour settings, the connection test, the
+// microphone grant and the status line.
 // A plain UI script: it reads and writes chrome.storage and renders what the worker reports. The
 // worker notices storage changes by itself; the password is never put in a runtime message, a log
 // or the DOM.
@@ -244,6 +244,203 @@ async function storedAccountKey() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Behaviour: sync `settings` = {version: 1, autoAnswer, autoAnswerDelayMs, iceServers,
+// iceGatheringTimeoutMs, maxCalls, allowedExtensions, ...} (docs/API.md). Applying merges into the
+// stored object, so fields this page does not show (registerExpires, dtmfMode...) are kept. The
+// worker applies the change by itself (it listens to storage changes).
+
+const BEHAVIOUR_FIELDS = /** @type {const} */ ([
+  'autoAnswerDelayMs', 'iceUrls', 'iceUsername', 'iceCredential', 'iceGatheringTimeoutMs', 'maxCalls', 'allowedExtensions',
+]);
+const AUTO_ANSWER = /** @type {const} */ (['headers', 'always', 'never']);
+const DEFAULTS = { autoAnswerDelayMs: 0, iceGatheringTimeoutMs: 2000, maxCalls: 4 };
+
+/** @param {string} id */
+const textArea = (id) => /** @type {HTMLTextAreaElement} */ ($(id));
+
+/** @param {string} text  the lines of a textarea, trimmed, without empty ones, with their line numbers */
+function linesOf(text) {
+  return text.split('\n').map((line, i) => ({ n: i + 1, value: line.trim() })).filter((l) => l.value !== '');
+}
+
+/**
+ * A whole number in [min, max]; an empty field means the default.
+ * @param {string} value
+ * @param {number} min
+ * @param {number} max
+ * @param {number} fallback
+ * @param {string} what  e.g. 'milliseconds'
+ * @returns {{value: number, error: string}}
+ */
+function wholeNumber(value, min, max, fallback, what) {
+  if (value === '') return { value: fallback, error: '' };
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    return { value: fallback, error: `Enter a whole number of ${what} from ${min} to ${max}.` };
+  }
+  return { value: n, error: '' };
+}
+
+/** `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `turns:…` (RFC 7064/7065). */
+const ICE_URL = /^(stun|turns?):([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(\d{1,5}))?(\?transport=(?:udp|tcp))?$/i;
+/** Extension ids: 32 letters a–p (chrome://extensions shows them). */
+const EXTENSION_ID = /^[a-p]{32}$/;
+
+/** @param {string} url */
+const isTurn = (url) => /^turns?:/i.test(url);
+
+/**
+ * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
+ * @typedef {{autoAnswer: string, autoAnswerDelayMs: number, iceServers: IceServer[],
+ *   iceGatheringTimeoutMs: number, maxCalls: number, allowedExtensions: string[]}} Behaviour
+ */
+
+/**
+ * Checks the behaviour form. `storedCredential` is the TURN password already saved (the field is
+ * left empty to keep it).
+ * @param {Record<string, string>} v  the form values (textareas raw, inputs trimmed)
+ * @param {string} autoAnswer
+ * @param {string} storedCredential
+ * @returns {{errors: Record<string, string>, behaviour: Behaviour}}
+ */
+function validateBehaviour(v, autoAnswer, storedCredential) {
+  /** @type {Record<string, string>} */
+  const errors = {};
+  const delay = wholeNumber(v.autoAnswerDelayMs, 0, 60000, DEFAULTS.autoAnswerDelayMs, 'milliseconds');
+  const gathering = wholeNumber(v.iceGatheringTimeoutMs, 100, 10000, DEFAULTS.iceGatheringTimeoutMs, 'milliseconds');
+  const maxCalls = wholeNumber(v.maxCalls, 1, 8, DEFAULTS.maxCalls, 'calls');
+  if (delay.error) errors.autoAnswerDelayMs = delay.error;
+  if (gathering.error) errors.iceGatheringTimeoutMs = gathering.error;
+  if (maxCalls.error) errors.maxCalls = maxCalls.error;
+
+  const urls = linesOf(v.iceUrls);
+  const badUrls = urls.filter((l) => {
+    const m = ICE_URL.exec(l.value);
+    if (!m) return true;
+    if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) return true;
+    return m[4] !== undefined && !isTurn(l.value); // ?transport= belongs to TURN only
+  });
+  if (badUrls.length > 0) {
+    const shown = badUrls.slice(0, 3).map((l) => `line ${l.n} (${JSON.stringify(l.value)})`).join(', ');
+    errors.iceUrls = `Not a STUN or TURN address: ${shown}. Each line must look like stun:host:port, turn:host:port or turns:host:port.`;
+  }
+  const turn = urls.map((l) => l.value).filter(isTurn);
+  const credential = v.iceCredential || storedCredential;
+  if (turn.length > 0) {
+    if (!v.iceUsername) errors.iceUsername = 'A TURN server needs a username.';
+    if (!credential) errors.iceCredential = 'A TURN server needs a password.';
+  } else {
+    if (v.iceUsername) errors.iceUsername = 'The username is only used for turn: or turns: servers: add one above or clear this field.';
+    if (v.iceCredential) errors.iceCredential = 'The password is only used for turn: or turns: servers: add one above or clear this field.';
+  }
+
+  const ids = linesOf(v.allowedExtensions);
+  const badIds = ids.filter((l) => !EXTENSION_ID.test(l.value));
+  if (badIds.length > 0) {
+    const shown = badIds.slice(0, 3).map((l) => `line ${l.n} (${JSON.stringify(l.value)})`).join(', ');
+    errors.allowedExtensions = `Not an extension id: ${shown}. An id is 32 letters from a to p, as chrome://extensions shows it.`;
+  }
+
+  /** @type {IceServer[]} */
+  const iceServers = [];
+  const stun = urls.map((l) => l.value).filter((u) => !isTurn(u));
+  if (stun.length > 0) iceServers.push({ urls: stun });
+  if (turn.length > 0) iceServers.push({ urls: turn, username: v.iceUsername, credential });
+  return {
+    errors,
+    behaviour: {
+      autoAnswer: AUTO_ANSWER.includes(/** @type {any} */ (autoAnswer)) ? autoAnswer : 'headers',
+      autoAnswerDelayMs: delay.value,
+      iceServers,
+      iceGatheringTimeoutMs: gathering.value,
+      maxCalls: maxCalls.value,
+      allowedExtensions: [...new Set(ids.map((l) => l.value))],
+    },
+  };
+}
+
+/** @param {Record<string, string>} errors */
+function renderBehaviourErrors(errors) {
+  for (const field of BEHAVIOUR_FIELDS) {
+    const el = $(`${field}-error`);
+    const message = errors[field] || '';
+    el.textContent = message;
+    el.hidden = !message;
+    $(field).setAttribute('aria-invalid', message ? 'true' : 'false');
+  }
+  const first = BEHAVIOUR_FIELDS.find((f) => errors[f]);
+  if (first) $(first).focus();
+}
+
+/** @returns {Promise<Record<string, any>>} the stored `settings` object ({} when none) */
+async function storedSettings() {
+  const { settings } = await chrome.storage.sync.get('settings');
+  return settings && typeof settings === 'object' && !Array.isArray(settings) ? settings : {};
+}
+
+/** @param {Record<string, any>} settings  @returns {IceServer[]} */
+function iceServersOf(settings) {
+  return Array.isArray(settings.iceServers) ? settings.iceServers.filter((s) => s && typeof s === 'object') : [];
+}
+
+/** @param {IceServer[]} servers  the TURN password already stored, if any */
+function credentialOf(servers) {
+  const withCredential = servers.find((s) => typeof s.credential === 'string' && s.credential !== '');
+  return withCredential ? /** @type {string} */ (withCredential.credential) : '';
+}
+
+async function loadBehaviour() {
+  const settings = await storedSettings();
+  const autoAnswer = AUTO_ANSWER.includes(settings.autoAnswer) ? settings.autoAnswer : 'headers';
+  for (const value of AUTO_ANSWER) input(`autoAnswer-${value}`).checked = value === autoAnswer;
+  /** @param {unknown} n @param {number} fallback */
+  const number = (n, fallback) => String(typeof n === 'number' && Number.isFinite(n) ? n : fallback);
+  input('autoAnswerDelayMs').value = number(settings.autoAnswerDelayMs, DEFAULTS.autoAnswerDelayMs);
+  input('iceGatheringTimeoutMs').value = number(settings.iceGatheringTimeoutMs, DEFAULTS.iceGatheringTimeoutMs);
+  input('maxCalls').value = number(settings.maxCalls, DEFAULTS.maxCalls);
+  const servers = iceServersOf(settings);
+  /** @type {string[]} */
+  const urls = servers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : typeof s.urls === 'string' ? [s.urls] : []));
+  textArea('iceUrls').value = urls.join('\n');
+  const withUser = servers.find((s) => typeof s.username === 'string' && s.username !== '');
+  input('iceUsername').value = withUser ? /** @type {string} */ (withUser.username) : '';
+  const credential = input('iceCredential');
+  credential.value = '';
+  credential.placeholder = credentialOf(servers) ? 'saved — leave empty to keep' : '';
+  const ids = Array.isArray(settings.allowedExtensions) ? settings.allowedExtensions.filter((x) => typeof x === 'string') : [];
+  textArea('allowedExtensions').value = ids.join('\n');
+}
+
+/** @param {SubmitEvent} event */
+async function applyBehaviour(event) {
+  event.preventDefault();
+  showResult('behaviour-result', '');
+  /** @type {Record<string, string>} */
+  const v = {};
+  for (const field of BEHAVIOUR_FIELDS) {
+    const el = /** @type {HTMLInputElement | HTMLTextAreaElement} */ ($(field));
+    v[field] = el instanceof HTMLTextAreaElement || field === 'iceCredential' ? el.value : el.value.trim();
+  }
+  const checked = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="autoAnswer"]:checked'));
+  const stored = await storedSettings();
+  const { errors, behaviour } = validateBehaviour(v, checked ? checked.value : 'headers', credentialOf(iceServersOf(stored)));
+  renderBehaviourErrors(errors);
+  if (Object.keys(errors).length > 0) {
+    showResult('behaviour-result', 'Not applied: correct the fields marked above.', 'error');
+    return;
+  }
+  const settings = { ...stored, ...behaviour, version: 1 };
+  try {
+    await chrome.storage.sync.set({ settings });
+  } catch (e) {
+    showResult('behaviour-result', `Not applied: ${errorText(e)}`, 'error');
+    return;
+  }
+  await loadBehaviour(); // clears the TURN password field
+  showResult('behaviour-result', 'Applied.', 'ok');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Status line: what the worker reports (`status` reply and `registration` events).
 
 // The line itself reads exactly as documented (README, "Configure"): `registered (expires in N s)`,
@@ -480,7 +677,10 @@ async function forgetEverything() {
   }
   $('forget-confirm').hidden = true;
   renderErrors({});
+  renderBehaviourErrors({});
   await loadForm();
+  await loadBehaviour();
+  showResult('behaviour-result', '');
   showResult('save-result', '');
   showResult('forget-result', 'Everything was deleted from this browser.', 'ok');
   refreshStatus();
@@ -491,6 +691,9 @@ async function forgetEverything() {
 $('account').addEventListener('submit', (event) => {
   save(/** @type {SubmitEvent} */ (event)).catch((e) => showResult('save-result', `Not saved: ${errorText(e)}`, 'error'));
 });
+$('behaviour').addEventListener('submit', (event) => {
+  applyBehaviour(/** @type {SubmitEvent} */ (event)).catch((e) => showResult('behaviour-result', `Not applied: ${errorText(e)}`, 'error'));
+});
 $('grant-mic').addEventListener('click', grantMicrophone);
 $('test-mic').addEventListener('click', testMicrophoneInBackground);
 $('test-connection').addEventListener('click', testConnection);
@@ -499,4 +702,5 @@ $('forget-no').addEventListener('click', () => showForgetConfirm(false));
 $('forget-yes').addEventListener('click', forgetEverything);
 
 loadForm().catch((e) => showResult('save-result', `Could not read the saved account: ${errorText(e)}`, 'error'));
+loadBehaviour().catch((e) => showResult('behaviour-result', `Could not read the saved settings: ${errorText(e)}`, 'error'));
 refreshStatus();

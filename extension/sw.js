@@ -106,7 +106,83 @@ chrome.storage.onChanged.addListener((changes, areaName) => {
   );
 });
 
+// ---------------------------------------------------------------------------------------------
+// Headless surfaces (docs/HEADLESS.md): the omnibox keyword `call`, the keyboard commands and the
+// context menu. Each hands the browser's event to the wasm as it is; the wasm decides what to dial
+// or which call to act on, logs the outcome (`[ferrophone] omnibox dial: ok`) and answers
+// `{ok: true, call}` or `{ok: false, error}`. Chrome gives these events no way to reply.
+
+/**
+ * @param {string} what  the surface, for the log line
+ * @param {Promise<any>} work
+ */
+function logFailure(what, work) {
+  work.catch((e) => console.error(`Ferrophone: ${what} failed:`, errorMessage(e)));
+}
+
+/** @param {string} text  plain text for an omnibox description (which is XML) */
+function xmlText(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+// Typing `call ` in the address bar enters Ferrophone's keyword mode; the suggestion only echoes
+// what was typed (the wasm decides on Enter whether it can be dialled).
+chrome.omnibox.onInputChanged.addListener((text) => {
+  const typed = text.trim();
+  chrome.omnibox.setDefaultSuggestion({
+    description: typed
+      ? `Call <match>${xmlText(typed)}</match> with Ferrophone`
+      : 'Call a number or SIP address with Ferrophone',
+  });
+});
+
+chrome.omnibox.onInputEntered.addListener((text) => {
+  logFailure('omnibox', callWasm('onOmnibox', text));
+});
+
+// Keyboard commands (manifest `commands`: answer, hangup, mute; users change the keys at
+// chrome://extensions/shortcuts).
+chrome.commands.onCommand.addListener((name) => {
+  logFailure(`keyboard command ${name}`, callWasm('onCommand', name));
+});
+
+chrome.contextMenus.onClicked.addListener((info) => {
+  logFailure(`context menu ${info.menuItemId}`, callWasm('onContextMenu', info));
+});
+
+/**
+ * The context menu items (the ids are part of the wasm's contract: onContextMenu).
+ * @type {chrome.contextMenus.CreateProperties[]}
+ */
+const MENU_ITEMS = [
+  { id: 'ferrophone-call-selection', title: 'Call “%s” with Ferrophone', contexts: ['selection'] },
+  // Only on phone links: Chrome accepts these non-web schemes in targetUrlPatterns and shows the
+  // item on tel:/sip:/sips:/callto: links and not on web links (checked in a real menu; see
+  // docs/HEADLESS.md). The wasm checks the link again anyway.
+  {
+    id: 'ferrophone-call-link',
+    title: 'Call this number with Ferrophone',
+    contexts: ['link'],
+    targetUrlPatterns: ['tel:*', 'sip:*', 'sips:*', 'callto:*'],
+  },
+];
+
+/** Context menu items persist with the extension: (re)create them when it is installed or updated. */
+function createMenus() {
+  chrome.contextMenus.removeAll(() => {
+    for (const item of MENU_ITEMS) {
+      chrome.contextMenus.create(item, () => {
+        const err = chrome.runtime.lastError;
+        if (err) console.error(`Ferrophone: context menu item ${item.id} not created: ${err.message}`);
+      });
+    }
+  });
+}
+
 // Starting the browser or installing/updating the extension wakes the worker; waiting on `ready`
 // is all these need: start() restores the configuration and connects.
 chrome.runtime.onStartup.addListener(() => ready);
-chrome.runtime.onInstalled.addListener(() => ready);
+chrome.runtime.onInstalled.addListener(() => {
+  createMenus();
+  return ready;
+});

@@ -20,12 +20,17 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const ARTIFACTS = path.join(REPO_ROOT, 'tests', 'artifacts');
 export const CHROMIUM = process.env.FERROPHONE_CHROMIUM || '/usr/bin/chromium';
 
-/** The flags the project's browser notes verified for extension + fake-media tests. */
-export function chromiumArgs(extensionDir = REPO_ROOT) {
+/**
+ * The flags the project's browser notes verified for extension + fake-media tests.
+ * @param {string} [extensionDir]  the extension under test (the repository root)
+ * @param {string[]} [extraDirs]  more unpacked extensions to load beside it (test fixtures)
+ */
+export function chromiumArgs(extensionDir = REPO_ROOT, extraDirs = []) {
+  const dirs = [extensionDir, ...extraDirs].join(',');
   return [
     '--no-sandbox',
-    `--disable-extensions-except=${extensionDir}`,
-    `--load-extension=${extensionDir}`,
+    `--disable-extensions-except=${dirs}`,
+    `--load-extension=${dirs}`,
     '--use-fake-device-for-media-stream',
     '--use-fake-ui-for-media-stream',
     '--allow-loopback-in-peer-connection',
@@ -70,7 +75,8 @@ export async function poll(probe, { timeoutMs = 5000, intervalMs = 100 } = {}) {
 /**
  * Launches Chromium with the extension and waits for its service worker.
  * @param {string} spec  names the artifacts folder (one per spec file)
- * @param {{args?: string[]}} [options]  extra Chromium flags
+ * @param {{args?: string[], extensions?: string[]}} [options]  extra Chromium flags; more unpacked
+ *   extension folders to load beside Ferrophone (e.g. tests/e2e/fixtures/caller-extension)
  */
 export async function launchExtension(spec, options = {}) {
   const artifacts = path.join(ARTIFACTS, spec);
@@ -99,7 +105,7 @@ export async function launchExtension(spec, options = {}) {
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [...chromiumArgs(), ...(options.args || [])],
+      args: [...chromiumArgs(REPO_ROOT, options.extensions || []), ...(options.args || [])],
     });
   } catch (e) {
     await rm(profile, { recursive: true, force: true });
@@ -142,9 +148,12 @@ export async function launchExtension(spec, options = {}) {
   };
 
   try {
-    let [worker] = ctx.serviceWorkers();
-    if (!worker) worker = await ctx.waitForEvent('serviceworker', { timeout: 15000 });
-    else watchWorker(worker);
+    // Ferrophone's worker (another extension loaded beside it may have one too).
+    /** @param {Worker} w */
+    const ours = (w) => w.url().endsWith('/extension/sw.js');
+    for (const w of ctx.serviceWorkers()) watchWorker(w);
+    let worker = ctx.serviceWorkers().find(ours);
+    if (!worker) worker = await ctx.waitForEvent('serviceworker', { predicate: ours, timeout: 15000 });
     const extensionId = new URL(worker.url()).host;
     const base = `chrome-extension://${extensionId}`;
     const offscreen = await watchOffscreenDocuments(ctx, base, log);

@@ -1,6 +1,7 @@
 // @ts-check
 // The repository root loads unpacked as users load it: no install warning or manifest error, the
-// documented permissions and nothing more, a strict CSP, and icons of the declared sizes.
+// documented permissions and nothing more, the omnibox keyword and keyboard shortcuts, a strict
+// CSP, and icons of the declared sizes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchExtension } from './harness.mjs';
@@ -31,12 +32,23 @@ test('the unpacked folder loads cleanly with minimal permissions and valid icons
   assert.equal(manifest.version, '0.1.0');
   assert.equal(manifest.minimum_chrome_version, '116');
   assert.deepEqual(manifest.background, { service_worker: 'extension/sw.js', type: 'module' });
-  assert.deepEqual([...(manifest.permissions || [])].sort(), ['alarms', 'offscreen', 'storage']);
+  assert.deepEqual([...(manifest.permissions || [])].sort(), ['alarms', 'contextMenus', 'offscreen', 'storage']);
   assert.deepEqual(manifest.host_permissions, ['wss://*/*']);
   assert.deepEqual(manifest.content_security_policy, {
     extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'",
   });
   assert.deepEqual(manifest.options_ui, { page: 'extension/options.html', open_in_tab: true });
+  assert.deepEqual(manifest.omnibox, { keyword: 'call' });
+
+  // Every keyboard command got its suggested key: Chrome silently drops a suggestion that clashes
+  // with one of its own shortcuts (Alt+Shift+A is Chrome's "focus inactive popup").
+  const commands = await worker.evaluate(() => chrome.commands.getAll());
+  ext.note(`chrome.commands.getAll(): ${JSON.stringify(commands)}`);
+  assert.deepEqual(
+    Object.fromEntries(commands.map((c) => [c.name, c.shortcut])),
+    { answer: 'Alt+Shift+Y', hangup: 'Alt+Shift+H', mute: 'Alt+Shift+M' },
+  );
+  for (const c of commands) assert.ok(c.description && c.description.length > 10, `command ${c.name} has a description`);
 
   const options = await ext.options();
   for (const [size, file] of Object.entries(manifest.icons || {})) {

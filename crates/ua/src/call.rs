@@ -92,6 +92,8 @@ pub struct MediaRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallError {
     NoSuchCall,
+    /// A shortcut found no call to act on.
+    NoCurrentCall,
     InvalidTarget(String),
     NotConnected,
     TooManyCalls,
@@ -103,7 +105,7 @@ impl CallError {
     /// The Command API's error code.
     pub fn code(&self) -> &'static str {
         match self {
-            CallError::NoSuchCall => "no-such-call",
+            CallError::NoSuchCall | CallError::NoCurrentCall => "no-such-call",
             CallError::InvalidTarget(_) => "invalid-target",
             CallError::NotConnected => "not-connected",
             CallError::TooManyCalls => "too-many-calls",
@@ -116,6 +118,7 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::NoSuchCall => write!(f, "no call with that id"),
+            CallError::NoCurrentCall => write!(f, "there is no call to act on"),
             CallError::InvalidTarget(t) => {
                 write!(f, "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI")
             }

@@ -65,6 +65,6 @@ pub(crate) mod ua;
 
 pub use registration::RegistrationState;
 pub use ua::{
-    Command, ConnectionState, ConnectionStatus, Event, Input, Output, RegistrationStatus, Status, UserAgent, ALLOW,
-    SUPPORTED, USER_AGENT,
+    Command, ConnectionState, ConnectionStatus, Event, Input, Output, RegistrationStatus, Status, TransferProgress,
+    UserAgent, ALLOW, ALLOW_EVENTS, SUPPORTED, USER_AGENT,
 };

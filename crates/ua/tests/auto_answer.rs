@@ -4,18 +4,8 @@ mod common;
 use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
 use ferrophone_ua::config::Settings;
-use ferrophone_ua::message::{Message, Response};
+use ferrophone_ua::message::Response;
 use ferrophone_ua::Input;
-
-fn responses(sim: &mut Sim) -> Vec<Response> {
-    sim.take_sent()
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Response(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Deliver an INVITE with `header`; return (ms until the 200 went out, whether it rang).
 fn answer_delay(header: &str, policy: &str) -> (Option<u64>, bool, Option<Response>) {
@@ -35,7 +25,7 @@ fn answer_delay(header: &str, policy: &str) -> (Option<u64>, bool, Option<Respon
                 sim.pump();
             }
         }
-        if let Some(r) = responses(&mut sim).into_iter().find(|r| r.status == 200) {
+        if let Some(r) = sim.take_responses().into_iter().find(|r| r.status == 200) {
             ok = Some(r);
             break;
         }
@@ -96,6 +86,6 @@ fn required_auto_answer_refused_under_never_with_403() {
     sim.input(Input::Configure { account: Some(account("wss://sip.example.com/ws", "alice", "alicepw")), settings });
     sim.take_sent();
     sim.deliver(&incoming_invite("z9hG4bKreq", "req-1", Some(OFFER), "Answer-Mode: Auto;require\r\n"));
-    assert_eq!(responses(&mut sim).last().unwrap().status, 403);
+    assert_eq!(sim.take_responses().last().unwrap().status, 403);
     assert!(sim.ua.calls().is_empty());
 }

@@ -5,17 +5,6 @@ use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
 use ferrophone_ua::message::{Message, Method, Response};
 
-fn last_response(sim: &mut Sim) -> Response {
-    sim.take_sent()
-        .into_iter()
-        .rev()
-        .find_map(|m| match m {
-            Message::Response(r) => Some(r),
-            _ => None,
-        })
-        .expect("a response")
-}
-
 fn notify(call_id: &str, tag: &str, cseq: u32, event: &str) -> Vec<u8> {
     let base =
         String::from_utf8(in_dialog_from_bob("NOTIFY", call_id, tag, cseq, &format!("z9hG4bKn{cseq}"), None)).unwrap();
@@ -41,14 +30,14 @@ fn talk_answers_hold_holds_talk_resumes() {
     assert!(sim.take_sent().iter().all(|m| !matches!(m, Message::Response(r) if r.status == 200)));
 
     sim.deliver(&notify("bs-1", &tag, 11, "talk"));
-    assert_eq!(last_response(&mut sim).status, 200, "NOTIFY talk accepted");
+    assert_eq!(sim.last_response().status, 200, "NOTIFY talk accepted");
     sim.answer_media(ANSWER);
-    assert_eq!(last_response(&mut sim).status, 200, "the INVITE is answered");
+    assert_eq!(sim.last_response().status, 200, "the INVITE is answered");
     sim.deliver(&in_dialog_from_bob("ACK", "bs-1", &tag, 10, "z9hG4bKbsack", None));
     assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
 
     sim.deliver(&notify("bs-1", &tag, 12, "hold"));
-    assert_eq!(last_response(&mut sim).status, 200);
+    assert_eq!(sim.last_response().status, 200);
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::Reoffer { direction: "sendonly", ice_restart: false }));
     sim.answer_media("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendonly\r\n");
     let reinvite = sim.take_request();
@@ -59,7 +48,7 @@ fn talk_answers_hold_holds_talk_resumes() {
 
     sim.take_sent();
     sim.deliver(&notify("bs-1", &tag, 13, "talk"));
-    assert_eq!(last_response(&mut sim).status, 200);
+    assert_eq!(sim.last_response().status, 200);
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::Reoffer { direction: "sendrecv", ice_restart: false }));
     sim.answer_media("v=0\r\nm=audio 1 RTP/AVP 0\r\na=sendrecv\r\n");
     let resume = sim.take_request();
@@ -81,7 +70,7 @@ fn unknown_event_is_489() {
         })
         .unwrap();
     sim.deliver(&notify("bs-2", &tag, 11, "conference"));
-    let r = last_response(&mut sim);
+    let r = sim.last_response();
     assert_eq!(r.status, 489);
-    assert_eq!(r.headers.get("Allow-Events"), Some("talk, hold"));
+    assert_eq!(r.headers.get("Allow-Events"), Some("talk, hold, refer"));
 }

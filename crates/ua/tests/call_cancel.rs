@@ -79,3 +79,29 @@ fn hangup_while_preparing_the_offer_sends_nothing() {
     assert!(sim.take_sent().is_empty());
     assert_eq!(sim.last_call_event().end_reason.as_deref(), Some("cancelled"));
 }
+
+/// Hanging up releases the microphone and reports `ended` at once, even if the far end's 487
+/// never arrives in a usable form; a second hangup is refused instead of sending another CANCEL.
+#[test]
+fn hangup_ends_for_the_user_before_the_487() {
+    let (mut sim, _reg) = registered_sim(64);
+    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request();
+    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    sim.ua.hangup(sim.now, &id).unwrap();
+    sim.pump();
+    assert_eq!(sim.take_request().method, Method::Cancel);
+    let end = sim.last_call_event();
+    assert_eq!((end.state, end.end_reason.as_deref()), (CallState::Ended, Some("cancelled")));
+    assert!(sim.has_media_op(&id, |op| *op == ferrophone_ua::call::MediaOp::Close));
+    assert!(sim.ua.calls().is_empty());
+    assert!(sim.ua.hangup(sim.now, &id).is_err());
+    assert!(sim.take_sent().is_empty(), "no second CANCEL");
+    // The 487 arrives later: ACKed, no second `ended` event.
+    let events = sim.call_events.len();
+    sim.deliver_response(&Response::for_request(&invite, 487, "Request Terminated", Some("bobtag")));
+    assert_eq!(sim.take_request().method, Method::Ack);
+    assert_eq!(sim.call_events.len(), events);
+}

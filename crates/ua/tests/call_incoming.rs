@@ -3,24 +3,13 @@
 mod common;
 use common::*;
 use ferrophone_ua::call::{CallState, Direction, MediaOp};
-use ferrophone_ua::message::{Message, Response};
-
-fn responses(sim: &mut Sim) -> Vec<Response> {
-    sim.take_sent()
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Response(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn incoming_call_rings_then_is_answered() {
     let (mut sim, _reg) = registered_sim(50);
     sim.take_sent();
     sim.deliver(&incoming_invite("z9hG4bKin1", "in-1", Some(OFFER), ""));
-    let rs = responses(&mut sim);
+    let rs = sim.take_responses();
     assert_eq!(rs.iter().map(|r| r.status).collect::<Vec<_>>(), vec![100, 180]);
     let our_tag = rs[1].headers.to().unwrap().tag().unwrap().to_string();
     assert!(rs[1].headers.contacts()[0].uri.contains(".invalid;transport=ws;ob"));
@@ -35,14 +24,14 @@ fn incoming_call_rings_then_is_answered() {
         sim.advance(10_000);
         sim.deliver(b"\r\n");
     }
-    assert!(responses(&mut sim).is_empty());
+    assert!(sim.take_responses().is_empty());
 
     sim.ua.answer(sim.now, &call.id).unwrap();
     sim.pump();
     assert!(sim.has_media_op(&call.id, |op| *op == MediaOp::StopRing));
     assert!(sim.has_media_op(&call.id, |op| matches!(op, MediaOp::CreateAnswer { offer } if offer == OFFER)));
     sim.answer_media(ANSWER);
-    let rs = responses(&mut sim);
+    let rs = sim.take_responses();
     assert_eq!(rs.len(), 1);
     assert_eq!(rs[0].status, 200);
     assert_eq!(String::from_utf8_lossy(&rs[0].body), ANSWER);
@@ -52,10 +41,10 @@ fn incoming_call_rings_then_is_answered() {
 
     // §13.3.1.4: the 2xx is retransmitted until the ACK arrives.
     sim.advance(600);
-    assert_eq!(responses(&mut sim).iter().filter(|r| r.status == 200).count(), 1);
+    assert_eq!(sim.take_responses().iter().filter(|r| r.status == 200).count(), 1);
     sim.deliver(&in_dialog_from_bob("ACK", "in-1", &our_tag, 10, "z9hG4bKack1", None));
     sim.advance(10_000);
-    assert!(responses(&mut sim).is_empty(), "no more retransmissions after the ACK");
+    assert!(sim.take_responses().is_empty(), "no more retransmissions after the ACK");
     assert_eq!(sim.ua.calls()[0].state, CallState::Active);
 }
 
@@ -67,7 +56,7 @@ fn reject_sends_486() {
     sim.take_sent();
     sim.ua.reject(sim.now, &id).unwrap();
     sim.pump();
-    let rs = responses(&mut sim);
+    let rs = sim.take_responses();
     assert_eq!(rs[0].status, 486);
     assert_eq!(sim.last_call_event().end_reason.as_deref(), Some("rejected"));
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::StopRing));
@@ -82,7 +71,7 @@ fn cancel_from_the_caller() {
     let cancel = "CANCEL sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bKin3\r\nMax-Forwards: 69\r\nFrom: \"Bob\" <sip:bob@127.0.0.1>;tag=bobtag\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: in-3\r\nCSeq: 10 CANCEL\r\nContent-Length: 0\r\n\r\n";
     sim.deliver(cancel.as_bytes());
     let mut codes: Vec<(u16, String)> =
-        responses(&mut sim).iter().map(|r| (r.status, r.headers.cseq().unwrap().method.to_string())).collect();
+        sim.take_responses().iter().map(|r| (r.status, r.headers.cseq().unwrap().method.to_string())).collect();
     codes.sort();
     assert_eq!(codes, vec![(200, "CANCEL".into()), (487, "INVITE".into())]);
     assert_eq!(sim.last_call_event().end_reason.as_deref(), Some("cancelled"));
@@ -95,12 +84,12 @@ fn invite_without_sdp_gets_our_offer_and_the_answer_comes_in_ack() {
     let (mut sim, _reg) = registered_sim(53);
     sim.deliver(&incoming_invite("z9hG4bKin4", "in-4", None, ""));
     let id = sim.last_call_event().id;
-    let our_tag = responses(&mut sim)[1].headers.to().unwrap().tag().unwrap().to_string();
+    let our_tag = sim.take_responses()[1].headers.to().unwrap().tag().unwrap().to_string();
     sim.ua.answer(sim.now, &id).unwrap();
     sim.pump();
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::CreateOffer));
     sim.answer_media(OFFER);
-    let rs = responses(&mut sim);
+    let rs = sim.take_responses();
     assert_eq!((rs[0].status, String::from_utf8_lossy(&rs[0].body).to_string()), (200, OFFER.to_string()));
     sim.deliver(&in_dialog_from_bob("ACK", "in-4", &our_tag, 10, "z9hG4bKack4", Some(ANSWER)));
     assert!(sim
@@ -130,7 +119,7 @@ fn unsupported_requirement_and_call_limit() {
     let (mut sim, _reg) = registered_sim(55);
     sim.take_sent();
     sim.deliver(&incoming_invite("z9hG4bKin6", "in-6", Some(OFFER), "Require: 100rel\r\n"));
-    let rs = responses(&mut sim);
+    let rs = sim.take_responses();
     assert_eq!(rs.last().unwrap().status, 420);
     assert_eq!(rs.last().unwrap().headers.get("Unsupported"), Some("100rel"));
     for i in 0..4 {
@@ -139,5 +128,5 @@ fn unsupported_requirement_and_call_limit() {
     assert_eq!(sim.ua.calls().len(), 4);
     sim.take_sent();
     sim.deliver(&incoming_invite("z9hG4bKlim9", "lim-9", Some(OFFER), ""));
-    assert_eq!(responses(&mut sim).last().unwrap().status, 486);
+    assert_eq!(sim.take_responses().last().unwrap().status, 486);
 }

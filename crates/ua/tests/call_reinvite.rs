@@ -3,40 +3,13 @@
 mod common;
 use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
-use ferrophone_ua::message::{Message, Method, Response};
+use ferrophone_ua::message::{Method, Response};
 
 const HOLD_OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=sendonly\r\n";
 
 /// An answered incoming call; returns (sim, call id, our tag).
 fn active_call(seed: u64) -> (Sim, String, String) {
-    let (mut sim, _reg) = registered_sim(seed);
-    sim.take_sent();
-    sim.deliver(&incoming_invite("z9hG4bKri", "ri-1", Some(OFFER), ""));
-    let id = sim.last_call_event().id;
-    sim.ua.answer(sim.now, &id).unwrap();
-    sim.pump();
-    sim.answer_media(ANSWER);
-    let tag = sim
-        .take_sent()
-        .into_iter()
-        .find_map(|m| match m {
-            Message::Response(r) if r.status == 200 => r.headers.to().unwrap().tag().map(str::to_string),
-            _ => None,
-        })
-        .unwrap();
-    sim.deliver(&in_dialog_from_bob("ACK", "ri-1", &tag, 10, "z9hG4bKriack", None));
-    (sim, id, tag)
-}
-
-fn last_response(sim: &mut Sim) -> Response {
-    sim.take_sent()
-        .into_iter()
-        .rev()
-        .find_map(|m| match m {
-            Message::Response(r) => Some(r),
-            _ => None,
-        })
-        .expect("a response")
+    answered_incoming(seed, "ri-1", "")
 }
 
 #[test]
@@ -45,7 +18,7 @@ fn peer_reinvite_hold_is_answered() {
     sim.deliver(&in_dialog_from_bob("INVITE", "ri-1", &tag, 11, "z9hG4bKre1", Some(HOLD_OFFER)));
     assert!(sim.has_media_op(&id, |op| matches!(op, MediaOp::CreateAnswer { offer } if offer == HOLD_OFFER)));
     sim.answer_media("v=0\r\nm=audio 1 RTP/AVP 0\r\na=recvonly\r\n");
-    let r = last_response(&mut sim);
+    let r = sim.last_response();
     assert_eq!(r.status, 200);
     assert!(String::from_utf8_lossy(&r.body).contains("recvonly"));
     sim.deliver(&in_dialog_from_bob("ACK", "ri-1", &tag, 11, "z9hG4bKre1ack", None));
@@ -58,17 +31,17 @@ fn peer_update_is_answered() {
     sim.deliver(&in_dialog_from_bob("UPDATE", "ri-1", &tag, 11, "z9hG4bKup1", Some(OFFER)));
     assert!(sim.has_media_op(&id, |op| matches!(op, MediaOp::CreateAnswer { .. })));
     sim.answer_media(ANSWER);
-    assert_eq!(last_response(&mut sim).status, 200);
+    assert_eq!(sim.last_response().status, 200);
     // UPDATE without SDP refreshes the session: plain 200.
     sim.deliver(&in_dialog_from_bob("UPDATE", "ri-1", &tag, 12, "z9hG4bKup2", None));
-    assert_eq!(last_response(&mut sim).status, 200);
+    assert_eq!(sim.last_response().status, 200);
 }
 
 #[test]
 fn out_of_order_cseq_gets_500() {
     let (mut sim, _id, tag) = active_call(72);
     sim.deliver(&in_dialog_from_bob("INFO", "ri-1", &tag, 5, "z9hG4bKold", None));
-    assert_eq!(last_response(&mut sim).status, 500);
+    assert_eq!(sim.last_response().status, 500);
 }
 
 #[test]
@@ -87,7 +60,7 @@ fn our_hold_and_resume() {
 
     // Glare: bob re-INVITEs while ours is pending → 491 for him.
     sim.deliver(&in_dialog_from_bob("INVITE", "ri-1", &tag, 11, "z9hG4bKglare", Some(OFFER)));
-    assert_eq!(last_response(&mut sim).status, 491);
+    assert_eq!(sim.last_response().status, 491);
 
     let mut ok = Response::for_request(&reinvite, 200, "OK", None);
     ok.headers.push("Content-Type", "application/sdp");

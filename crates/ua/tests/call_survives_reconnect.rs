@@ -68,6 +68,17 @@ fn call_ends_cleanly_when_the_flow_does_not_come_back() {
     assert_eq!((c.state, c.end_reason.as_deref()), (CallState::Ended, Some("connection-lost")));
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::Close), "microphone released");
     assert!(sim.ua.calls().is_empty());
+    // The server comes back: the far end learns the call is over (BYE on the new flow).
+    let mut reg = Registrar::new();
+    let attempts = sim.connects.len();
+    while sim.connects.len() == attempts {
+        sim.advance(100);
+    }
+    sim.open();
+    serve_registers(&mut sim, &mut reg);
+    let byes = sim.requests_with_method("BYE");
+    assert_eq!(byes.len(), 1, "exactly one BYE, sent once a flow exists");
+    assert_eq!(byes[0].headers.to().unwrap().tag(), Some("bobtag"));
 }
 
 #[test]

@@ -7,8 +7,8 @@ use ferrophone_ua::call::{CallError, CallState};
 #[test]
 fn shortcuts_pick_the_expected_call() {
     let (mut sim, _reg) = registered_sim(95);
-    assert_eq!(sim.ua.answer_ringing(sim.now).unwrap_err(), CallError::NoSuchCall);
-    assert_eq!(sim.ua.hangup_current(sim.now).unwrap_err(), CallError::NoSuchCall);
+    assert_eq!(sim.ua.answer_ringing(sim.now).unwrap_err(), CallError::NoCurrentCall);
+    assert_eq!(sim.ua.hangup_current(sim.now).unwrap_err(), CallError::NoCurrentCall);
     sim.deliver(&incoming_invite("z9hG4bKk1", "k-1", Some(OFFER), ""));
     let ringing = sim.last_call_event().id;
     let answered = sim.ua.answer_ringing(sim.now).unwrap();

@@ -116,10 +116,19 @@ pub struct Effects {
     identity: Option<Identity>,
     calls: Vec<CallInfo>,
     media: Vec<MediaRequest>,
+    dtmf: Vec<(String, char)>,
+    transfers: Vec<ferrophone_ua::TransferProgress>,
 }
 
 fn pump(h: &mut Host) -> Effects {
-    let mut fx = Effects { statuses: Vec::new(), identity: None, calls: Vec::new(), media: Vec::new() };
+    let mut fx = Effects {
+        statuses: Vec::new(),
+        identity: None,
+        calls: Vec::new(),
+        media: Vec::new(),
+        dtmf: Vec::new(),
+        transfers: Vec::new(),
+    };
     loop {
         match h.ua.poll_output() {
             Output::Connect { url } => {
@@ -161,6 +170,8 @@ fn pump(h: &mut Host) -> Effects {
             Output::Event(Event::Log(line)) => chrome::console_log(&format!("[ferrophone] {line}")),
             Output::Event(Event::Call(info)) => fx.calls.push(info),
             Output::Event(Event::Media(m)) => fx.media.push(m),
+            Output::Event(Event::Dtmf { call, digit }) => fx.dtmf.push((call, digit)),
+            Output::Event(Event::Transfer(t)) => fx.transfers.push(t),
             Output::Timeout(deadline) => {
                 schedule(h, deadline);
                 break;
@@ -240,6 +251,13 @@ pub fn run_effects(fx: Effects) {
     }
     for c in fx.calls {
         broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "call", "call": c }));
+    }
+    for (call, digit) in fx.dtmf {
+        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "dtmf", "callId": call, "digit": digit.to_string() }));
+    }
+    for t in fx.transfers {
+        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "transfer", "callId": t.call, "status": t.status,
+                          "done": t.done, "success": t.success }));
     }
     crate::media::enqueue(fx.media);
     for s in fx.statuses {

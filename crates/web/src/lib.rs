@@ -87,6 +87,15 @@ async fn diagnostics() -> Value {
     })
     .unwrap_or(Value::Null);
     let manifest = from_js(&chrome::get_manifest());
+    // TURN passwords are secrets too: diagnostics show that one is set, never its value.
+    let mut settings_json = serde_json::to_value(settings.normalized()).unwrap_or(Value::Null);
+    if let Some(servers) = settings_json.get_mut("iceServers").and_then(Value::as_array_mut) {
+        for server in servers {
+            if server.get("credential").is_some() {
+                server["credential"] = json!("<set>");
+            }
+        }
+    }
     ok(json!({
         "version": manifest.get("version").cloned().unwrap_or(Value::Null),
         "account": account.map(|a| json!({
@@ -99,7 +108,7 @@ async fn diagnostics() -> Value {
             "passwordStored": !a.password.is_empty(),
         })),
         "configProblem": problem,
-        "settings": settings.normalized(),
+        "settings": settings_json,
         "ua": info,
     }))
 }
@@ -144,6 +153,41 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
                     let call = host::with_host(|h| h.ua.call(&id)).flatten();
                     ok(json!({ "call": call }))
                 }
+                Some(Err(e)) => error(e.code(), e.to_string()),
+                None => error("not-connected", "the user agent is not running"),
+            }
+        }
+        "transfer" => {
+            let Some(id) = msg.get("id").and_then(Value::as_str).map(str::to_string) else {
+                return error("bad-request", "transfer needs the call id");
+            };
+            let now = host::now();
+            let r = match (msg.get("target").and_then(Value::as_str), msg.get("replaces").and_then(Value::as_str)) {
+                (_, Some(other)) => {
+                    let other = other.to_string();
+                    host::with_ua(|ua| ua.transfer_attended(now, &id, &other))
+                }
+                (Some(target), None) => {
+                    let target = target.to_string();
+                    host::with_ua(|ua| ua.transfer(now, &id, &target))
+                }
+                (None, None) => return error("bad-request", "transfer needs a target (blind) or replaces (attended)"),
+            };
+            match r {
+                Some(Ok(())) => ok(json!({ "call": host::with_host(|h| h.ua.call(&id)).flatten() })),
+                Some(Err(e)) => error(e.code(), e.to_string()),
+                None => error("not-connected", "the user agent is not running"),
+            }
+        }
+        "dtmf" => {
+            let (Some(id), Some(digits)) =
+                (msg.get("id").and_then(Value::as_str), msg.get("digits").and_then(Value::as_str))
+            else {
+                return error("bad-request", "dtmf needs the call id and digits");
+            };
+            let (id, digits) = (id.to_string(), digits.to_string());
+            match host::with_ua(|ua| ua.send_dtmf(host::now(), &id, &digits)) {
+                Some(Ok(())) => ok(json!({ "call": host::with_host(|h| h.ua.call(&id)).flatten() })),
                 Some(Err(e)) => error(e.code(), e.to_string()),
                 None => error("not-connected", "the user agent is not running"),
             }

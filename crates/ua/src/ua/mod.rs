@@ -3,6 +3,10 @@
 //! [`Input`] and [`Output`].
 
 mod session;
+mod session_timer;
+mod transfer;
+
+pub use transfer::TransferProgress;
 
 use crate::call::{CallInfo, MediaRequest};
 use crate::config::{Account, Settings};
@@ -16,11 +20,11 @@ use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Methods this UA accepts (sent in `Allow`).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY, REFER";
 /// Event packages we accept in NOTIFY (BroadSoft remote control).
-pub const ALLOW_EVENTS: &str = "talk, hold";
+pub const ALLOW_EVENTS: &str = "talk, hold, refer";
 /// Option tags we support (sent in `Supported`).
-pub const SUPPORTED: &str = "path, outbound";
+pub const SUPPORTED: &str = "path, outbound, timer, replaces, answermode";
 /// `User-Agent` / `Server` value.
 pub const USER_AGENT: &str = concat!("Ferrophone/", env!("CARGO_PKG_VERSION"));
 
@@ -99,6 +103,10 @@ pub enum Event {
     /// A call needs something from the media side; SDP-producing requests are answered with
     /// [`UserAgent::media_result`].
     Media(MediaRequest),
+    /// Progress of a transfer we asked for (REFER): the transfer target's status.
+    Transfer(TransferProgress),
+    /// A DTMF digit the far end sent by SIP INFO.
+    Dtmf { call: String, digit: char },
 }
 
 /// Connection (flow) state.
@@ -184,6 +192,8 @@ pub struct UserAgent {
     calls: BTreeMap<String, session::Call>,
     /// The last calls that ended, so a command right after the end can still report them.
     ended_calls: VecDeque<CallInfo>,
+    /// Dialogs of calls that ended while no flow was up: their BYE goes out on the next flow.
+    orphan_byes: Vec<crate::dialog::Dialog>,
 }
 
 impl UserAgent {
@@ -217,6 +227,7 @@ impl UserAgent {
             trace: Trace::new(TRACE_CAPACITY),
             calls: BTreeMap::new(),
             ended_calls: VecDeque::new(),
+            orphan_byes: Vec::new(),
         };
         if fresh {
             ua.out.push_back(Output::Event(Event::IdentityChanged(ua.identity.clone())));

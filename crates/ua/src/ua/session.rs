@@ -2,6 +2,7 @@
 //! outgoing and incoming calls, CANCEL, BYE, re-INVITE/UPDATE from the peer, our own
 //! re-INVITE for hold/resume, 491 glare, digest on INVITE, 2xx retransmission until ACK.
 
+use super::session_timer::{self as st, SessionTimer};
 use super::{Event, Output, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
 use crate::call::{
@@ -20,6 +21,16 @@ const INCOMING_RING_TIMEOUT_MS: Millis = 180_000;
 const CALL_RECOVERY_MS: Millis = 30_000;
 /// A CANCEL whose INVITE never gets a final answer: end the call anyway.
 const CANCEL_GUARD_MS: Millis = 32_000;
+
+/// What a call's client transaction is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TxRole {
+    Invite,
+    Reinvite,
+    Refresh,
+    Info,
+    Refer,
+}
 
 /// What SDP a call is waiting for from the media side.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,11 +89,37 @@ pub(super) struct Call {
     pub peer_reinvite_pending: Option<TxId>,
     /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
     pub auto_answer_at: Option<Millis>,
+    /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
+    pub prepared: Option<(String, bool)>,
     pub answer_mode_echo: Option<(&'static str, &'static str)>,
     /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
     /// next flow, or end the call when that has not worked by `recover_deadline`.
     pub needs_refresh: bool,
     pub recover_deadline: Option<Millis>,
+    /// SIP INFO DTMF: digits still to send and the INFO in flight.
+    pub dtmf_queue: std::collections::VecDeque<char>,
+    pub info_tx: Option<TxId>,
+    // --- RFC 4028 session timer ---
+    pub timer: Option<SessionTimer>,
+    /// When we refresh (we are the refresher) or give up (they are).
+    pub timer_deadline: Option<Millis>,
+    /// Interval we asked for in our last refresh request (INVITE/UPDATE).
+    pub asked_interval: Option<u32>,
+    /// Timer to echo in our next 2xx as UAS.
+    pub pending_uas_timer: Option<SessionTimer>,
+    pub peer_timer_support: bool,
+    pub peer_allows_update: bool,
+    /// Our refreshing UPDATE in flight.
+    pub refresh_tx: Option<TxId>,
+    pub invite_422_retried: bool,
+    // --- transfer ---
+    /// Our REFER in flight, and whether a transfer we asked for is under way.
+    pub refer_tx: Option<TxId>,
+    pub transferring: bool,
+    /// This call was placed because call `referred_from` was transferred to us (REFER).
+    pub referred_from: Option<String>,
+    /// Headers our INVITE must carry (Referred-By, Replaces when following a REFER).
+    pub extra_invite_headers: Vec<(&'static str, String)>,
 }
 
 impl Call {
@@ -121,9 +158,24 @@ impl Call {
             reinvite_retry_at: None,
             peer_reinvite_pending: None,
             auto_answer_at: None,
+            prepared: None,
             answer_mode_echo: None,
             needs_refresh: false,
             recover_deadline: None,
+            dtmf_queue: std::collections::VecDeque::new(),
+            info_tx: None,
+            timer: None,
+            timer_deadline: None,
+            asked_interval: None,
+            pending_uas_timer: None,
+            peer_timer_support: false,
+            peer_allows_update: false,
+            refresh_tx: None,
+            invite_422_retried: false,
+            refer_tx: None,
+            transferring: false,
+            referred_from: None,
+            extra_invite_headers: Vec::new(),
         }
     }
 
@@ -149,6 +201,7 @@ impl Call {
             self.reinvite_retry_at.map(|r| r.0),
             self.auto_answer_at,
             self.recover_deadline,
+            self.timer_deadline,
         ]
         .into_iter()
         .flatten()
@@ -173,12 +226,16 @@ impl UserAgent {
 
     /// All calls that have not ended.
     pub fn calls(&self) -> Vec<CallInfo> {
-        self.calls.values().map(Call::info).collect()
+        self.calls.values().filter(|c| c.state != CallState::Ended).map(Call::info).collect()
     }
 
     /// A call by id, including one that ended recently (its final state and reason).
     pub fn call(&self, id: &str) -> Option<CallInfo> {
-        self.calls.get(id).map(Call::info).or_else(|| self.ended_calls.iter().find(|c| c.id == id).cloned())
+        self.calls
+            .get(id)
+            .filter(|c| c.state != CallState::Ended)
+            .map(Call::info)
+            .or_else(|| self.ended_calls.iter().rev().find(|c| c.id == id).cloned())
     }
 
     /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
@@ -189,7 +246,7 @@ impl UserAgent {
         if self.flow != super::Flow::Open {
             return Err(CallError::NotConnected);
         }
-        if self.calls.len() >= self.settings.max_calls as usize {
+        if self.live_calls() >= self.settings.max_calls as usize {
             return Err(CallError::TooManyCalls);
         }
         let id = self.new_call_id();
@@ -210,14 +267,26 @@ impl UserAgent {
         if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
             return Err(CallError::WrongState("only a ringing incoming call can be answered"));
         }
+        // Call waiting: answering a second call puts the one we are talking on on hold.
+        let talking: Vec<String> =
+            self.calls.values().filter(|c| c.id != id && c.state == CallState::Active).map(|c| c.id.clone()).collect();
+        for other in talking {
+            if let Err(e) = self.hold(now, &other) {
+                self.log(&format!("call {other}: could not hold it to answer {id}: {e}"));
+            }
+        }
+        let Some(call) = self.calls.get_mut(id) else { return Err(CallError::NoSuchCall) };
+        call.auto_answer_at = None;
+        // Media prepared in advance (delayed automatic answer): answer right now.
+        if let Some((sdp, offer_in_200)) = call.prepared.take() {
+            self.send_200_to_invite(id, sdp, offer_in_200);
+            return Ok(());
+        }
         if call.pending.is_some() {
-            return Ok(()); // already answering
+            return Ok(()); // the media side is preparing; the 200 goes out as soon as it is ready
         }
         let offer = call.remote_offer.clone();
-        let was_ringing_aloud = call.auto_answer_at.is_none() && !call.auto_answer;
-        if let Some(c) = self.calls.get_mut(id) {
-            c.auto_answer_at = None;
-        }
+        let was_ringing_aloud = !call.auto_answer;
         if was_ringing_aloud {
             self.media(id, MediaOp::StopRing, None);
         }
@@ -226,6 +295,15 @@ impl UserAgent {
             None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
         }
         Ok(())
+    }
+
+    /// Ask the media side for our answer (or offer) to an incoming INVITE without answering yet.
+    fn prepare_answer(&mut self, id: &str) {
+        let Some(call) = self.calls.get(id) else { return };
+        match call.remote_offer.clone() {
+            Some(offer) => self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::InviteAnswer)),
+            None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
+        }
     }
 
     /// Refuse a ringing incoming call with 486 Busy Here.
@@ -263,12 +341,56 @@ impl UserAgent {
                     // §9.1: CANCEL only after a provisional response; send it when one comes.
                     call.cancel_requested = true;
                     call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+                    self.end_for_user(id, "cancelled");
                 }
             }
             _ => self.send_bye(id, "local-hangup"),
         }
         self.emit_status_if_changed();
         Ok(())
+    }
+
+    /// Send DTMF digits (`0-9`, `*`, `#`, `A-D`) on an established call: RFC 4733 through the media
+    /// side, or SIP INFO (`application/dtmf-relay`, one request per digit) per `settings.dtmfMode`.
+    pub fn send_dtmf(&mut self, now: Millis, id: &str, digits: &str) -> Result<(), CallError> {
+        self.now = self.now.max(now);
+        let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
+        if !matches!(call.state, CallState::Active | CallState::Held) {
+            return Err(CallError::WrongState("DTMF needs an established call"));
+        }
+        let digits: String = digits.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+        if digits.is_empty() || digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_digit() || "*#ABCD".contains(c))
+        {
+            return Err(CallError::WrongState("DTMF digits are 0-9, *, #, A-D (at most 64)"));
+        }
+        if self.settings.dtmf_mode == "info" {
+            if let Some(c) = self.calls.get_mut(id) {
+                c.dtmf_queue.extend(digits.chars());
+            }
+            self.next_info_dtmf(id);
+        } else {
+            self.media(id, MediaOp::Dtmf(digits), None);
+        }
+        Ok(())
+    }
+
+    /// Send the next queued INFO digit if none is in flight (one INFO at a time keeps order).
+    fn next_info_dtmf(&mut self, id: &str) {
+        let branch = self.rng.branch();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if call.info_tx.is_some_and(|tx| self.txl.client_exists(tx)) {
+            return;
+        }
+        call.info_tx = None;
+        let Some(digit) = call.dtmf_queue.pop_front() else { return };
+        let Some(d) = call.dialog.as_mut() else { return };
+        let mut req = d.request(Method::Info, &branch, None);
+        req.headers.set("Content-Type", "application/dtmf-relay");
+        req.body = format!("Signal={digit}\r\nDuration=160\r\n").into_bytes();
+        let tx = self.txl.send_request(self.now, req);
+        if let Some(c) = self.calls.get_mut(id) {
+            c.info_tx = Some(tx);
+        }
     }
 
     /// Put an active call on hold (re-INVITE with `a=sendonly`).
@@ -333,7 +455,13 @@ impl UserAgent {
         match pending {
             Pending::InviteOffer => self.send_invite(id, sdp),
             Pending::InviteAnswer | Pending::OfferIn200 => {
-                self.send_200_to_invite(id, sdp, pending == Pending::OfferIn200)
+                let offer_in_200 = pending == Pending::OfferIn200;
+                let now = self.now;
+                match self.calls.get_mut(id) {
+                    // Prepared ahead of a delayed automatic answer: wait for the requested moment.
+                    Some(c) if c.auto_answer_at.is_some_and(|t| t > now) => c.prepared = Some((sdp, offer_in_200)),
+                    _ => self.send_200_to_invite(id, sdp, offer_in_200),
+                }
             }
             Pending::ReAnswer { tx, method } => self.answer_reoffer(id, tx, method, Some(sdp), false),
             Pending::ReOfferIn200 { tx } => self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true),
@@ -391,11 +519,40 @@ impl UserAgent {
         }
     }
 
+    /// The user hung up a call that is still being cancelled: it ends for the user now (event,
+    /// microphone released) while the record stays until the INVITE transaction settles, so a
+    /// crossing 200 can still be ACKed and BYEd (RFC 3261 §9.1).
+    fn end_for_user(&mut self, id: &str, reason: &str) {
+        let Some(c) = self.calls.get_mut(id) else { return };
+        if c.state == CallState::Ended {
+            return;
+        }
+        c.state = CallState::Ended;
+        c.end_reason = Some(reason.to_string());
+        let info = c.info();
+        self.media(id, MediaOp::Close, None);
+        self.emit_call(id);
+        if self.ended_calls.len() == 16 {
+            self.ended_calls.pop_front();
+        }
+        self.ended_calls.push_back(info);
+        self.log(&format!("call {id} ended: {reason} (CANCEL in progress)"));
+    }
+
+    fn live_calls(&self) -> usize {
+        self.calls.values().filter(|c| c.state != CallState::Ended).count()
+    }
+
     /// Forget the call after telling everybody it ended.
     pub(super) fn end_call(&mut self, id: &str, reason: &str) {
         let Some(c) = self.calls.get_mut(id) else {
             return;
         };
+        if c.state == CallState::Ended {
+            // Already ended for the user (a CANCEL in progress): only the bookkeeping is left.
+            self.calls.remove(id);
+            return;
+        }
         let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
         c.state = CallState::Ended;
         c.end_reason = Some(reason.to_string());
@@ -425,10 +582,10 @@ impl UserAgent {
                 if !call.dialog_confirmed() =>
             {
                 if call.got_provisional {
-                    self.send_cancel(id);
                     if let Some(c) = self.calls.get_mut(id) {
                         c.end_reason = Some(reason.to_string());
                     }
+                    self.send_cancel(id);
                 } else {
                     self.end_call(id, reason);
                 }
@@ -504,12 +661,112 @@ impl UserAgent {
         h.push("Allow", super::ALLOW);
         h.push("Supported", super::SUPPORTED);
         h.push("User-Agent", super::USER_AGENT);
+        h.push("Session-Expires", st::DEFAULT_INTERVAL.to_string());
+        h.push("Min-SE", st::MIN_SE.to_string());
+        for (name, value) in &call.extra_invite_headers {
+            h.push(name, value.clone());
+        }
         let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
+            c.asked_interval = Some(st::DEFAULT_INTERVAL);
+        }
+    }
+
+    /// 422 Session Interval Too Small to our INVITE: once, ask again with the server's Min-SE.
+    fn resend_invite_for_422(&mut self, id: &str, resp: &Response) -> bool {
+        let Some(min) = st::min_se(&resp.headers) else { return false };
+        let Some(call) = self.calls.get(id) else { return false };
+        if call.invite_422_retried || min > 86_400 {
+            return false;
+        }
+        let Some(mut req) = call.invite.clone() else { return false };
+        let seq = req.headers.cseq().map(|c| c.seq).unwrap_or(1) + 1;
+        req.headers.set("CSeq", format!("{seq} INVITE"));
+        req.headers.set("Session-Expires", min.to_string());
+        req.headers.set("Min-SE", min.to_string());
+        let via = format!(
+            "SIP/2.0/{} {};branch={};rport",
+            self.via_transport(),
+            self.identity.contact_host,
+            self.rng.branch()
+        );
+        req.headers.set("Via", via);
+        let tx = self.txl.send_request(self.now, req.clone());
+        if let Some(c) = self.calls.get_mut(id) {
+            c.invite = Some(req);
+            c.invite_tx = Some(tx);
+            c.invite_422_retried = true;
+            c.asked_interval = Some(min);
+            c.got_provisional = false;
+        }
+        true
+    }
+
+    fn on_refresh_response(&mut self, id: &str, resp: &Response) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        call.refresh_tx = None;
+        match resp.status {
+            200..=299 => {
+                let timer = st::from_uac_response(&resp.headers, call.asked_interval);
+                self.arm_session_timer(id, timer);
+            }
+            422 => {
+                if let (Some(min), Some(t)) = (st::min_se(&resp.headers), call.timer.as_mut()) {
+                    t.interval = min.max(t.interval);
+                }
+                self.refresh_session(id);
+            }
+            408 | 481 => self.send_bye(id, "dialog-lost"),
+            _ => {
+                // The peer does not like UPDATE after all: refresh with a re-INVITE instead.
+                call.peer_allows_update = false;
+                call.timer_deadline = Some(self.now + 1_000);
+            }
+        }
+    }
+
+    /// (Re)arm the session timer of a call after a negotiation.
+    fn arm_session_timer(&mut self, id: &str, timer: Option<SessionTimer>) {
+        let now = self.now;
+        if let Some(c) = self.calls.get_mut(id) {
+            if timer.is_some() {
+                c.timer = timer;
+            }
+            c.timer_deadline = c.timer.map(|t| now + t.deadline_ms());
+        }
+    }
+
+    /// Our turn to refresh: UPDATE without SDP when the peer allows it, else a re-INVITE.
+    fn refresh_session(&mut self, id: &str) {
+        let branch = self.rng.branch();
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(timer) = call.timer else { return };
+        if call.reinvite_tx.is_some() || call.refresh_tx.is_some() || call.pending.is_some() {
+            // Something else is negotiating; try again shortly.
+            call.timer_deadline = Some(self.now + 2_000);
+            return;
+        }
+        call.asked_interval = Some(timer.interval);
+        if call.peer_allows_update {
+            let Some(d) = call.dialog.as_mut() else { return };
+            let mut req = d.request(Method::Update, &branch, None);
+            req.headers.push("Session-Expires", st::uac_header(&timer));
+            req.headers.push("Min-SE", st::MIN_SE.to_string());
+            req.headers.push("Supported", super::SUPPORTED);
+            let tx = self.txl.send_request(self.now, req);
+            if let Some(c) = self.calls.get_mut(id) {
+                c.refresh_tx = Some(tx);
+                c.timer_deadline = None;
+            }
+        } else {
+            let hold = call.state == CallState::Held;
+            call.timer_deadline = None;
+            let direction = if hold { "sendonly" } else { "sendrecv" };
+            self.media(id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
         }
     }
 
@@ -586,9 +843,11 @@ impl UserAgent {
         h.push("Reason", "SIP;cause=487;text=\"Call cancelled\"");
         let cancel = Request { method: Method::Cancel, uri: invite.uri.clone(), headers: h, body: Vec::new() };
         self.txl.send_request(self.now, cancel);
+        let reason = self.calls.get(id).and_then(|c| c.end_reason.clone()).unwrap_or_else(|| "cancelled".into());
+        self.end_for_user(id, &reason);
     }
 
-    fn send_bye(&mut self, id: &str, reason: &str) {
+    pub(super) fn send_bye(&mut self, id: &str, reason: &str) {
         let branch = self.rng.branch();
         if let Some(dialog) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
             let bye = dialog.request(Method::Bye, &branch, None);
@@ -636,6 +895,12 @@ impl UserAgent {
         if let Some((name, value)) = call.answer_mode_echo {
             r.headers.push(name, value);
         }
+        if let Some(t) = call.pending_uas_timer {
+            r.headers.push("Session-Expires", st::uas_header(&t));
+            if call.peer_timer_support {
+                r.headers.push("Require", "timer");
+            }
+        }
         set_sdp(&mut r.headers, &mut r.body, &sdp);
         let bytes = r.to_bytes();
         call.ok_bytes = Some(bytes);
@@ -644,7 +909,9 @@ impl UserAgent {
         call.ok_deadline = Some(self.now + 64 * t1);
         call.expect_answer_in_ack = offer_in_200;
         call.ring_deadline = None;
+        let timer = call.pending_uas_timer.take();
         self.txl.respond(self.now, tx, r);
+        self.arm_session_timer(id, timer);
         self.set_state(id, CallState::Active);
     }
 
@@ -663,6 +930,11 @@ impl UserAgent {
         let mut req = d.request(Method::Invite, &branch, None);
         req.headers.push("Allow", super::ALLOW);
         req.headers.push("Supported", super::SUPPORTED);
+        if let Some(t) = call.timer {
+            req.headers.push("Session-Expires", st::uac_header(&t));
+            req.headers.push("Min-SE", st::MIN_SE.to_string());
+            call.asked_interval = Some(t.interval);
+        }
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         call.reinvite = Some(req.clone());
         call.reinvite_hold = hold;
@@ -688,6 +960,13 @@ impl UserAgent {
         if let Some(sdp) = &sdp {
             set_sdp(&mut r.headers, &mut r.body, sdp);
         }
+        let timer = call.pending_uas_timer.take();
+        if let Some(t) = timer {
+            r.headers.push("Session-Expires", st::uas_header(&t));
+            if call.peer_timer_support {
+                r.headers.push("Require", "timer");
+            }
+        }
         if method == Method::Invite {
             call.ok_bytes = Some(r.to_bytes());
             call.ok_interval = 500;
@@ -697,25 +976,51 @@ impl UserAgent {
         }
         call.peer_reinvite_pending = None;
         self.txl.respond(self.now, tx, r);
+        // Any refresh request from the peer restarts the timer (§10).
+        self.arm_session_timer(id, timer);
     }
 
     // ---------------------------------------------------------------- from the transaction layer
 
     /// A response for one of our call-related client transactions. Returns false if not ours.
+    /// Which call a client transaction belongs to, and what it is for.
+    fn call_for_tx(&self, tx: TxId) -> Option<(String, TxRole)> {
+        self.calls.values().find_map(|c| {
+            let role = if c.invite_tx == Some(tx) {
+                TxRole::Invite
+            } else if c.reinvite_tx == Some(tx) {
+                TxRole::Reinvite
+            } else if c.refresh_tx == Some(tx) {
+                TxRole::Refresh
+            } else if c.info_tx == Some(tx) {
+                TxRole::Info
+            } else if c.refer_tx == Some(tx) {
+                TxRole::Refer
+            } else {
+                return None;
+            };
+            Some((c.id.clone(), role))
+        })
+    }
+
+    /// A response for one of our call-related client transactions. Returns false if not ours.
     pub(super) fn on_call_response(&mut self, tx: TxId, resp: &Response) -> bool {
-        let Some(id) = self
-            .calls
-            .iter()
-            .find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx))
-            .map(|(id, _)| id.clone())
-        else {
-            return false;
-        };
-        let is_reinvite = self.calls.get(&id).is_some_and(|c| c.reinvite_tx == Some(tx));
-        if is_reinvite {
-            self.on_reinvite_response(&id, resp);
-        } else {
-            self.on_invite_response(&id, resp);
+        let Some((id, role)) = self.call_for_tx(tx) else { return false };
+        match role {
+            TxRole::Invite => self.on_invite_response(&id, resp),
+            TxRole::Reinvite => self.on_reinvite_response(&id, resp),
+            TxRole::Refresh if resp.status >= 200 => self.on_refresh_response(&id, resp),
+            TxRole::Info if resp.status >= 200 => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.info_tx = None;
+                }
+                if resp.status >= 300 {
+                    self.log(&format!("call {id}: INFO DTMF refused with {}", resp.status));
+                }
+                self.next_info_dtmf(&id);
+            }
+            TxRole::Refer => self.on_refer_response(&id, resp),
+            TxRole::Refresh | TxRole::Info => {}
         }
         self.emit_status_if_changed();
         true
@@ -732,9 +1037,16 @@ impl UserAgent {
         let Some(invite) = call.invite.clone() else {
             return;
         };
+        if code < 200 && call.state == CallState::Ended && !call.cancel_requested {
+            return; // cancelled for the user; only the final response matters now
+        }
         if code < 200 {
             if code > 100 {
                 call.got_provisional = true;
+                if code == 180 || code == 183 {
+                    self.transferred_call_progress(id, code, &resp.reason);
+                }
+                let Some(call) = self.calls.get_mut(id) else { return };
                 if call.dialog.is_none() && resp.headers.to().and_then(|t| t.tag().map(str::to_string)).is_some() {
                     call.dialog = Dialog::from_uac(&invite, resp, &contact, &via_host, transport);
                 }
@@ -781,6 +1093,10 @@ impl UserAgent {
             call.ack = Some(ack_bytes);
             call.dialog = Some(dialog);
             call.ring_deadline = None;
+            call.peer_allows_update = allows_update(&resp.headers);
+            let timer = st::from_uac_response(&resp.headers, call.asked_interval);
+            self.arm_session_timer(id, timer);
+            let Some(call) = self.calls.get_mut(id) else { return };
             if cancelled {
                 // The 200 crossed our CANCEL: confirm, then hang up (§9.1).
                 let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
@@ -796,6 +1112,10 @@ impl UserAgent {
                 }
             }
             self.set_state(id, CallState::Active);
+            self.transferred_call_progress(id, code, &resp.reason);
+            return;
+        }
+        if code == 422 && self.resend_invite_for_422(id, resp) {
             return;
         }
         if (code == 401 || code == 407) && self.resend_invite_with_auth(id, resp) {
@@ -807,6 +1127,7 @@ impl UserAgent {
             }
             _ => end_reason_for_status(code),
         };
+        self.transferred_call_progress(id, code, &resp.reason);
         self.end_call(id, &reason);
     }
 
@@ -821,6 +1142,11 @@ impl UserAgent {
         let hold = call.reinvite_hold;
         call.reinvite_tx = None;
         if (200..300).contains(&code) {
+            if call.timer.is_some() {
+                let timer = st::from_uac_response(&resp.headers, call.asked_interval);
+                self.arm_session_timer(id, timer);
+            }
+            let Some(call) = self.calls.get_mut(id) else { return };
             let branch = self.rng.branch();
             let Some(d) = call.dialog.as_mut() else {
                 return;
@@ -860,25 +1186,36 @@ impl UserAgent {
     }
 
     /// A client transaction of a call timed out or lost its transport.
+    /// A client transaction of a call timed out or lost its transport.
     pub(super) fn on_call_tx_failure(&mut self, tx: TxId, transport: bool) -> bool {
-        let Some(id) = self
-            .calls
-            .iter()
-            .find(|(_, c)| c.invite_tx == Some(tx) || c.reinvite_tx == Some(tx))
-            .map(|(id, _)| id.clone())
-        else {
-            return false;
-        };
-        let reason = if transport { "connection-lost" } else { "timeout" };
-        let is_invite = self.calls.get(&id).is_some_and(|c| c.invite_tx == Some(tx) && c.ack.is_none());
-        if is_invite {
-            self.end_call(&id, reason);
-        } else {
-            if let Some(c) = self.calls.get_mut(&id) {
-                c.reinvite_tx = None;
+        let Some((id, role)) = self.call_for_tx(tx) else { return false };
+        match role {
+            // The initial INVITE got no final answer: the call never happened.
+            TxRole::Invite if self.calls.get(&id).is_some_and(|c| c.ack.is_none()) => {
+                self.end_call(&id, if transport { "connection-lost" } else { "timeout" });
             }
-            if !transport {
-                self.send_bye(&id, "timeout");
+            TxRole::Info => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.info_tx = None;
+                    c.dtmf_queue.clear();
+                }
+            }
+            TxRole::Refer => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.refer_tx = None;
+                }
+                self.report_transfer(&id, 408);
+            }
+            _ => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.reinvite_tx = c.reinvite_tx.filter(|t| *t != tx);
+                    c.refresh_tx = c.refresh_tx.filter(|t| *t != tx);
+                }
+                // An in-dialog request that times out means the dialog is gone (§12.2.1.2); a
+                // lost transport is the flow-recovery logic's business.
+                if !transport {
+                    self.send_bye(&id, "timeout");
+                }
             }
         }
         true
@@ -939,13 +1276,22 @@ impl UserAgent {
             let u = unsupported.join(", ");
             return reply(self, 420, "Bad Extension", &[("Unsupported", &u)]);
         }
-        if self.calls.len() >= self.settings.max_calls as usize {
+        if self.live_calls() >= self.settings.max_calls as usize {
             return reply(self, 486, "Busy Here", &[]);
         }
         let offer = sdp_body(&req.headers, &req.body);
         if !req.body.is_empty() && offer.is_none() {
             return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
         }
+        let uas_timer = match st::negotiate_uas(&req.headers) {
+            Ok(t) => t,
+            Err(min) => return reply(self, 422, "Session Interval Too Small", &[("Min-SE", &min.to_string())]),
+        };
+        // RFC 3891: an INVITE that replaces one of our calls (attended transfer towards us).
+        let replaces = match self.replaced_call(req) {
+            Ok(r) => r,
+            Err((code, reason)) => return reply(self, code, reason, &[]),
+        };
         let policy = crate::auto_answer::Policy::from_setting(&self.settings.auto_answer);
         let decision = crate::auto_answer::decide(&req.headers, policy, self.settings.auto_answer_delay_ms as u64);
         if let crate::auto_answer::Decision::Refuse { status, reason } = decision {
@@ -970,6 +1316,9 @@ impl UserAgent {
         call.dialog = Some(dialog);
         call.server_tx = Some(tx);
         call.remote_offer = offer;
+        call.pending_uas_timer = uas_timer;
+        call.peer_timer_support = st::peer_supports(&req.headers);
+        call.peer_allows_update = allows_update(&req.headers);
         call.ring_deadline = Some(self.now + INCOMING_RING_TIMEOUT_MS);
         let auto = match decision {
             crate::auto_answer::Decision::Auto { delay_ms, dialect, answer_mode } => {
@@ -989,9 +1338,20 @@ impl UserAgent {
         }
         self.txl.respond(self.now, tx, ringing);
         self.emit_call(&id);
+        if let Some(old) = replaces {
+            self.take_over(&id, &old);
+            self.emit_status_if_changed();
+            return;
+        }
         match auto {
             // An automatically answered call does not ring.
-            Some((delay_ms, dialect)) => self.log(&format!("call {id}: automatic answer in {delay_ms} ms ({dialect})")),
+            Some((delay_ms, dialect)) => {
+                self.log(&format!("call {id}: automatic answer in {delay_ms} ms ({dialect})"));
+                if delay_ms > 0 {
+                    // Prepare the media now, so the 200 leaves exactly when the delay is over.
+                    self.prepare_answer(&id);
+                }
+            }
             None => self.media(&id, MediaOp::StartRing, None),
         }
         if auto.is_some_and(|(d, _)| d == 0) {
@@ -1039,8 +1399,25 @@ impl UserAgent {
                 }
             }
             Method::Invite | Method::Update => self.on_reoffer(id, tx, req),
-            Method::Notify => self.on_remote_control(id, tx, req),
-            Method::Info | Method::Options => {
+            Method::Notify => {
+                let event =
+                    req.headers.get("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                if event == "refer" {
+                    self.on_refer_notify(id, tx, req);
+                } else {
+                    self.on_remote_control(id, tx, req);
+                }
+            }
+            Method::Refer => self.on_refer(id, tx, req),
+            Method::Info => {
+                let digits = dtmf_from_info(&req.headers, &req.body);
+                let r = Response::for_request(req, 200, "OK", None);
+                self.txl.respond(self.now, tx, r);
+                for digit in digits {
+                    self.out.push_back(Output::Event(Event::Dtmf { call: id.to_string(), digit }));
+                }
+            }
+            Method::Options => {
                 let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
             }
@@ -1124,6 +1501,20 @@ impl UserAgent {
         }
         if let Some(d) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
             d.refresh_target(&req.headers);
+        }
+        match st::negotiate_uas(&req.headers) {
+            Err(min) => {
+                let mut r = Response::for_request(req, 422, "Session Interval Too Small", None);
+                r.headers.push("Min-SE", min.to_string());
+                self.txl.respond(self.now, tx, r);
+                return;
+            }
+            Ok(t) => {
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.pending_uas_timer = t;
+                    c.peer_timer_support = st::peer_supports(&req.headers);
+                }
+            }
         }
         match sdp_body(&req.headers, &req.body) {
             Some(offer) => {
@@ -1227,10 +1618,32 @@ impl UserAgent {
                 }
                 continue;
             }
+            if call.timer_deadline.is_some_and(|t| now >= t) && !call.needs_refresh {
+                call.timer_deadline = None;
+                if call.timer.is_some_and(|t| t.we_refresh) {
+                    self.refresh_session(&id);
+                } else {
+                    self.log(&format!("call {id}: the session was not refreshed in time (RFC 4028)"));
+                    self.send_bye(&id, "session-expired");
+                }
+                continue;
+            }
             if call.recover_deadline.is_some_and(|t| now >= t) {
                 call.recover_deadline = None;
+                let dialog = call.dialog.clone();
                 self.log(&format!("call {id}: not recovered after the connection loss"));
-                self.send_bye(&id, "connection-lost");
+                if self.flow == super::Flow::Open {
+                    self.send_bye(&id, "connection-lost");
+                } else {
+                    // No flow to send the BYE on: end it here now, and tell the far end as soon as
+                    // a flow is back, so it does not keep a call we no longer have.
+                    if let Some(d) = dialog {
+                        if self.orphan_byes.len() < 16 {
+                            self.orphan_byes.push(d);
+                        }
+                    }
+                    self.end_call(&id, "connection-lost");
+                }
                 continue;
             }
             if call.auto_answer_at.is_some_and(|t| now >= t) {
@@ -1291,6 +1704,13 @@ impl UserAgent {
     /// Registered again on a new flow: refresh every dialog the old flow carried with a
     /// re-INVITE (target refresh: the proxy learns the new connection from our Contact).
     pub(super) fn calls_on_flow_restored(&mut self) {
+        for mut d in std::mem::take(&mut self.orphan_byes) {
+            let branch = self.rng.branch();
+            let mut bye = d.request(Method::Bye, &branch, None);
+            bye.headers.push("Reason", "SIP;cause=408;text=\"connection lost\"");
+            self.log(&format!("sending the BYE of a call lost with the connection (Call-ID {})", d.call_id));
+            self.txl.send_request(self.now, bye);
+        }
         let ids: Vec<(String, bool)> = self
             .calls
             .values()
@@ -1325,7 +1745,7 @@ impl UserAgent {
             .values()
             .find(|c| c.direction == Direction::Incoming && c.state == CallState::Ringing && c.ok_bytes.is_none())
             .map(|c| c.id.clone())
-            .ok_or(CallError::NoSuchCall)?;
+            .ok_or(CallError::NoCurrentCall)?;
         self.answer(now, &id)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
@@ -1346,7 +1766,7 @@ impl UserAgent {
             .filter(|c| rank(c) < 9)
             .min_by_key(|c| rank(c))
             .map(|c| c.id.clone())
-            .ok_or(CallError::NoSuchCall)?;
+            .ok_or(CallError::NoCurrentCall)?;
         self.hangup(now, &id)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
@@ -1358,8 +1778,40 @@ impl UserAgent {
             .values()
             .find(|c| c.state == CallState::Active)
             .map(|c| (c.id.clone(), c.muted))
-            .ok_or(CallError::NoSuchCall)?;
+            .ok_or(CallError::NoCurrentCall)?;
         self.set_muted(now, &id, !muted)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
+}
+
+/// DTMF digits carried by an INFO body: `application/dtmf-relay` (`Signal=5`) or
+/// `application/dtmf` (just the digit). Anything else carries none.
+pub(super) fn dtmf_from_info(headers: &Headers, body: &[u8]) -> Vec<char> {
+    let ct = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
+    let text = String::from_utf8_lossy(body);
+    let valid = |c: char| c.is_ascii_digit() || "*#ABCD".contains(c);
+    let from = |s: &str| -> Option<char> {
+        let s = s.trim();
+        match s {
+            "10" => Some('*'),
+            "11" => Some('#'),
+            _ => s.chars().next().map(|c| c.to_ascii_uppercase()).filter(|c| valid(*c) && s.chars().count() == 1),
+        }
+    };
+    if ct.starts_with("application/dtmf-relay") {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("signal"))
+            .filter_map(|(_, v)| from(v))
+            .collect()
+    } else if ct.starts_with("application/dtmf") {
+        from(&text).into_iter().collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether an `Allow` header lists UPDATE (RFC 3311), so a session refresh can avoid SDP.
+fn allows_update(h: &Headers) -> bool {
+    h.get_all("Allow").iter().flat_map(|v| crate::message::split_list(v)).any(|m| m.eq_ignore_ascii_case("UPDATE"))
 }

@@ -34,6 +34,8 @@ pub struct Sim {
     pub logs: Vec<String>,
     pub media: Vec<ferrophone_ua::call::MediaRequest>,
     pub call_events: Vec<ferrophone_ua::call::CallInfo>,
+    pub dtmf: Vec<(String, char)>,
+    pub transfers: Vec<ferrophone_ua::TransferProgress>,
     /// Index into `sent` of the first message not yet taken by `take_sent`.
     cursor: usize,
     pub connected: bool,
@@ -54,6 +56,8 @@ impl Sim {
             logs: vec![],
             media: vec![],
             call_events: vec![],
+            dtmf: vec![],
+            transfers: vec![],
             cursor: 0,
             connected: false,
         };
@@ -99,6 +103,8 @@ impl Sim {
                 Output::Event(Event::Log(l)) => self.logs.push(l),
                 Output::Event(Event::Call(c)) => self.call_events.push(c),
                 Output::Event(Event::Media(m)) => self.media.push(m),
+                Output::Event(Event::Dtmf { call, digit }) => self.dtmf.push((call, digit)),
+                Output::Event(Event::Transfer(t)) => self.transfers.push(t),
                 Output::Timeout(d) => {
                     self.deadline = d;
                     break;
@@ -401,6 +407,22 @@ impl Sim {
         self.media.iter().any(|m| m.call == call && pred(&m.op))
     }
 
+    /// Responses sent since the last `take_*` call.
+    pub fn take_responses(&mut self) -> Vec<Response> {
+        self.take_sent()
+            .into_iter()
+            .filter_map(|m| match m {
+                Message::Response(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The last response sent since the last `take_*` call (panics if none).
+    pub fn last_response(&mut self) -> Response {
+        self.take_responses().pop().expect("a response")
+    }
+
     pub fn last_call_event(&self) -> ferrophone_ua::call::CallInfo {
         self.call_events.last().cloned().expect("no call event")
     }
@@ -463,4 +485,35 @@ pub fn in_dialog_from_bob(
         body.len()
     )
     .into_bytes()
+}
+
+/// An incoming call from bob (`call_id`, INVITE with `extra` headers) answered with ANSWER and
+/// ACKed. Returns (sim, call id, our To tag).
+pub fn answered_incoming(seed: u64, call_id: &str, extra: &str) -> (Sim, String, String) {
+    let (mut sim, _reg) = registered_sim(seed);
+    let (id, tag) = answer_incoming(&mut sim, call_id, extra);
+    (sim, id, tag)
+}
+
+/// As `answered_incoming`, on an existing (registered, maybe reconfigured) `sim`.
+pub fn answer_incoming(sim: &mut Sim, call_id: &str, extra: &str) -> (String, String) {
+    sim.take_sent();
+    sim.deliver(&incoming_invite(&format!("z9hG4bK{call_id}"), call_id, Some(OFFER), extra));
+    let id = sim.last_call_event().id;
+    sim.ua.answer(sim.now, &id).unwrap();
+    sim.pump();
+    sim.answer_media(ANSWER);
+    let tag = sim
+        .take_responses()
+        .into_iter()
+        .find(|r| r.status == 200)
+        .unwrap()
+        .headers
+        .to()
+        .unwrap()
+        .tag()
+        .unwrap()
+        .to_string();
+    sim.deliver(&in_dialog_from_bob("ACK", call_id, &tag, 10, &format!("z9hG4bK{call_id}ack"), None));
+    (id, tag)
 }
