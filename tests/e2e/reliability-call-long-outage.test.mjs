@@ -5,11 +5,8 @@
 // Expected: our call ends by itself with `connection-lost` about 30 s after the loss and the
 // offscreen document closes; once Kamailio is back, nothing may stay behind — bob must not keep a
 // call that we have ended (a zombie on the far end), and we must not keep one either.
-//
-// KNOWN PRODUCT BUG (docs/RELIABILITY.md, "Findings"): the BYE for a call ended with
-// `connection-lost` is handed to the transaction layer while there is no flow and is never sent,
-// not even once the flow is back, so bob keeps the call forever. The test is marked `todo` (it runs
-// and reports, but does not fail the suite) until that is fixed; remove the `todo` then.
+// The BYE cannot go out while there is no flow: it must be sent once we are registered again
+// (before main@effdd97 it was never sent and bob kept the call forever — docs/RELIABILITY.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labSh } from './lab.mjs';
@@ -20,9 +17,7 @@ import {
 const SPEC = 'reliability-call-long-outage';
 const DOWN_MS = 40000;
 
-test('a 40 s server outage during a call: our call ends with connection-lost, and no side keeps a zombie call', {
-  todo: 'product bug: the BYE of a call ended with connection-lost is never sent, the far end keeps the call',
-}, async (t) => {
+test('a 40 s server outage during a call: our call ends with connection-lost, and no side keeps a zombie call', async (t) => {
   const phone = await startPhone(t, SPEC);
   const bob = await connectBob(t);
   const bobCalls = async () => /** @type {{raw: string, state: string}[]} */ (await bob.listCalls());
@@ -66,17 +61,22 @@ test('a 40 s server outage during a call: our call ends with connection-lost, an
   const trace = await readTrace('md5');
   const callMsgs = trace.filter((m) => m.callId === sipCallId && m.time >= stopAt).map((m) => `+${m.time - stopAt} ms ${m.tag} ${m.proto} ${m.firstLine}`);
   const ourCalls = await phone.calls();
+  const bye = trace.find((m) => m.tag === 'rcv' && m.method === 'BYE' && m.callId === sipCallId && /^wss? /.test(m.proto) && m.time >= ready);
+  const byeOk = bye && trace.find((m) => m.tag === 'snd' && m.status === 200 && m.callId === sipCallId && /BYE/.test(m.cseq || '') && m.time >= bye.time);
   const workerLog = phone.ext.lines.filter((l) => l.includes('[worker]') && l.includes(call.id));
-  report(SPEC, `registered ${registered.at - ready} ms after Kamailio was back; bob's calls 10 s later: ${bobAfter.map((c) => c.raw).join(' / ') || 'none'}; our calls: ${ourCalls.length}; call messages since the stop: ${callMsgs.join(' | ') || 'none'}`);
+  report(SPEC, `registered ${registered.at - ready} ms after Kamailio was back; deferred BYE ${bye ? `+${bye.time - registered.at} ms after registered, answered ${Boolean(byeOk)}` : 'never sent'}; bob's calls 10 s later: ${bobAfter.map((c) => c.raw).join(' / ') || 'none'}; our calls: ${ourCalls.length}; call messages since the stop: ${callMsgs.join(' | ') || 'none'}`);
   await saveResults(SPEC, {
     downMs: DOWN_MS, endReason: ended.call.endReason, endedAfterStopMs: endedMs, offscreenClosed: docClosed,
     registeredAfterReadyMs: registered.at - ready, bobCallsWhileDown: bobDuring.map((c) => c.raw),
     bobCallsAfter: bobAfter.map((c) => c.raw), bobHasNoCallAfter: bobGone, ourCallsAfter: ourCalls,
     callMessagesSinceStop: callMsgs, workerLog,
+    byeAfterRegisteredMs: bye ? bye.time - registered.at : null, byeAnswered: Boolean(byeOk),
   });
   assert.equal(ended.call.endReason, 'connection-lost');
   assert.ok(endedMs >= 29000 && endedMs <= 33000, `ended about 30 s after the loss: ${endedMs} ms`);
   assert.ok(docClosed, 'the offscreen document closed with the call');
   assert.deepEqual(ourCalls, [], 'we keep no call');
+  assert.ok(bye, 'our BYE reached Kamailio over the new WebSocket once we were registered again');
+  assert.ok(byeOk, 'and bob\'s 200 OK to it came back');
   assert.ok(bobGone, `bob keeps no call once Kamailio is back (no zombie on the far end): ${bobAfter.map((c) => c.raw).join(' / ')}`);
 });
