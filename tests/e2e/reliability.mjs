@@ -13,12 +13,13 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ARTIFACTS, REPO_ROOT, launchExtension, poll, sleep } from './harness.mjs';
-import { LAB_DIR, SERVERS, diagnostics, labSh, readTrace, resetAor, saveAccount, waitStatus } from './lab.mjs';
+import { LAB_DIR, SERVERS, contacts, diagnostics, labSh, readTrace, resetAor, saveAccount, waitStatus } from './lab.mjs';
 import { Bob } from '../lab/bob.mjs';
 
 const run = promisify(execFile);
@@ -64,7 +65,6 @@ export async function saveResults(name, results) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const record = { spec: name, finishedAt: new Date().toISOString(), ...results };
   await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  const { appendFile } = await import('node:fs/promises');
   await appendFile(path.join(RESULTS_DIR, `${name}.runs.jsonl`), `${JSON.stringify(record)}\n`);
 }
 
@@ -419,7 +419,6 @@ export const workerLines = (ext, re) => ext.lines.filter((l) => l.includes('[wor
  * @param {{holdMs?: number}} [options]
  */
 export async function freezeTrial(phone, keepaliveS, { holdMs = 3000 } = {}) {
-  const { contacts } = await import('./lab.mjs');
   const regs = (await phone.regEvents()).filter((e) => e.state === 'registered');
   const lastRegistered = regs.length ? regs[regs.length - 1].at : Date.now();
   // The first CRLF ping goes out keepaliveS after the WebSocket opened; give its pong 2 s.
@@ -496,7 +495,6 @@ const bencodeDict = (obj) => `d${Object.keys(obj).sort().map((k) => `${Buffer.by
  * @returns {Promise<{result: string, packetsByTag: Record<string, number>, raw: any}>}
  */
 export async function rtpengineQuery(callId) {
-  const dgram = await import('node:dgram');
   const sock = dgram.createSocket('udp4');
   const cookie = `rel${Date.now()}`;
   try {
@@ -531,7 +529,6 @@ export async function rtpengineQuery(callId) {
  * `reRegisterBob()` once bob's calls are over.
  */
 export async function kamailioStartKeepingBob() {
-  const { rename } = await import('node:fs/promises');
   const pid = path.join(RUN_DIR, 'baresip-bob.pid');
   await rename(pid, `${pid}.aside`);
   try {
