@@ -90,3 +90,24 @@ fn a_ringing_incoming_call_is_lost_with_the_flow() {
     assert_eq!(sim.ua.call(&id).unwrap().end_reason.as_deref(), Some("connection-lost"));
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::StopRing));
 }
+
+/// While a call waits to be refreshed, reconnect attempts stay at most 3 s apart, so a server
+/// that is back within the 30 s window is found in time.
+#[test]
+fn reconnects_often_while_a_call_waits() {
+    let (mut sim, _reg, _id) = active_outgoing(103);
+    sim.drop_flow();
+    let mut last = sim.now;
+    for _ in 0..8 {
+        let n = sim.connects.len();
+        while sim.connects.len() == n {
+            sim.advance(50);
+        }
+        let at = sim.connects.last().unwrap().0;
+        assert!(at - last <= 3_050, "connect attempts {} ms apart", at - last);
+        // The attempt fails at once (connection refused).
+        sim.input(ferrophone_ua::Input::Disconnected { reason: "refused".into() });
+        last = sim.now;
+        assert!(sim.ua.status(sim.now).connection.retry_in.unwrap_or(0) <= 3);
+    }
+}

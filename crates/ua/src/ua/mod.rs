@@ -37,6 +37,8 @@ const BACKOFF_BASE_MS: Millis = 1_000;
 const BACKOFF_CAP_MS: Millis = 30_000;
 /// How long an un-REGISTER may take before we move on anyway (account change, shutdown).
 const UNREGISTER_GRACE_MS: Millis = 4_000;
+/// Backoff ceiling while an established call waits for a new flow (it has 30 s to be refreshed).
+const CALL_RECOVERY_BACKOFF_CAP_MS: Millis = 3_000;
 const MAX_SERVER_TRANSACTIONS: usize = 32;
 const TRACE_CAPACITY: usize = 200;
 
@@ -544,6 +546,8 @@ impl UserAgent {
         // waiting ~3 s (median; p90 7.7 s) after a 5-second server restart; this schedule gives
         // 1.3 s (p90 3.3 s) and still backs off to the cap within ~1.5 minutes of failures.
         let ceiling = BACKOFF_CAP_MS.min(BACKOFF_BASE_MS.saturating_mul(1u64 << (self.failures / 2).min(16)));
+        // A call waiting to be refreshed over a new flow has 30 s: keep retrying often enough.
+        let ceiling = if self.calls_waiting_for_flow() { ceiling.min(CALL_RECOVERY_BACKOFF_CAP_MS) } else { ceiling };
         let delay = self.rng.below(ceiling + 1);
         self.failures = self.failures.saturating_add(1);
         self.flow = Flow::Waiting { until: self.now + delay };

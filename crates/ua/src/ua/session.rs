@@ -1703,6 +1703,11 @@ impl UserAgent {
 
     /// Registered again on a new flow: refresh every dialog the old flow carried with a
     /// re-INVITE (target refresh: the proxy learns the new connection from our Contact).
+    /// Whether an established call is waiting to be refreshed over a new flow.
+    pub(super) fn calls_waiting_for_flow(&self) -> bool {
+        self.calls.values().any(|c| c.needs_refresh)
+    }
+
     pub(super) fn calls_on_flow_restored(&mut self) {
         for mut d in std::mem::take(&mut self.orphan_byes) {
             let branch = self.rng.branch();
