@@ -111,3 +111,29 @@ fn reconnects_often_while_a_call_waits() {
         assert!(sim.ua.status(sim.now).connection.retry_in.unwrap_or(0) <= 3);
     }
 }
+
+/// A refresh re-INVITE the far end refuses (488) still proves the dialog alive over the new flow:
+/// the call is not ended when the recovery window closes.
+#[test]
+fn a_refused_refresh_still_recovers_the_call() {
+    let (mut sim, mut reg, id) = active_outgoing(104);
+    sim.drop_flow();
+    sim.advance(1_000);
+    sim.open();
+    serve_registers(&mut sim, &mut reg);
+    sim.answer_media(OFFER);
+    let reinvite = sim
+        .take_sent()
+        .into_iter()
+        .find_map(|m| match m {
+            Message::Request(r) if r.method == Method::Invite => Some(r),
+            _ => None,
+        })
+        .expect("a re-INVITE over the new flow");
+    sim.deliver_response(&Response::for_request(&reinvite, 488, "Not Acceptable Here", None));
+    for _ in 0..4 {
+        sim.advance(10_000);
+        sim.deliver(b"\r\n");
+    }
+    assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
+}

@@ -1183,6 +1183,14 @@ impl UserAgent {
             return self.send_bye(id, "dialog-lost");
         }
         self.log(&format!("call {id}: re-INVITE refused with {code}"));
+        // The far end answered over the new flow, so the dialog is alive there: a refusal of the
+        // refresh offer (488, 500, ...) must not end the call when the recovery window closes.
+        if let Some(c) = self.calls.get_mut(id) {
+            if c.needs_refresh {
+                c.needs_refresh = false;
+                c.recover_deadline = None;
+            }
+        }
     }
 
     /// A client transaction of a call timed out or lost its transport.
