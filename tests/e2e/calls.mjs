@@ -228,6 +228,8 @@ export async function connectBob(t) {
   t.after(async () => {
     try {
       await bob.hangupAll();
+    } catch {
+      // bob's control connection may be gone (e.g. after the lab re-created bob)
     } finally {
       bob.close();
     }

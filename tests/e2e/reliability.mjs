@@ -14,24 +14,24 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ARTIFACTS, REPO_ROOT, launchExtension, poll, sleep } from './harness.mjs';
 import { LAB_DIR, SERVERS, contacts, diagnostics, labSh, readTrace, resetAor, saveAccount, waitStatus } from './lab.mjs';
-import { Bob } from '../lab/bob.mjs';
+import {
+  BOB_REC_DIR, FAKE_MIC_WAV, FAR_HZ, MIC_HZ, RUN_DIR, SIPP_DIR, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob,
+} from './calls.mjs';
+
+// Shared with the call specs (one definition each, in calls.mjs).
+export {
+  BOB_REC_DIR, FAKE_MIC_WAV, FAR_HZ, MIC_HZ, RUN_DIR, SIPP_DIR, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob,
+};
 
 const run = promisify(execFile);
 
 /** The browser's fake microphone: a 440 Hz tone (written by `lab.sh start`). */
-export const FAKE_MIC_WAV = path.join(LAB_DIR, 'generated', 'tone440_48k.wav');
-export const MIC_HZ = 440;
-export const FAR_HZ = 1000;
-export const TOLERANCE_HZ = 50;
-export const BOB_REC_DIR = path.join(LAB_DIR, 'rec', 'bob');
-export const SIPP_DIR = path.join(LAB_DIR, 'generated', 'sipp');
-export const RUN_DIR = path.join(LAB_DIR, 'run');
 export const RESULTS_DIR = path.join(ARTIFACTS, 'reliability');
 export const REGISTERED = /^registered \(expires in \d+ s\)$/;
 
@@ -265,26 +265,7 @@ export async function waitTone(phone, callId, hz, timeoutMs) {
 // ------------------------------------------------------------------------------------------------
 // bob (baresip)
 
-/** @param {import('node:test').TestContext} t */
-export async function connectBob(t) {
-  const bob = await Bob.connect();
-  t.after(async () => {
-    try {
-      await bob.hangupAll();
-    } catch {
-      // bob's control connection may be gone
-    } finally {
-      bob.close();
-    }
-  });
-  assert.ok(await bob.hangupAll(), 'bob starts without a call');
-  return bob;
-}
 
-export function bobRecordings() {
-  if (!existsSync(BOB_REC_DIR)) return [];
-  return readdirSync(BOB_REC_DIR).filter((n) => n.endsWith('.wav')).sort();
-}
 
 /**
  * The new complete `*-dec.wav` (what bob heard) not in `before`.
@@ -306,28 +287,6 @@ export async function newBobRecording(before, timeoutMs = 8000) {
   return file;
 }
 
-/**
- * `analyze_wav.py --expect hz --json`.
- * @param {string} file
- * @param {number} hz
- * @param {string[]} [extra]
- */
-export async function analyzeWav(file, hz, extra = []) {
-  const script = path.join(LAB_DIR, 'analyze_wav.py');
-  try {
-    const { stdout } = await run('/usr/bin/python3', [script, '--expect', String(hz), '--json', ...extra, file]);
-    return { ok: true, ...JSON.parse(stdout.trim().split('\n').pop() || '{}') };
-  } catch (e) {
-    const err = /** @type {any} */ (e);
-    let parsed = {};
-    try {
-      parsed = JSON.parse(String(err.stdout || '').trim().split('\n').pop() || '{}');
-    } catch {
-      parsed = { output: String(err.stdout || ''), error: String(err.stderr || err.message) };
-    }
-    return { ok: false, ...parsed };
-  }
-}
 
 // ------------------------------------------------------------------------------------------------
 // sipp

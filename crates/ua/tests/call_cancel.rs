@@ -8,10 +8,7 @@ use ferrophone_ua::message::{Method, Response};
 #[test]
 fn cancel_waits_for_a_provisional_response() {
     let (mut sim, _reg) = registered_sim(60);
-    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request();
+    let (id, invite) = dial_out(&mut sim, "bob");
     sim.ua.hangup(sim.now, &id).unwrap();
     sim.pump();
     assert!(sim.take_sent().is_empty(), "no CANCEL before a provisional response");
@@ -31,12 +28,7 @@ fn cancel_waits_for_a_provisional_response() {
 
 #[test]
 fn cancel_right_after_ringing() {
-    let (mut sim, _reg) = registered_sim(61);
-    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request();
-    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    let (mut sim, id, _invite) = ringing_out(61);
     sim.ua.hangup(sim.now, &id).unwrap();
     sim.pump();
     assert_eq!(sim.take_request().method, Method::Cancel);
@@ -44,12 +36,7 @@ fn cancel_right_after_ringing() {
 
 #[test]
 fn a_200_crossing_the_cancel_is_acked_then_byed() {
-    let (mut sim, _reg) = registered_sim(62);
-    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request();
-    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    let (mut sim, id, invite) = ringing_out(62);
     sim.ua.hangup(sim.now, &id).unwrap();
     sim.pump();
     sim.take_sent();
@@ -84,12 +71,7 @@ fn hangup_while_preparing_the_offer_sends_nothing() {
 /// never arrives in a usable form; a second hangup is refused instead of sending another CANCEL.
 #[test]
 fn hangup_ends_for_the_user_before_the_487() {
-    let (mut sim, _reg) = registered_sim(64);
-    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request();
-    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    let (mut sim, id, invite) = ringing_out(64);
     sim.ua.hangup(sim.now, &id).unwrap();
     sim.pump();
     assert_eq!(sim.take_request().method, Method::Cancel);

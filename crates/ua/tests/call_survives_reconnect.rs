@@ -4,14 +4,11 @@
 mod common;
 use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
-use ferrophone_ua::message::{Message, Method, Response};
+use ferrophone_ua::message::{Method, Response};
 
 fn active_outgoing(seed: u64) -> (Sim, Registrar, String) {
     let (mut sim, reg) = registered_sim(seed);
-    let id = sim.ua.dial(sim.now, "bob").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request();
+    let (id, invite) = dial_out(&mut sim, "bob");
     sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "bobtag", Some(ANSWER)));
     sim.take_sent();
     assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
@@ -30,14 +27,7 @@ fn call_is_refreshed_over_the_new_flow() {
     // The re-INVITE needs a fresh offer from the media side first.
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::Reoffer { direction: "sendrecv", ice_restart: false }));
     sim.answer_media(OFFER);
-    let reinvite = sim
-        .take_sent()
-        .into_iter()
-        .find_map(|m| match m {
-            Message::Request(r) if r.method == Method::Invite => Some(r),
-            _ => None,
-        })
-        .expect("a re-INVITE over the new flow");
+    let reinvite = sim.take_request_of(Method::Invite);
     assert_eq!(reinvite.headers.to().unwrap().tag(), Some("bobtag"));
     let mut ok = Response::for_request(&reinvite, 200, "OK", None);
     ok.headers.push("Content-Type", "application/sdp");
@@ -122,14 +112,7 @@ fn a_refused_refresh_still_recovers_the_call() {
     sim.open();
     serve_registers(&mut sim, &mut reg);
     sim.answer_media(OFFER);
-    let reinvite = sim
-        .take_sent()
-        .into_iter()
-        .find_map(|m| match m {
-            Message::Request(r) if r.method == Method::Invite => Some(r),
-            _ => None,
-        })
-        .expect("a re-INVITE over the new flow");
+    let reinvite = sim.take_request_of(Method::Invite);
     sim.deliver_response(&Response::for_request(&reinvite, 488, "Not Acceptable Here", None));
     for _ in 0..4 {
         sim.advance(10_000);

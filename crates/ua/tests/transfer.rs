@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
-use ferrophone_ua::message::{Message, Method, Request, Response};
+use ferrophone_ua::message::{Message, Method, Response};
 
 fn transfer_events(sim: &Sim) -> Vec<(u16, bool, bool)> {
     sim.transfers.iter().map(|t| (t.status, t.done, t.success)).collect()
@@ -19,16 +19,6 @@ fn notify_sipfrag(call_id: &str, tag: &str, cseq: u32, frag: &str) -> Vec<u8> {
         1,
     )
     .into_bytes()
-}
-
-fn requests(sim: &mut Sim, method: Method) -> Vec<Request> {
-    sim.take_sent()
-        .into_iter()
-        .filter_map(|m| match m {
-            Message::Request(r) if r.method == method => Some(r),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -67,7 +57,7 @@ fn attended_transfer_refers_with_replaces() {
     let b = sim.ua.dial(sim.now, "carol").unwrap().id;
     sim.pump();
     sim.answer_media(OFFER);
-    let invite = requests(&mut sim, Method::Invite).pop().unwrap();
+    let invite = sim.take_request_of(Method::Invite);
     sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "caroltag", Some(ANSWER)));
     sim.take_sent();
     sim.ua.transfer_attended(sim.now, &a, &b).unwrap();
@@ -102,7 +92,7 @@ fn being_transferred_calls_the_target_and_notifies() {
     let new = sim.ua.calls().into_iter().find(|c| c.id != old).expect("a new call").id;
     assert!(sim.has_media_op(&new, |op| *op == MediaOp::CreateOffer));
     sim.answer_media(OFFER);
-    let invite = requests(&mut sim, Method::Invite).pop().unwrap();
+    let invite = sim.take_request_of(Method::Invite);
     assert_eq!(invite.uri, "sip:carol@127.0.0.1");
     assert_eq!(invite.headers.get("Referred-By"), Some("<sip:bob@127.0.0.1>"));
     sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "caroltag", Some(ANSWER)));

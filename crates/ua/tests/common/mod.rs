@@ -517,3 +517,33 @@ pub fn answer_incoming(sim: &mut Sim, call_id: &str, extra: &str) -> (String, St
     sim.deliver(&in_dialog_from_bob("ACK", call_id, &tag, 10, &format!("z9hG4bK{call_id}ack"), None));
     (id, tag)
 }
+
+/// Dial `target` and let the media side produce OFFER: returns (call id, the INVITE sent).
+pub fn dial_out(sim: &mut Sim, target: &str) -> (String, Request) {
+    let id = sim.ua.dial(sim.now, target).unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request();
+    (id, invite)
+}
+
+/// A registered UA with an outgoing call to bob that rings (180 with bob's tag).
+pub fn ringing_out(seed: u64) -> (Sim, String, Request) {
+    let (mut sim, _reg) = registered_sim(seed);
+    let (id, invite) = dial_out(&mut sim, "bob");
+    sim.deliver_response(&response_with_sdp(&invite, 180, "Ringing", "bobtag", None));
+    (sim, id, invite)
+}
+
+impl Sim {
+    /// The first request with `method` sent since the last `take_*` call (others are dropped).
+    pub fn take_request_of(&mut self, method: ferrophone_ua::message::Method) -> Request {
+        self.take_sent()
+            .into_iter()
+            .find_map(|m| match m {
+                Message::Request(r) if r.method == method => Some(r),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no {method} was sent"))
+    }
+}
