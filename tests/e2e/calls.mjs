@@ -456,3 +456,51 @@ export function audioCodecs(sdp) {
  * @param {{proto: string}} m
  */
 export const overWebSocket = (m) => /^wss? /.test(m.proto);
+
+// ------------------------------------------------------------------------------------------------
+// A far end's ear (tests/lab/rtp_tap.py)
+
+/**
+ * The audio port of the far end's SDP in a traced message (its `m=audio` line).
+ * @param {{text: string}} m
+ */
+export const sdpAudioPort = (m) => audioCodecs(sipBody(m.text)).port;
+
+/**
+ * Records the RTP that arrives at UDP `port` on the loopback interface (tests/lab/rtp_tap.py):
+ * every packet (payload type, sequence, RFC 4733 events) and, decoded, what a listener at that
+ * port heard, placed at its arrival time (time without packets is silence). `stop()` ends the
+ * capture and resolves with `{summary, packets, wav}`. Stopped by pid when the test ends.
+ * @param {import('node:test').TestContext} t
+ * @param {string} name  artifacts name (tests/lab/rec/tap-<name>.{json,wav})
+ * @param {number} port
+ */
+export async function startRtpTap(t, name, port) {
+  const json = path.join(LAB_DIR, 'rec', `tap-${name}.json`);
+  const wav = path.join(LAB_DIR, 'rec', `tap-${name}.wav`);
+  await rm(json, { force: true });
+  await rm(wav, { force: true });
+  const child = spawn('/usr/bin/python3', [path.join(LAB_DIR, 'rtp_tap.py'), '--port', String(port), '--json', json, '--wav', wav],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = await poll(async () => out.includes('listening') || child.exitCode !== null, { timeoutMs: 5000, intervalMs: 50 });
+  assert.ok(listening && child.exitCode === null, `rtp_tap listens on port ${port}: ${out}`);
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      child.kill('SIGTERM');
+    }
+    const code = await within(exited, 20000);
+    assert.equal(code, 0, `rtp_tap exits 0: ${out}`);
+    const data = JSON.parse(await readFile(json, 'utf8'));
+    return { ...data, wav };
+  };
+  t.after(async () => {
+    if (!stopped && child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { stop, wav, output: () => out };
+}
