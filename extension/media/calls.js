@@ -259,7 +259,7 @@ async function openMicrophone(call) {
   }
   call.stream = stream;
   call.micTrack = track;
-  track.enabled = !call.muted;
+  applyMicrophone(call);
   for (const t of stream.getTracks()) allMicTracks.add(t);
   track.addEventListener('ended', () => {
     if (call.closed) return;
@@ -275,6 +275,22 @@ async function openMicrophone(call) {
 }
 
 /**
+ * Whether the far end hears our microphone: not when the user muted the call, and not while we
+ * hold it (our offer says `sendonly` or `inactive`: Chromium would otherwise keep sending the
+ * microphone to the held party). Either way the track stays in place and sends silence, so RTP
+ * keeps flowing (NAT bindings and the relay's media timeout stay alive).
+ * @param {Call} call
+ */
+function applyMicrophone(call) {
+  const t = call.transceiver;
+  const holding = Boolean(t && !isStopped(t) && (t.direction === 'sendonly' || t.direction === 'inactive'));
+  const enabled = !call.muted && !holding;
+  if (call.micTrack) call.micTrack.enabled = enabled;
+  const sent = t && t.sender.track;
+  if (sent) sent.enabled = enabled;
+}
+
+/**
  * Makes `transceiver` the call's audio transceiver, sending our microphone.
  * @param {Call} call
  * @param {RTCRtpTransceiver} transceiver
@@ -287,6 +303,7 @@ async function useTransceiver(call, transceiver) {
     if (call.stream) transceiver.sender.setStreams(call.stream);
   }
   if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') transceiver.direction = 'sendrecv';
+  applyMicrophone(call);
   const dtmf = transceiver.sender.dtmf;
   if (dtmf) {
     dtmf.addEventListener('tonechange', (e) => {
@@ -546,6 +563,7 @@ async function mediaAnswer(m) {
         // Glare: the remote offer rolled our pending offer back; so is the direction it set.
         if (c.transceiver && c.directionBeforeOffer !== null && !isStopped(c.transceiver)) c.transceiver.direction = c.directionBeforeOffer;
         c.directionBeforeOffer = null;
+        applyMicrophone(c);
       }
       try {
         if (!c.micTrack) await openMicrophone(c);
@@ -629,6 +647,7 @@ async function mediaReoffer(m) {
     if (call.directionBeforeOffer === null) call.directionBeforeOffer = previous;
     try {
       t.direction = /** @type {RTCRtpTransceiverDirection} */ (direction);
+      applyMicrophone(call);
       const offer = await guard(call, call.pc.createOffer({ iceRestart: m.iceRestart === true }));
       const g = await setLocalAndGather(call, offer, gatheringTimeoutOf(m));
       log(`call ${call.callId}: re-offer ${direction}${m.iceRestart === true ? ' with ICE restart' : ''} ready (gathering ${g.gathering}, ${g.ms} ms)`);
@@ -637,6 +656,7 @@ async function mediaReoffer(m) {
       if (!call.closed && call.pc.signalingState === 'stable') {
         t.direction = previous;
         call.directionBeforeOffer = null;
+        applyMicrophone(call);
       }
       throw e;
     }
@@ -662,6 +682,7 @@ async function rollbackAndRepair(call) {
     call.transceiver.direction = call.directionBeforeOffer;
   }
   call.directionBeforeOffer = null;
+  applyMicrophone(call);
   const local = pc.currentLocalDescription;
   const remote = pc.currentRemoteDescription;
   if (call.closed || !local || !remote) return; // nothing was negotiated before
@@ -715,9 +736,7 @@ async function mediaMute(m) {
   const call = callOf(m);
   if (typeof m.muted !== 'boolean') throw new OffscreenError('bad-request', 'media-mute: muted must be true or false');
   call.muted = m.muted;
-  if (call.micTrack) call.micTrack.enabled = !m.muted;
-  const sent = call.transceiver && call.transceiver.sender.track;
-  if (sent) sent.enabled = !m.muted;
+  applyMicrophone(call);
   log(`call ${call.callId}: ${m.muted ? 'muted' : 'unmuted'}`);
   return { ok: true };
 }
