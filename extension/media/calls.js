@@ -752,6 +752,8 @@ async function mediaDtmf(m) {
   if (!dtmf || !dtmf.canInsertDTMF) {
     throw new OffscreenError('dtmf-unavailable', 'this call cannot send DTMF on the media path now (no telephone-event, or not sending)');
   }
+  const mismatch = dtmfClockMismatch(/** @type {RTCRtpTransceiver} */ (call.transceiver).sender);
+  if (mismatch) throw new OffscreenError('dtmf-unavailable', mismatch);
   const duration = typeof m.durationMs === 'number' ? m.durationMs : 100;
   const gap = typeof m.gapMs === 'number' ? m.gapMs : 70;
   try {
@@ -762,6 +764,25 @@ async function mediaDtmf(m) {
   }
   log(`call ${call.callId}: DTMF queued (${digits.length} tone(s))`);
   return { ok: true };
+}
+
+/**
+ * Why RFC 4733 events would come out broken on this sender, or ''. Chromium times telephone-events
+ * with the clock of the audio codec it sends: with Opus (48 kHz) and only telephone-event/8000
+ * negotiated (what many far ends answer, baresip 1.0 for one), each digit goes out as three end
+ * packets at once and no start packet, which receivers that wait for the start miss (measured on
+ * Chromium 156 against baresip: 1 digit of 5 detected). The worker then sends the digits as SIP
+ * INFO instead.
+ * @param {RTCRtpSender} sender
+ */
+function dtmfClockMismatch(sender) {
+  const codecs = sender.getParameters().codecs || [];
+  const isEvent = (/** @type {{mimeType: string}} */ c) => /telephone-event$/i.test(c.mimeType);
+  const audio = codecs.find((c) => !isEvent(c) && !/\/(CN|red|rtx)$/i.test(c.mimeType));
+  const events = codecs.filter(isEvent);
+  if (!audio || events.length === 0) return '';
+  if (events.some((e) => e.clockRate === audio.clockRate)) return '';
+  return `telephone-event is negotiated at ${events.map((e) => e.clockRate).join('/')} Hz but the audio codec ${audio.mimeType} runs at ${audio.clockRate} Hz: RFC 4733 timing would be wrong`;
 }
 
 /** `ring-start {callId}` → `{ok}`: one ringtone at most, whatever the number of ringing calls. @param {any} m */

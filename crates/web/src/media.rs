@@ -149,6 +149,10 @@ fn report(m: &MediaRequest, result: Result<Value, String>) {
             MediaOp::ApplyAnswer { .. } => {
                 host::with_ua(|ua| ua.media_failed(now, &m.call, &e));
             }
+            // RFC 4733 impossible on this call: the core sends the digits as SIP INFO.
+            MediaOp::Dtmf(ref digits) => {
+                host::with_ua(|ua| ua.dtmf_media_unavailable(now, &m.call, digits, &e));
+            }
             _ => crate::chrome::console_warn(&format!(
                 "[ferrophone] media {:?} for call {} failed: {e}",
                 op_name(&m.op),

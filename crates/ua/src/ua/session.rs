@@ -374,6 +374,20 @@ impl UserAgent {
         Ok(())
     }
 
+    /// The media side could not send `digits` as RFC 4733 events (no telephone-event negotiated, not
+    /// sending now, or telephone-event only at a clock rate the browser cannot time for the codec
+    /// it sends): send them as SIP INFO instead, so the digits are not lost.
+    pub fn dtmf_media_unavailable(&mut self, now: Millis, id: &str, digits: &str, reason: &str) {
+        self.now = self.now.max(now);
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if !matches!(call.state, CallState::Active | CallState::Held) {
+            return;
+        }
+        call.dtmf_queue.extend(digits.chars().filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c)));
+        self.log(&format!("call {id}: DTMF on the media path unavailable ({reason}); sending {digits} as SIP INFO"));
+        self.next_info_dtmf(id);
+    }
+
     /// Send the next queued INFO digit if none is in flight (one INFO at a time keeps order).
     fn next_info_dtmf(&mut self, id: &str) {
         let branch = self.rng.branch();
