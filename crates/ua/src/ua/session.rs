@@ -116,6 +116,8 @@ pub(super) struct Call {
     /// Our REFER in flight, and whether a transfer we asked for is under way.
     pub refer_tx: Option<TxId>,
     pub transferring: bool,
+    /// Attended transfer under way: the other call of ours whose dialog our REFER names in Replaces.
+    pub replaces_call: Option<String>,
     /// This call was placed because call `referred_from` was transferred to us (REFER).
     pub referred_from: Option<String>,
     /// Headers our INVITE must carry (Referred-By, Replaces when following a REFER).
@@ -174,6 +176,7 @@ impl Call {
             invite_422_retried: false,
             refer_tx: None,
             transferring: false,
+            replaces_call: None,
             referred_from: None,
             extra_invite_headers: Vec::new(),
         }

@@ -104,7 +104,11 @@ impl UserAgent {
         let target = NameAddr::parse(&d.remote_uri).map(|n| n.uri).unwrap_or_else(|_| o.remote.clone());
         // The target URI must not carry headers already; strip any.
         let base = target.split('?').next().unwrap_or(&target).to_string();
-        self.send_refer(id, format!("<{base}?Replaces={}>", escape_header_value(&replaces)))
+        self.send_refer(id, format!("<{base}?Replaces={}>", escape_header_value(&replaces)))?;
+        if let Some(c) = self.calls.get_mut(id) {
+            c.replaces_call = Some(other.to_string());
+        }
+        Ok(())
     }
 
     fn send_refer(&mut self, id: &str, refer_to: String) -> Result<(), CallError> {
@@ -140,12 +144,23 @@ impl UserAgent {
             success,
         })));
         if done {
-            if let Some(c) = self.calls.get_mut(id) {
+            let replaced = self.calls.get_mut(id).and_then(|c| {
                 c.transferring = false;
-            }
+                c.replaces_call.take()
+            });
             if success {
                 // RFC 5589 §6: the transferor ends its call once the transfer succeeded.
                 self.send_bye(id, "transferred");
+                // Attended: the target should have ended the replaced call when it accepted the
+                // INVITE with Replaces (RFC 3891 §3) — the 200 in the sipfrag says it did accept.
+                // A target that ignores Replaces (baresip 1.0 does) would leave that call up with
+                // nobody behind it on our side: end it too.
+                if let Some(other) = replaced {
+                    if self.calls.get(&other).is_some_and(|c| matches!(c.state, CallState::Active | CallState::Held)) {
+                        self.log(&format!("call {other}: still up after the attended transfer succeeded; ending it"));
+                        self.send_bye(&other, "transferred");
+                    }
+                }
             }
         }
     }
