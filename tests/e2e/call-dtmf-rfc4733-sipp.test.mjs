@@ -32,7 +32,7 @@ test('RFC 4733 digits reach the far end; its SIP INFO digit is reported', async 
   const id = active.call.id;
 
   // The trunk's INFO digit arrives as a `dtmf` event.
-  const info = await poll(async () => (await phone.page.evaluate(() => /** @type {any} */ (window).dtmfEvents)).find((e) => e.callId === id),
+  const info = await poll(async () => (await phone.page.evaluate(() => /** @type {any[]} */ (/** @type {any} */ (window).dtmfEvents))).find((e) => e.callId === id),
     { timeoutMs: 5000 });
   assert.ok(info, 'a dtmf event for the INFO digit');
   assert.equal(info.digit, '5', `the INFO said Signal=5: ${JSON.stringify(info)}`);

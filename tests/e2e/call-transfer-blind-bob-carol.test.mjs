@@ -30,6 +30,7 @@ test('blind transfer of bob to carol: they talk, our call ends', async (t) => {
       return false;
     });
   });
+  /** @returns {Promise<any[]>} */
   const transferEvents = () => phone.page.evaluate(() => /** @type {any} */ (window).transferEvents.slice());
   const bob = await connectBob(t);
 

@@ -489,6 +489,7 @@ export async function startRtpTap(t, name, port) {
   const listening = await poll(async () => out.includes('listening') || child.exitCode !== null, { timeoutMs: 5000, intervalMs: 50 });
   assert.ok(listening && child.exitCode === null, `rtp_tap listens on port ${port}: ${out}`);
   let stopped = false;
+  /** @returns {Promise<{summary: any, packets: any[], wav: string}>} */
   const stop = async () => {
     if (!stopped) {
       stopped = true;
