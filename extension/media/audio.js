@@ -111,47 +111,71 @@ function round(x, digits) {
 
 // --- ringtone -------------------------------------------------------------------------------------
 
-/** The ringtone: US ringing, 440 Hz + 480 Hz, 2 s on, 4 s off, looped. */
-export const RINGTONE = { frequencies: [440, 480], onSeconds: 2, offSeconds: 4, gain: 0.25 };
+/**
+ * The tones for an incoming call. `ring`: US ringing, 440 Hz + 480 Hz, 2 s on, 4 s off, looped.
+ * `waiting`: the call-waiting tone, played instead while another call is in conversation (a full
+ * ringtone over a conversation would drown it): two short 440 Hz beeps every 10 s, quieter.
+ * @typedef {'ring' | 'waiting'} RingKind
+ * @type {Record<RingKind, {frequencies: number[], bursts: [number, number][], period: number, gain: number}>}
+ */
+export const RINGTONES = {
+  ring: { frequencies: [440, 480], bursts: [[0, 2]], period: 6, gain: 0.25 },
+  waiting: { frequencies: [440], bursts: [[0, 0.3], [0.5, 0.8]], period: 10, gain: 0.12 },
+};
 
-/** @type {{source: AudioBufferSourceNode, gain: GainNode, context: AudioContext} | null} */
+/** @type {{source: AudioBufferSourceNode, gain: GainNode, context: AudioContext, kind: RingKind} | null} */
 let ring = null;
-/** @type {Map<number, AudioBuffer>} one cycle of the cadence per sample rate */
+/** @type {Map<string, AudioBuffer>} one cycle of each cadence per sample rate */
 const cycles = new Map();
 
-/** @param {AudioContext} ac */
-function ringCycle(ac) {
-  const cached = cycles.get(ac.sampleRate);
+/** @param {AudioContext} ac @param {RingKind} kind */
+function ringCycle(ac, kind) {
+  const key = `${kind}/${ac.sampleRate}`;
+  const cached = cycles.get(key);
   if (cached) return cached;
+  const tone = RINGTONES[kind];
   const rate = ac.sampleRate;
-  const on = Math.round(RINGTONE.onSeconds * rate);
-  const length = on + Math.round(RINGTONE.offSeconds * rate);
-  const buffer = ac.createBuffer(1, length, rate);
+  const buffer = ac.createBuffer(1, Math.round(tone.period * rate), rate);
   const data = buffer.getChannelData(0);
   const fade = Math.round(0.01 * rate); // 10 ms ramps: no clicks at the edges of a burst
-  const [f1, f2] = RINGTONE.frequencies;
-  for (let i = 0; i < on; i++) {
-    const t = i / rate;
-    const envelope = Math.min(1, i / fade, (on - i) / fade);
-    data[i] = 0.5 * envelope * (Math.sin(2 * Math.PI * f1 * t) + Math.sin(2 * Math.PI * f2 * t));
+  for (const [from, to] of tone.bursts) {
+    const start = Math.round(from * rate);
+    const on = Math.round((to - from) * rate);
+    for (let i = 0; i < on; i++) {
+      const t = i / rate;
+      const envelope = Math.min(1, i / fade, (on - i) / fade);
+      const sum = tone.frequencies.reduce((s, f) => s + Math.sin(2 * Math.PI * f * t), 0);
+      data[start + i] = (envelope * sum) / tone.frequencies.length;
+    }
   }
-  cycles.set(rate, buffer);
+  cycles.set(key, buffer);
   return buffer;
 }
 
-/** Starts the ringtone unless it is already playing (there is one at most). */
-export function ringtoneStart() {
-  if (ring && ring.context.state !== 'closed') return;
+/**
+ * Plays the `kind` tone (there is one tone at most: another kind playing is replaced).
+ * @param {RingKind} [kind]
+ */
+export function ringtoneStart(kind = 'ring') {
+  if (ring && ring.context.state !== 'closed') {
+    if (ring.kind === kind) return;
+    ringtoneStop();
+  }
   const ac = audioContext();
   const source = ac.createBufferSource();
-  source.buffer = ringCycle(ac);
+  source.buffer = ringCycle(ac, kind);
   source.loop = true;
   const gain = ac.createGain();
-  gain.gain.value = RINGTONE.gain;
+  gain.gain.value = RINGTONES[kind].gain;
   source.connect(gain).connect(ac.destination);
   source.start();
-  ring = { source, gain, context: ac };
-  log(`ringtone on (audio context ${ac.state})`);
+  ring = { source, gain, context: ac, kind };
+  log(`${kind === 'ring' ? 'ringtone' : 'call-waiting tone'} on (audio context ${ac.state})`);
+}
+
+/** Which tone plays now, or null. @returns {RingKind | null} */
+export function ringtoneKind() {
+  return ring !== null && ring.context.state !== 'closed' ? ring.kind : null;
 }
 
 export function ringtoneStop() {

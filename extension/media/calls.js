@@ -14,6 +14,7 @@ import {
   Meter,
   audioContextState,
   closeAudioContext,
+  ringtoneKind,
   ringtonePlaying,
   ringtoneStart,
   ringtoneStop,
@@ -503,8 +504,21 @@ function destroy(call, why) {
   }
 }
 
+/**
+ * The tone incoming calls need now: none when nothing rings; the call-waiting tone when another
+ * call is in conversation (it has a microphone and does not ring); the ringtone otherwise.
+ */
+function updateRingtone() {
+  if (ringing.size === 0) {
+    ringtoneStop();
+    return;
+  }
+  const talking = [...calls.values()].some((c) => !c.closed && !ringing.has(c.callId) && c.micTrack !== null);
+  ringtoneStart(talking ? 'waiting' : 'ring');
+}
+
 function releaseAudioIfIdle() {
-  if (ringing.size === 0) ringtoneStop();
+  updateRingtone();
   if (calls.size === 0 && ringing.size === 0) closeAudioContext();
 }
 
@@ -789,7 +803,7 @@ function dtmfClockMismatch(sender) {
 async function ringStart(m) {
   const callId = callIdOf(m);
   ringing.add(callId);
-  ringtoneStart();
+  updateRingtone();
   return { ok: true };
 }
 
@@ -872,6 +886,7 @@ async function mediaCalls() {
     calls: list,
     ringing: [...ringing],
     ringtone: ringtonePlaying(),
+    ringtoneKind: ringtoneKind(),
     audioContext: audioContextState(),
     liveMicrophoneTracks: live(allMicTracks),
     liveRemoteTracks: live(allRemoteTracks),

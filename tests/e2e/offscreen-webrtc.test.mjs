@@ -243,16 +243,17 @@ test('offscreen media engine: loopback call, hold/resume, ICE restart, DTMF, mut
     return { a: a2.packetsReceived - a.packetsReceived, b: b2.packetsReceived - b.packetsReceived, aStats: a2, bStats: b2 };
   };
 
-  await t.test('hold (A sendonly): B still receives, A receives nothing; resume: both again', async () => {
+  await t.test('hold (A sendonly): B receives silence, A receives nothing; resume: both again', async () => {
     const held = await reoffer({ direction: 'sendonly' });
     assert.equal(direction(held.offer.sdp), 'sendonly');
     assert.equal(direction(held.answer.sdp), 'recvonly');
     await sleep(300); // packets in flight
     const f = await flow(1500);
     ext.note(`on hold: A received ${f.a}, B received ${f.b}`);
-    assert.ok(f.b >= FLOWING, `B still receives A's audio while held (${f.b} packets in 1.5 s)`);
+    assert.ok(f.b >= FLOWING, `B still receives A's RTP while held (${f.b} packets in 1.5 s)`);
     assert.ok(f.a <= 2, `A receives nothing while it holds (${f.a} packets in 1.5 s)`);
-    assert.ok(isTone(f.bStats.remotePeakHz), `B still hears the tone (${f.bStats.remotePeakHz} Hz)`);
+    const bSilent = await poll(async () => (await stats('B')).remotePeakHz === 0, { timeoutMs: 3000 });
+    assert.ok(bSilent, 'B hears silence: the holder does not send its microphone to the held party');
     const silent = await poll(async () => (await stats('A')).remotePeakHz === 0, { timeoutMs: 3000 });
     assert.ok(silent, 'A hears silence while holding');
 
@@ -264,6 +265,8 @@ test('offscreen media engine: loopback call, hold/resume, ICE restart, DTMF, mut
     assert.ok(g.a >= FLOWING && g.b >= FLOWING, `both receive after resume (A ${g.a}, B ${g.b})`);
     const back = await poll(async () => isTone((await stats('A')).remotePeakHz), { timeoutMs: 3000 });
     assert.ok(back, 'A hears the tone again');
+    const bBack = await poll(async () => isTone((await stats('B')).remotePeakHz), { timeoutMs: 3000 });
+    assert.ok(bBack, 'B hears the tone again');
   });
 
   await t.test('ICE restart keeps the call up with new credentials', async () => {
@@ -377,11 +380,12 @@ test('offscreen media engine: loopback call, hold/resume, ICE restart, DTMF, mut
     assert.equal((await media('media-stats', {})).error.code, 'bad-request');
   });
 
-  await t.test('ringtone: one at most, stops when no call rings', async () => {
+  await t.test('ringtone: one at most, stops when no call rings; the call-waiting tone during a conversation', async () => {
     ok(await media('ring-start', { callId: 'R1' }), 'ring-start R1');
     ok(await media('ring-start', { callId: 'R2' }), 'ring-start R2');
     let calls = await media('media-calls');
     assert.deepEqual([calls.ringing, calls.ringtone, calls.audioContext], [['R1', 'R2'], true, 'running']);
+    assert.equal(calls.ringtoneKind, 'waiting', 'calls A and B are in conversation: the call-waiting tone, not the ringtone');
     ok(await media('ring-stop', { callId: 'R1' }), 'ring-stop R1');
     calls = await media('media-calls');
     assert.deepEqual([calls.ringing, calls.ringtone], [['R2'], true]);
@@ -433,9 +437,13 @@ test('offscreen media engine: loopback call, hold/resume, ICE restart, DTMF, mut
 
   await t.test('close releases everything: no call, no live track, no <audio>', async () => {
     const eventsBefore = (await mediaEvents()).length;
+    ok(await media('ring-start', { callId: 'R3' }), 'ring-start R3 while A and B talk');
+    assert.equal((await media('media-calls')).ringtoneKind, 'waiting');
     ok(await media('media-close', { callId: 'A' }), 'media-close A');
     ok(await media('media-close', { callId: 'B' }), 'media-close B');
     ok(await media('media-close', { callId: 'B' }), 'media-close is idempotent');
+    assert.equal((await media('media-calls')).ringtoneKind, 'ring', 'no conversation left: R3 now rings with the full ringtone');
+    ok(await media('ring-stop', { callId: 'R3' }), 'ring-stop R3');
     const calls = await media('media-calls');
     assert.deepEqual(calls.calls, []);
     assert.equal(calls.liveMicrophoneTracks, 0, 'no microphone track is live');
