@@ -244,15 +244,17 @@ async function storedAccountKey() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Behaviour: sync `settings` = {version: 1, autoAnswer, autoAnswerDelayMs, iceServers,
+// Behaviour: sync `settings` = {version: 1, autoAnswer, autoAnswerDelayMs, dtmfMode, iceServers,
 // iceGatheringTimeoutMs, maxCalls, allowedExtensions, ...} (docs/API.md). Applying merges into the
-// stored object, so fields this page does not show (registerExpires, dtmfMode...) are kept. The
-// worker applies the change by itself (it listens to storage changes).
+// stored object, so fields this page does not show (registerExpires, keepaliveInterval...) are
+// kept. The worker applies the change by itself (it listens to storage changes).
 
 const BEHAVIOUR_FIELDS = /** @type {const} */ ([
   'autoAnswerDelayMs', 'iceUrls', 'iceUsername', 'iceCredential', 'iceGatheringTimeoutMs', 'maxCalls', 'allowedExtensions',
 ]);
 const AUTO_ANSWER = /** @type {const} */ (['headers', 'always', 'never']);
+/** How DTMF digits are sent: in the media (RFC 4733 telephone-events, the default) or by SIP INFO. */
+const DTMF_MODES = /** @type {const} */ (['rfc4733', 'info']);
 const DEFAULTS = { autoAnswerDelayMs: 0, iceGatheringTimeoutMs: 2000, maxCalls: 4 };
 
 /** @param {string} id */
@@ -291,7 +293,7 @@ const isTurn = (url) => /^turns?:/i.test(url);
 
 /**
  * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
- * @typedef {{autoAnswer: string, autoAnswerDelayMs: number, iceServers: IceServer[],
+ * @typedef {{autoAnswer: string, autoAnswerDelayMs: number, dtmfMode: string, iceServers: IceServer[],
  *   iceGatheringTimeoutMs: number, maxCalls: number, allowedExtensions: string[]}} Behaviour
  */
 
@@ -299,11 +301,11 @@ const isTurn = (url) => /^turns?:/i.test(url);
  * Checks the behaviour form. `storedCredential` is the TURN password already saved (the field is
  * left empty to keep it).
  * @param {Record<string, string>} v  the form values (textareas raw, inputs trimmed)
- * @param {string} autoAnswer
+ * @param {{autoAnswer: string, dtmfMode: string}} choices  the checked radio buttons' values
  * @param {string} storedCredential
  * @returns {{errors: Record<string, string>, behaviour: Behaviour}}
  */
-function validateBehaviour(v, autoAnswer, storedCredential) {
+function validateBehaviour(v, { autoAnswer, dtmfMode }, storedCredential) {
   /** @type {Record<string, string>} */
   const errors = {};
   const delay = wholeNumber(v.autoAnswerDelayMs, 0, 60000, DEFAULTS.autoAnswerDelayMs, 'milliseconds');
@@ -351,6 +353,7 @@ function validateBehaviour(v, autoAnswer, storedCredential) {
     behaviour: {
       autoAnswer: AUTO_ANSWER.includes(/** @type {any} */ (autoAnswer)) ? autoAnswer : 'headers',
       autoAnswerDelayMs: delay.value,
+      dtmfMode: DTMF_MODES.includes(/** @type {any} */ (dtmfMode)) ? dtmfMode : 'rfc4733',
       iceServers,
       iceGatheringTimeoutMs: gathering.value,
       maxCalls: maxCalls.value,
@@ -393,6 +396,8 @@ async function loadBehaviour() {
   const settings = await storedSettings();
   const autoAnswer = AUTO_ANSWER.includes(settings.autoAnswer) ? settings.autoAnswer : 'headers';
   for (const value of AUTO_ANSWER) input(`autoAnswer-${value}`).checked = value === autoAnswer;
+  const dtmfMode = DTMF_MODES.includes(settings.dtmfMode) ? settings.dtmfMode : 'rfc4733';
+  for (const value of DTMF_MODES) input(`dtmfMode-${value}`).checked = value === dtmfMode;
   /** @param {unknown} n @param {number} fallback */
   const number = (n, fallback) => String(typeof n === 'number' && Number.isFinite(n) ? n : fallback);
   input('autoAnswerDelayMs').value = number(settings.autoAnswerDelayMs, DEFAULTS.autoAnswerDelayMs);
@@ -421,9 +426,14 @@ async function applyBehaviour(event) {
     const el = /** @type {HTMLInputElement | HTMLTextAreaElement} */ ($(field));
     v[field] = el instanceof HTMLTextAreaElement || field === 'iceCredential' ? el.value : el.value.trim();
   }
-  const checked = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="autoAnswer"]:checked'));
+  /** @param {string} name  the value of the checked radio button of a group ('' when none) */
+  const choice = (name) => {
+    const checked = /** @type {HTMLInputElement | null} */ (document.querySelector(`input[name="${name}"]:checked`));
+    return checked ? checked.value : '';
+  };
   const stored = await storedSettings();
-  const { errors, behaviour } = validateBehaviour(v, checked ? checked.value : 'headers', credentialOf(iceServersOf(stored)));
+  const { errors, behaviour } = validateBehaviour(v, { autoAnswer: choice('autoAnswer'), dtmfMode: choice('dtmfMode') },
+    credentialOf(iceServersOf(stored)));
   renderBehaviourErrors(errors);
   if (Object.keys(errors).length > 0) {
     showResult('behaviour-result', 'Not applied: correct the fields marked above.', 'error');

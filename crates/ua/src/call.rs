@@ -95,6 +95,8 @@ pub enum CallError {
     /// A shortcut found no call to act on.
     NoCurrentCall,
     InvalidTarget(String),
+    /// A `dtmf` command's digits are not DTMF digits (the text says what is wrong).
+    InvalidDigits(String),
     NotConnected,
     TooManyCalls,
     /// The command does not apply in the call's current state.
@@ -107,6 +109,7 @@ impl CallError {
         match self {
             CallError::NoSuchCall | CallError::NoCurrentCall => "no-such-call",
             CallError::InvalidTarget(_) => "invalid-target",
+            CallError::InvalidDigits(_) => "invalid-digits",
             CallError::NotConnected => "not-connected",
             CallError::TooManyCalls => "too-many-calls",
             CallError::WrongState(_) => "wrong-state",
@@ -122,6 +125,7 @@ impl std::fmt::Display for CallError {
             CallError::InvalidTarget(t) => {
                 write!(f, "cannot call {t:?}: expected a number, user@domain, sip: or tel: URI")
             }
+            CallError::InvalidDigits(why) => write!(f, "{why}"),
             CallError::NotConnected => write!(f, "not connected to the SIP server"),
             CallError::TooManyCalls => write!(f, "too many calls at once"),
             CallError::WrongState(s) => write!(f, "{s}"),

@@ -2,7 +2,7 @@
 //! one digit at a time when configured; INFO digits from the far end become events.
 mod common;
 use common::*;
-use ferrophone_ua::call::MediaOp;
+use ferrophone_ua::call::{CallError, MediaOp};
 use ferrophone_ua::config::Settings;
 use ferrophone_ua::message::{Method, Response};
 use ferrophone_ua::Input;
@@ -22,7 +22,49 @@ fn rfc4733_goes_to_the_media_side() {
     sim.pump();
     assert!(sim.has_media_op(&id, |op| *op == MediaOp::Dtmf("123#*".into())));
     assert!(sim.take_sent().is_empty(), "no SIP for RFC 4733");
-    assert!(sim.ua.send_dtmf(sim.now, &id, "12x").is_err());
+}
+
+#[test]
+fn invalid_digits_are_refused_and_nothing_is_sent() {
+    for mode in ["rfc4733", "info"] {
+        let (mut sim, id, _) = active_call(113, mode);
+        let refused = |sim: &mut Sim, digits: &str| match sim.ua.send_dtmf(sim.now, &id, digits) {
+            Err(e @ CallError::InvalidDigits(_)) => {
+                assert_eq!(e.code(), "invalid-digits");
+                e.to_string()
+            }
+            other => panic!("{mode}: {digits:?} gave {other:?}"),
+        };
+        assert_eq!(refused(&mut sim, "12x"), "'x' is not a DTMF digit: use 0-9, *, #, A-D");
+        assert_eq!(refused(&mut sim, "1,2"), "',' is not a DTMF digit: use 0-9, *, #, A-D");
+        assert_eq!(refused(&mut sim, "1\u{7}"), "'\\u{7}' is not a DTMF digit: use 0-9, *, #, A-D");
+        assert_eq!(refused(&mut sim, " "), "no DTMF digits to send: use 0-9, *, #, A-D");
+        assert_eq!(refused(&mut sim, &"1".repeat(65)), "too many DTMF digits at once (64 at most)");
+        // The digits are checked before the call: a bad argument is named as such.
+        assert!(matches!(sim.ua.send_dtmf(sim.now, "nope", "1"), Err(CallError::NoSuchCall)));
+        assert!(matches!(sim.ua.send_dtmf(sim.now, "nope", "x"), Err(CallError::InvalidDigits(_))));
+        sim.pump();
+        assert!(!sim.has_media_op(&id, |op| matches!(op, MediaOp::Dtmf(_))), "{mode}: nothing for the media side");
+        assert!(sim.take_sent().is_empty(), "{mode}: no SIP sent");
+        // Lower case and spaces are fine.
+        sim.ua.send_dtmf(sim.now, &id, " 1 a ").unwrap();
+    }
+}
+
+#[test]
+fn info_digits_waiting_to_be_sent_are_bounded() {
+    let (mut sim, id, _) = active_call(114, "info");
+    sim.ua.send_dtmf(sim.now, &id, &"1".repeat(64)).unwrap();
+    sim.pump();
+    let first = sim.take_request(); // in flight, unanswered: 63 digits wait
+    assert_eq!(first.method, Method::Info);
+    sim.ua.send_dtmf(sim.now, &id, "2").unwrap();
+    match sim.ua.send_dtmf(sim.now, &id, "3") {
+        Err(e @ CallError::WrongState(_)) => assert_eq!(e.code(), "wrong-state"),
+        other => panic!("a 65th waiting digit gave {other:?}"),
+    }
+    sim.deliver_response(&Response::for_request(&first, 200, "OK", None));
+    sim.ua.send_dtmf(sim.now, &id, "3").unwrap();
 }
 
 #[test]

@@ -355,18 +355,21 @@ impl UserAgent {
 
     /// Send DTMF digits (`0-9`, `*`, `#`, `A-D`) on an established call: RFC 4733 through the media
     /// side, or SIP INFO (`application/dtmf-relay`, one request per digit) per `settings.dtmfMode`.
+    /// Nothing is sent unless every digit is valid.
     pub fn send_dtmf(&mut self, now: Millis, id: &str, digits: &str) -> Result<(), CallError> {
         self.now = self.now.max(now);
+        let digits = dtmf_digits(digits)?;
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
         if !matches!(call.state, CallState::Active | CallState::Held) {
             return Err(CallError::WrongState("DTMF needs an established call"));
         }
-        let digits: String = digits.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
-        if digits.is_empty() || digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_digit() || "*#ABCD".contains(c))
-        {
-            return Err(CallError::WrongState("DTMF digits are 0-9, *, #, A-D (at most 64)"));
-        }
         if self.settings.dtmf_mode == "info" {
+            // Bounded like everything else: digits wait while the INFO before them is answered.
+            if call.dtmf_queue.len() + digits.len() > MAX_DTMF_DIGITS {
+                return Err(CallError::WrongState(
+                    "too many DTMF digits are still waiting to be sent by SIP INFO; try again once they are sent",
+                ));
+            }
             if let Some(c) = self.calls.get_mut(id) {
                 c.dtmf_queue.extend(digits.chars());
             }
@@ -386,8 +389,16 @@ impl UserAgent {
         if !matches!(call.state, CallState::Active | CallState::Held) {
             return;
         }
-        call.dtmf_queue.extend(digits.chars().filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c)));
+        let valid: Vec<char> = digits.chars().filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c)).collect();
+        let room = MAX_DTMF_DIGITS.saturating_sub(call.dtmf_queue.len());
+        call.dtmf_queue.extend(valid.iter().take(room));
+        let dropped = valid.len().saturating_sub(room);
         self.log(&format!("call {id}: DTMF on the media path unavailable ({reason}); sending {digits} as SIP INFO"));
+        if dropped > 0 {
+            self.log(&format!(
+                "call {id}: {dropped} DTMF digit(s) dropped: too many are waiting to be sent by SIP INFO"
+            ));
+        }
         self.next_info_dtmf(id);
     }
 
@@ -1812,6 +1823,25 @@ impl UserAgent {
         self.set_muted(now, &id, !muted)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
+}
+
+/// Most DTMF digits one `dtmf` command sends, and most waiting to be sent by SIP INFO on a call.
+const MAX_DTMF_DIGITS: usize = 64;
+
+/// The digits of a `dtmf` command, upper-cased and without white space, or why they are refused.
+fn dtmf_digits(digits: &str) -> Result<String, CallError> {
+    let digits: String = digits.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some(bad) = digits.chars().find(|c| !(c.is_ascii_digit() || "*#ABCDabcd".contains(*c))) {
+        let shown: String = if bad.is_control() { bad.escape_unicode().collect() } else { bad.to_string() };
+        return Err(CallError::InvalidDigits(format!("'{shown}' is not a DTMF digit: use 0-9, *, #, A-D")));
+    }
+    if digits.is_empty() {
+        return Err(CallError::InvalidDigits("no DTMF digits to send: use 0-9, *, #, A-D".into()));
+    }
+    if digits.len() > MAX_DTMF_DIGITS {
+        return Err(CallError::InvalidDigits(format!("too many DTMF digits at once ({MAX_DTMF_DIGITS} at most)")));
+    }
+    Ok(digits.to_ascii_uppercase())
 }
 
 /// DTMF digits carried by an INFO body: `application/dtmf-relay` (`Signal=5`) or
