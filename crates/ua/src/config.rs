@@ -308,6 +308,31 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Reads the stored `settings` object field by field: a field of the wrong type (written by
+    /// another version, or by hand) falls back to its default without taking the other fields
+    /// with it. Returns the settings and the names of the fields that were ignored.
+    pub fn from_json_lenient(stored: &serde_json::Value) -> (Settings, Vec<String>) {
+        let Some(obj) = stored.as_object() else {
+            return (Settings::default(), if stored.is_null() { vec![] } else { vec!["settings".into()] });
+        };
+        let mut accepted = match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => return (Settings::default(), vec![]),
+        };
+        let mut ignored = Vec::new();
+        for (key, value) in obj {
+            let mut candidate = accepted.clone();
+            candidate.insert(key.clone(), value.clone());
+            if serde_json::from_value::<Settings>(serde_json::Value::Object(candidate.clone())).is_ok() {
+                accepted = candidate;
+            } else {
+                ignored.push(key.clone());
+            }
+        }
+        let settings = serde_json::from_value(serde_json::Value::Object(accepted)).unwrap_or_default();
+        (settings, ignored)
+    }
+
     /// Clamp values into sane ranges instead of refusing them.
     pub fn normalized(mut self) -> Settings {
         self.register_expires = self.register_expires.clamp(60, 86_400);
@@ -322,5 +347,30 @@ impl Settings {
         }
         self.max_calls = self.max_calls.clamp(1, 8);
         self
+    }
+}
+
+#[cfg(test)]
+mod lenient_settings_tests {
+    use super::Settings;
+    use serde_json::json;
+
+    #[test]
+    fn one_bad_field_does_not_wipe_the_others() {
+        let (s, ignored) = Settings::from_json_lenient(&json!({
+            "version": 1, "maxCalls": "4", "dtmfMode": "info", "autoAnswer": "always",
+            "iceServers": [{"urls": ["stun:stun.example.com"]}], "futureField": true
+        }));
+        assert_eq!(ignored, vec!["maxCalls".to_string()]);
+        assert_eq!(s.dtmf_mode, "info");
+        assert_eq!(s.auto_answer, "always");
+        assert_eq!(s.max_calls, Settings::default().max_calls);
+        assert_eq!(s.ice_servers.len(), 1);
+    }
+
+    #[test]
+    fn not_an_object_gives_defaults() {
+        assert_eq!(Settings::from_json_lenient(&json!(null)), (Settings::default(), vec![]));
+        assert_eq!(Settings::from_json_lenient(&json!("x")), (Settings::default(), vec!["settings".to_string()]));
     }
 }

@@ -314,8 +314,13 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
         .await
         .map(|v| crate::schema::from_js(&v))
         .unwrap_or(Value::Null);
-    let settings: Settings =
-        sync.get("settings").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default();
+    let (settings, ignored) = Settings::from_json_lenient(sync.get("settings").unwrap_or(&Value::Null));
+    if !ignored.is_empty() {
+        crate::chrome::console_warn(&format!(
+            "[ferrophone] settings: ignored {} (wrong type); their defaults apply",
+            ignored.join(", ")
+        ));
+    }
     let local_password = local.get("password").and_then(Value::as_str).map(str::to_string);
     match sync.get("account") {
         None | Some(Value::Null) => (None, settings, None),
