@@ -10,17 +10,6 @@ fn transfer_events(sim: &Sim) -> Vec<(u16, bool, bool)> {
     sim.transfers.iter().map(|t| (t.status, t.done, t.success)).collect()
 }
 
-fn notify_sipfrag(call_id: &str, tag: &str, cseq: u32, frag: &str) -> Vec<u8> {
-    let base =
-        String::from_utf8(in_dialog_from_bob("NOTIFY", call_id, tag, cseq, &format!("z9hG4bKnf{cseq}"), None)).unwrap();
-    base.replacen(
-        "Content-Length: 0\r\n\r\n",
-        &format!("Event: refer\r\nSubscription-State: active\r\nContent-Type: message/sipfrag;version=2.0\r\nContent-Length: {}\r\n\r\n{frag}", frag.len()),
-        1,
-    )
-    .into_bytes()
-}
-
 #[test]
 fn blind_transfer_reports_progress_and_ends_our_call() {
     let (mut sim, id, tag) = answered_incoming(130, "tr-1", "");

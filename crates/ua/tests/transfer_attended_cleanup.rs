@@ -6,17 +6,6 @@ use common::*;
 use ferrophone_ua::call::CallState;
 use ferrophone_ua::message::{Method, Request, Response};
 
-fn notify_sipfrag(call_id: &str, tag: &str, cseq: u32, frag: &str) -> Vec<u8> {
-    let base =
-        String::from_utf8(in_dialog_from_bob("NOTIFY", call_id, tag, cseq, &format!("z9hG4bKnf{cseq}"), None)).unwrap();
-    base.replacen(
-        "Content-Length: 0\r\n\r\n",
-        &format!("Event: refer\r\nSubscription-State: active\r\nContent-Type: message/sipfrag\r\nContent-Length: {}\r\n\r\n{frag}", frag.len()),
-        1,
-    )
-    .into_bytes()
-}
-
 /// bob's call A (incoming, answered), carol's call B (outgoing, answered), REFER A with Replaces=B
 /// accepted 202. Returns (sim, a, bob's tag for A, b, carol's INVITE for B).
 fn two_calls_and_refer(seed: u64, call_id: &str) -> (Sim, String, String, String, Request) {

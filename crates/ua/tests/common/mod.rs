@@ -547,3 +547,18 @@ impl Sim {
             .unwrap_or_else(|| panic!("no {method} was sent"))
     }
 }
+
+/// An in-dialog NOTIFY from bob for the REFER subscription (RFC 3515) carrying the sipfrag `frag`.
+pub fn notify_sipfrag(call_id: &str, tag: &str, cseq: u32, frag: &str) -> Vec<u8> {
+    let base =
+        String::from_utf8(in_dialog_from_bob("NOTIFY", call_id, tag, cseq, &format!("z9hG4bKnf{cseq}"), None)).unwrap();
+    base.replacen(
+        "Content-Length: 0\r\n\r\n",
+        &format!(
+            "Event: refer\r\nSubscription-State: active\r\nContent-Type: message/sipfrag;version=2.0\r\nContent-Length: {}\r\n\r\n{frag}",
+            frag.len()
+        ),
+        1,
+    )
+    .into_bytes()
+}
