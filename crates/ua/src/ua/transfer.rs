@@ -240,10 +240,17 @@ impl UserAgent {
         }
     }
 
-    /// NOTIFY the transferor of the progress of the call we placed for it.
+    /// NOTIFY the transferor of the progress of the call we placed for it, and tell the host:
+    /// the same progress is a `transfer` event of the call being transferred (`old`).
     pub(super) fn send_refer_notify(&mut self, old: &str, status: u16, reason: &str) {
         let branch = self.rng.branch();
         let Some(d) = self.calls.get_mut(old).and_then(|c| c.dialog.as_mut()) else { return };
+        self.out.push_back(Output::Event(Event::Transfer(TransferProgress {
+            call: old.to_string(),
+            status,
+            done: status >= 200,
+            success: (200..300).contains(&status),
+        })));
         let mut n = d.request(Method::Notify, &branch, None);
         n.headers.push("Event", "refer");
         let state = if status >= 200 { "terminated;reason=noresource" } else { "active;expires=60" };
