@@ -2,6 +2,7 @@
 //! transferor is also a `transfer` event for the call being transferred (the old one): 100 when we
 //! start calling the target, its provisional answers, and the outcome (done, success or not), so
 //! a host that sees its call end as `transferred` — or stay up after a failed transfer — knows why.
+//! A target that never answers at all still ends the transferor's subscription (final NOTIFY 408).
 mod common;
 use common::*;
 use ferrophone_ua::call::CallState;
@@ -46,5 +47,27 @@ fn a_failed_transfer_of_our_call_is_reported_and_the_old_call_stays() {
     let invite = sim.take_request_of(Method::Invite);
     sim.deliver_response(&response_with_sdp(&invite, 486, "Busy Here", "caroltag", None));
     assert_eq!(events(&sim), vec![(old.clone(), 100, false, false), (old.clone(), 486, true, false)]);
+    assert_eq!(sim.ua.call(&old).unwrap().state, CallState::Active, "the old call goes on");
+}
+
+#[test]
+fn a_transfer_target_that_never_answers_ends_the_subscription_with_a_final_notify() {
+    let (mut sim, old, tag) = answered_incoming(142, "trev-3", "");
+    sim.deliver(&refer_from_bob("trev-3", &tag));
+    sim.answer_media(OFFER);
+    let invite = sim.take_request_of(Method::Invite);
+    assert_eq!(invite.uri, "sip:carol@127.0.0.1");
+    // Nobody answers the INVITE at all (Timer B).
+    sim.advance(40_000);
+    let notifies: Vec<String> = sim
+        .requests_with_method("NOTIFY")
+        .iter()
+        .map(|n| String::from_utf8_lossy(&n.body).trim().to_string())
+        .collect();
+    assert_eq!(notifies.first().map(String::as_str), Some("SIP/2.0 100 Trying"));
+    let last = sim.requests_with_method("NOTIFY").last().cloned().cloned().unwrap();
+    assert_eq!(String::from_utf8_lossy(&last.body), "SIP/2.0 408 Request Timeout\r\n", "NOTIFYs: {notifies:?}");
+    assert!(last.headers.get("Subscription-State").unwrap().starts_with("terminated"));
+    assert_eq!(events(&sim), vec![(old.clone(), 100, false, false), (old.clone(), 408, true, false)]);
     assert_eq!(sim.ua.call(&old).unwrap().state, CallState::Active, "the old call goes on");
 }

@@ -277,6 +277,17 @@ impl UserAgent {
         }
     }
 
+    /// A call placed for a transfer ends without a final answer from the target (no response at
+    /// all, the connection or the media failed): the transferor still gets its final NOTIFY.
+    pub(super) fn transferred_call_ended(&mut self, new: &str, reason: &str) {
+        let Some(old) = self.calls.get_mut(new).and_then(|c| c.referred_from.take()) else { return };
+        let (status, phrase) = match reason {
+            "timeout" | "no-answer" => (408, "Request Timeout"),
+            _ => (503, "Service Unavailable"),
+        };
+        self.send_refer_notify(&old, status, phrase);
+    }
+
     /// An incoming INVITE with `Replaces` (RFC 3891): the call it names, if we have it.
     pub(super) fn replaced_call(&self, req: &Request) -> Result<Option<String>, (u16, &'static str)> {
         let Some(v) = req.headers.get("Replaces") else { return Ok(None) };
