@@ -106,6 +106,10 @@ test('a REFER from the far end: we call bob with Referred-By, NOTIFY the progres
   assert.equal(header(invites[0].text, 'Referred-By'), referredBy, "bob's INVITE carries the REFER's Referred-By");
   const byes = trace.filter((m) => m.tag === 'rcv' && m.method === 'BYE' && m.callId === refer.callId && overWebSocket(m));
   assert.equal(byes.length, 1, 'we sent one BYE on the old call');
+  const bobOk = trace.find((m) => m.tag === 'rcv' && m.srcPort === 5062 && m.status === 200 && m.callId === invites[0].callId);
+  const since = (/** @type {{time: number} | undefined} */ m) => (m ? `+${m.time - refer.time} ms` : 'missing');
+  phone.ext.note(`timeline from the REFER at Kamailio: our 202 ${since(accepted)}, INVITE to bob ${since(invites[0])}, `
+    + `bob's 200 ${since(bobOk)}, our BYE of the old call ${since(byes[0])}`);
 
   // Events: the old call went active → ended/transferred; transfer progress of the old call.
   const oldStates = (await phone.eventsOf(oldId)).map((e) => e.call.state);
