@@ -573,6 +573,7 @@ impl UserAgent {
 
     /// Forget the call after telling everybody it ended.
     pub(super) fn end_call(&mut self, id: &str, reason: &str) {
+        self.transferred_call_ended(id, reason);
         let Some(c) = self.calls.get_mut(id) else {
             return;
         };

@@ -240,10 +240,17 @@ impl UserAgent {
         }
     }
 
-    /// NOTIFY the transferor of the progress of the call we placed for it.
+    /// NOTIFY the transferor of the progress of the call we placed for it, and tell the host:
+    /// the same progress is a `transfer` event of the call being transferred (`old`).
     pub(super) fn send_refer_notify(&mut self, old: &str, status: u16, reason: &str) {
         let branch = self.rng.branch();
         let Some(d) = self.calls.get_mut(old).and_then(|c| c.dialog.as_mut()) else { return };
+        self.out.push_back(Output::Event(Event::Transfer(TransferProgress {
+            call: old.to_string(),
+            status,
+            done: status >= 200,
+            success: (200..300).contains(&status),
+        })));
         let mut n = d.request(Method::Notify, &branch, None);
         n.headers.push("Event", "refer");
         let state = if status >= 200 { "terminated;reason=noresource" } else { "active;expires=60" };
@@ -268,6 +275,17 @@ impl UserAgent {
                 self.send_bye(&old, "transferred");
             }
         }
+    }
+
+    /// A call placed for a transfer ends without a final answer from the target (no response at
+    /// all, the connection or the media failed): the transferor still gets its final NOTIFY.
+    pub(super) fn transferred_call_ended(&mut self, new: &str, reason: &str) {
+        let Some(old) = self.calls.get_mut(new).and_then(|c| c.referred_from.take()) else { return };
+        let (status, phrase) = match reason {
+            "timeout" | "no-answer" => (408, "Request Timeout"),
+            _ => (503, "Service Unavailable"),
+        };
+        self.send_refer_notify(&old, status, phrase);
     }
 
     /// An incoming INVITE with `Replaces` (RFC 3891): the call it names, if we have it.
