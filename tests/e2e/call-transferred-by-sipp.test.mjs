@@ -123,6 +123,7 @@ test('a REFER from the far end: we call bob with Referred-By, NOTIFY the progres
   phone.ext.note(`transfer events: ${JSON.stringify(transfers)}`);
   assert.ok(transfers, 'a final transfer event arrived');
   assert.ok(transfers.every((e) => e.callId === oldId), 'the transfer events name the transferred call');
+  assert.ok(transfers.every((e) => e.newCallId === newId), 'and our new call to the target (newCallId)');
   assert.deepEqual(transfers.map((e) => e.status), frags.map((f) => Number(f.split(' ')[1])),
     'one transfer event per NOTIFY, with the same status');
   assert.ok(transfers.slice(0, -1).every((e) => !e.done && !e.success), 'the provisional ones are not done');

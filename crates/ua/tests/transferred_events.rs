@@ -37,6 +37,11 @@ fn a_successful_transfer_of_our_call_is_reported_on_the_old_call() {
         vec![(old.clone(), 100, false, false), (old.clone(), 180, false, false), (old.clone(), 200, true, true)]
     );
     assert_eq!(sim.ua.call(&old).unwrap().end_reason.as_deref(), Some("transferred"));
+    // Every event names our new call to the target, so a host can follow the call that replaced it.
+    let new_calls: Vec<Option<String>> = sim.transfers.iter().map(|t| t.new_call.clone()).collect();
+    let new_id = new_calls[0].clone().expect("the 100 already names the new call");
+    assert!(new_calls.iter().all(|n| n.as_deref() == Some(new_id.as_str())), "{new_calls:?}");
+    assert_eq!(sim.ua.call(&new_id).unwrap().remote, "sip:carol@127.0.0.1");
 }
 
 #[test]

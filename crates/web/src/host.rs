@@ -256,8 +256,12 @@ pub fn run_effects(fx: Effects) {
         broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "dtmf", "callId": call, "digit": digit.to_string() }));
     }
     for t in fx.transfers {
-        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "transfer", "callId": t.call, "status": t.status,
-                          "done": t.done, "success": t.success }));
+        let mut ev = json!({ "ferrophone": SCHEMA_VERSION, "event": "transfer", "callId": t.call, "status": t.status,
+                             "done": t.done, "success": t.success });
+        if let Some(new_call) = t.new_call {
+            ev["newCallId"] = json!(new_call);
+        }
+        broadcast(ev);
     }
     crate::media::enqueue(fx.media);
     for s in fx.statuses {

@@ -20,6 +20,8 @@ pub struct TransferProgress {
     /// `true` once the outcome is known.
     pub done: bool,
     pub success: bool,
+    /// When the far end transferred us: our call to the transfer target (placed for the REFER).
+    pub new_call: Option<String>,
 }
 
 /// Percent-encode what goes inside a URI header (`?Replaces=...`).
@@ -142,6 +144,7 @@ impl UserAgent {
             status,
             done,
             success,
+            new_call: None,
         })));
         if done {
             let replaced = self.calls.get_mut(id).and_then(|c| {
@@ -220,7 +223,6 @@ impl UserAgent {
         }
         let r = Response::for_request(req, 202, "Accepted", None);
         self.txl.respond(self.now, tx, r);
-        self.send_refer_notify(id, 100, "Trying");
         let referred_by = req.headers.get("Referred-By").map(str::to_string);
         match self.dial(self.now, &uri) {
             Ok(info) => {
@@ -232,6 +234,8 @@ impl UserAgent {
                         .filter_map(|(k, v)| v.map(|v| (k, v)))
                         .collect();
                 }
+                // The subscription's first NOTIFY (RFC 3515 §2.4.4), naming the new call.
+                self.send_refer_notify(id, 100, "Trying");
             }
             Err(e) => {
                 self.log(&format!("call {id}: cannot follow the transfer to {uri}: {e}"));
@@ -244,12 +248,15 @@ impl UserAgent {
     /// the same progress is a `transfer` event of the call being transferred (`old`).
     pub(super) fn send_refer_notify(&mut self, old: &str, status: u16, reason: &str) {
         let branch = self.rng.branch();
+        let new_call =
+            self.calls.iter().find(|(_, c)| c.referred_from.as_deref() == Some(old)).map(|(id, _)| id.clone());
         let Some(d) = self.calls.get_mut(old).and_then(|c| c.dialog.as_mut()) else { return };
         self.out.push_back(Output::Event(Event::Transfer(TransferProgress {
             call: old.to_string(),
             status,
             done: status >= 200,
             success: (200..300).contains(&status),
+            new_call,
         })));
         let mut n = d.request(Method::Notify, &branch, None);
         n.headers.push("Event", "refer");
