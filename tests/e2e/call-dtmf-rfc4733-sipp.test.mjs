@@ -9,20 +9,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll, sleep } from './harness.mjs';
 import { readTrace } from './lab.mjs';
-import { overWebSocket, sippExit, sippMessages, startPhone, startRtpTap, startSipp } from './calls.mjs';
+import { overWebSocket, recordEvents, sippExit, sippMessages, startPhone, startRtpTap, startSipp } from './calls.mjs';
 
 const TRUNK_MEDIA_PORT = 32100;
 
 test('RFC 4733 digits reach the far end; its SIP INFO digit is reported', async (t) => {
   const phone = await startPhone(t, 'call-dtmf-rfc4733-sipp');
-  await phone.page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.dtmfEvents = [];
-    chrome.runtime.onMessage.addListener((m) => {
-      if (m && m.ferrophone === 1 && m.event === 'dtmf') w.dtmfEvents.push(m);
-      return false;
-    });
-  });
+  const dtmfEvents = await recordEvents(phone, 'dtmf');
   const tap = await startRtpTap(t, 'dtmf-rfc4733-trunk', TRUNK_MEDIA_PORT);
   const trunk = await startSipp(t, 'trunk', 'uac_dtmf.xml', [
     '127.0.0.1:5060', '-s', 'alice', '-i', '127.0.0.1', '-p', '5070', '-mi', '127.0.0.1', '-mp', String(TRUNK_MEDIA_PORT),
@@ -32,7 +25,7 @@ test('RFC 4733 digits reach the far end; its SIP INFO digit is reported', async 
   const id = active.call.id;
 
   // The trunk's INFO digit arrives as a `dtmf` event.
-  const info = await poll(async () => (await phone.page.evaluate(() => /** @type {any[]} */ (/** @type {any} */ (window).dtmfEvents))).find((e) => e.callId === id),
+  const info = await poll(async () => (await dtmfEvents()).find((e) => e.callId === id),
     { timeoutMs: 5000 });
   assert.ok(info, 'a dtmf event for the INFO digit');
   assert.equal(info.digit, '5', `the INFO said Signal=5: ${JSON.stringify(info)}`);

@@ -12,20 +12,13 @@ import assert from 'node:assert/strict';
 import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
 import {
-  FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, startPhone,
+  FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, recordEvents, startPhone,
 } from './calls.mjs';
 
 test('attended transfer: dave ends up talking with bob, alice has no call left', async (t) => {
   const alice = await startPhone(t, 'call-transfer-attended');
   const dave = await startPhone(t, 'call-transfer-attended-dave', { user: 'dave', password: 'davepw' });
-  await alice.page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.transferEvents = [];
-    chrome.runtime.onMessage.addListener((m) => {
-      if (m && m.ferrophone === 1 && m.event === 'transfer') w.transferEvents.push(m);
-      return false;
-    });
-  });
+  const transferEvents = await recordEvents(alice, 'transfer');
   const bob = await connectBob(t);
 
   // alice ↔ dave.
@@ -47,8 +40,8 @@ test('attended transfer: dave ends up talking with bob, alice has no call left',
   // Transfer dave to bob, replacing alice's call with bob.
   const transferredAt = Date.now();
   await alice.cmd('transfer', { id: toDave.id, replaces: toBob.id });
-  const done = await poll(async () => (await alice.page.evaluate(() => /** @type {any} */ (window).transferEvents))
-    .find((/** @type {any} */ e) => e.callId === toDave.id && e.done), { timeoutMs: 15000 });
+  const done = await poll(async () => (await transferEvents())
+    .find((e) => e.callId === toDave.id && e.done), { timeoutMs: 15000 });
   assert.ok(done, 'the transfer finished');
   assert.equal(done.success, true, `it succeeded: ${JSON.stringify(done)}`);
 

@@ -12,7 +12,7 @@ import { poll, sleep } from './harness.mjs';
 import { readTrace } from './lab.mjs';
 import {
   FAR_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, registerSippPhone, sippExit,
-  sippMessages, startPhone, startSipp,
+  recordEvents, sippMessages, startPhone, startSipp,
 } from './calls.mjs';
 
 test('blind transfer of bob to carol: they talk, our call ends', async (t) => {
@@ -22,16 +22,7 @@ test('blind transfer of bob to carol: they talk, our call ends', async (t) => {
     '-ci', '127.0.0.1', '-cp', '8890', '-m', '1', '-nostdin', '-timeout', '60', '-timeout_error',
   ]);
   const phone = await startPhone(t, 'call-transfer-blind-bob-carol');
-  await phone.page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.transferEvents = [];
-    chrome.runtime.onMessage.addListener((m) => {
-      if (m && m.ferrophone === 1 && m.event === 'transfer') w.transferEvents.push(m);
-      return false;
-    });
-  });
-  /** @returns {Promise<any[]>} */
-  const transferEvents = () => phone.page.evaluate(() => /** @type {any} */ (window).transferEvents.slice());
+  const transferEvents = await recordEvents(phone, 'transfer');
   const bob = await connectBob(t);
 
   const { call } = await phone.cmd('dial', { target: 'bob' });

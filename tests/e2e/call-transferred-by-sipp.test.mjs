@@ -15,35 +15,18 @@ import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
 import {
   FAR_HZ, MIC_HZ, analyzeWav, bobEventsSince, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, sippExit,
-  sippMessages, startPhone, startSipp,
+  recordEvents, sippMessages, startPhone, startSipp,
 } from './calls.mjs';
 
 /** How long the trunk talks to alice before it transfers her (sipp -d). */
 const BEFORE_REFER_MS = 3000;
-
-/**
- * Records every `transfer` event in the options page.
- * @param {import('./calls.mjs').Phone} phone
- */
-async function recordTransferEvents(phone) {
-  await phone.page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.transferEvents = [];
-    chrome.runtime.onMessage.addListener((m) => {
-      if (m && m.ferrophone === 1 && m.event === 'transfer') w.transferEvents.push(m);
-      return false;
-    });
-  });
-  /** @returns {Promise<{callId: string, status: number, done: boolean, success: boolean}[]>} */
-  return () => phone.page.evaluate(() => /** @type {any} */ (window).transferEvents.slice());
-}
 
 /** A header's value in a SIP message. @param {string} text @param {string} name */
 const header = (text, name) => (new RegExp(`^${name}:\\s*(.*?)\\s*$`, 'im').exec(text) || [])[1];
 
 test('a REFER from the far end: we call bob with Referred-By, NOTIFY the progress, end the old call', async (t) => {
   const phone = await startPhone(t, 'call-transferred-by-sipp');
-  const transferEvents = await recordTransferEvents(phone);
+  const transferEvents = await recordEvents(phone, 'transfer');
   const bob = await connectBob(t);
   const recordingsBefore = bobRecordings();
   const bobFrom = bob.events.length;

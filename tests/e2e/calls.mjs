@@ -159,6 +159,27 @@ export async function startPhone(t, spec, account = {}) {
 /** @typedef {Awaited<ReturnType<typeof startPhone>>} Phone */
 
 /**
+ * Records, in the options page, every broadcast event of one kind (`transfer`, `dtmf`, ...) from
+ * now on; returns a function that resolves with those received so far.
+ * @param {Phone} phone
+ * @param {string} kind
+ * @returns {Promise<() => Promise<any[]>>}
+ */
+export async function recordEvents(phone, kind) {
+  await phone.page.evaluate((k) => {
+    const w = /** @type {any} */ (window);
+    w.recorded = w.recorded || {};
+    if (w.recorded[k]) return;
+    w.recorded[k] = [];
+    chrome.runtime.onMessage.addListener((m) => {
+      if (m && m.ferrophone === 1 && m.event === k) w.recorded[k].push(m);
+      return false;
+    });
+  }, kind);
+  return () => phone.page.evaluate((k) => /** @type {any} */ (window).recorded[k].slice(), kind);
+}
+
+/**
  * A request to the offscreen document, sent from the options page. Null when no document exists
  * (nothing answers: "Receiving end does not exist").
  * @param {{send: (m: object) => Promise<any>}} ext
