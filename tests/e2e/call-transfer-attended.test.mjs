@@ -13,6 +13,7 @@ import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
 import {
   FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, recordEvents, startPhone,
+  freshBobAfter,
 } from './calls.mjs';
 
 test('attended transfer: dave ends up talking with bob, alice has no call left', async (t) => {
@@ -20,6 +21,7 @@ test('attended transfer: dave ends up talking with bob, alice has no call left',
   const dave = await startPhone(t, 'call-transfer-attended-dave', { user: 'dave', password: 'davepw' });
   const transferEvents = await recordEvents(alice, 'transfer');
   const bob = await connectBob(t);
+  freshBobAfter(t);
 
   // alice ↔ dave.
   const { call: toDave } = await alice.cmd('dial', { target: 'dave' });

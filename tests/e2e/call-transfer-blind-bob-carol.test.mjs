@@ -13,6 +13,7 @@ import { readTrace } from './lab.mjs';
 import {
   FAR_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, registerSippPhone, sippExit,
   recordEvents, sippMessages, startPhone, startSipp,
+  freshBobAfter,
 } from './calls.mjs';
 
 test('blind transfer of bob to carol: they talk, our call ends', async (t) => {
@@ -24,6 +25,7 @@ test('blind transfer of bob to carol: they talk, our call ends', async (t) => {
   const phone = await startPhone(t, 'call-transfer-blind-bob-carol');
   const transferEvents = await recordEvents(phone, 'transfer');
   const bob = await connectBob(t);
+  freshBobAfter(t);
 
   const { call } = await phone.cmd('dial', { target: 'bob' });
   await phone.waitCall(call.id, (c) => c.state === 'active', { timeoutMs: 10000, what: 'active call' });

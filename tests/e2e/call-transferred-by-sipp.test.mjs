@@ -16,6 +16,7 @@ import { readTrace } from './lab.mjs';
 import {
   FAR_HZ, MIC_HZ, analyzeWav, bobEventsSince, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, sippExit,
   recordEvents, sippMessages, startPhone, startSipp,
+  freshBobAfter,
 } from './calls.mjs';
 
 /** How long the trunk talks to alice before it transfers her (sipp -d). */
@@ -28,6 +29,7 @@ test('a REFER from the far end: we call bob with Referred-By, NOTIFY the progres
   const phone = await startPhone(t, 'call-transferred-by-sipp');
   const transferEvents = await recordEvents(phone, 'transfer');
   const bob = await connectBob(t);
+  freshBobAfter(t);
   const recordingsBefore = bobRecordings();
   const bobFrom = bob.events.length;
   const startedAt = Date.now();

@@ -7,6 +7,7 @@
 #
 # Usage: lab.sh install [browser] | start | stop | status | selftest
 #              | kamailio-stop [sha] | kamailio-start [sha] | kamailio-pause [sha] | kamailio-resume [sha]
+#              | bob-restart
 #   (fault injection for tests: stop/start or freeze/thaw one Kamailio instance of a running lab)
 #
 # Meant to run inside a private network namespace with only loopback:
@@ -239,7 +240,7 @@ start() {
   render_all || return 1
   # every start begins with empty traces, recordings and logs
   rm -f "$REC"/bob/*.wav "$TRACE"/* "$RUN"/kamailio*_ctl "$RUN"/*.kpid
-  : > "$LOG/rtpengine.log"; : > "$LOG/baresip-bob.log"
+  : > "$LOG/rtpengine.log"; : > "$LOG/baresip-bob.log"; rm -f "$LOG/baresip-bob.prev.log"
 
   # 1. rtpengine, userspace only (pitfall 3); $! is rtpengine itself (the subshell execs it)
   rtpengine --config-file=none --table=-1 --interface=127.0.0.1 \
@@ -268,6 +269,12 @@ start() {
   say "rtpengine + kamailio (md5, sha-256) up $(elapsed "$t0")"
 
   # 3. baresip bob (registers over UDP with the MD5 instance, auto-answers)
+  start_bob || return 1
+  say "bob registered; lab started in $(elapsed "$t0")"
+}
+
+start_bob() {
+  local i
   baresip -f "$GEN/baresip-bob" > "$LOG/baresip-bob.log" 2>&1 < /dev/null &
   echo $! > "$RUN/baresip-bob.pid"
   for i in $(seq 1 250); do
@@ -277,7 +284,20 @@ start() {
   done
   grep -q '200 OK' "$LOG/baresip-bob.log" || fail_start "bob did not register" "$LOG/baresip-bob.log" || return 1
   wait_listen t 4444 5 || fail_start "bob's ctrl_tcp is not listening" "$LOG/baresip-bob.log" || return 1
-  say "bob registered; lab started in $(elapsed "$t0")"
+}
+
+# A fresh bob: baresip 1.0 keeps state from transfers (REFER subscriptions, replaced calls) that
+# has crashed it minutes later (segfault in libre during a proxy outage); specs that make bob go
+# through a transfer start a new process for the specs after them. The old log is appended to
+# logs/baresip-bob.prev.log.
+bob_restart() {
+  local t0
+  t0=$(now_ms)
+  stop_one "$RUN/baresip-bob.pid"
+  [ -f "$LOG/baresip-bob.log" ] && cat "$LOG/baresip-bob.log" >> "$LOG/baresip-bob.prev.log"
+  "$LAB/kamcmd.sh" ul.rm location bob >/dev/null 2>&1 || true
+  start_bob || return 1
+  say "bob restarted and registered ($(elapsed "$t0"))"
 }
 
 # ---------------------------------------------------------------- status
@@ -423,6 +443,7 @@ case "${1:-}" in
   kamailio-start) kamailio_start "${2:-}" ;;
   kamailio-pause) kamailio_signal SIGSTOP "${2:-}" ;;
   kamailio-resume) kamailio_signal SIGCONT "${2:-}" ;;
+  bob-restart) bob_restart ;;
   *) echo "usage: $0 install [browser] | start | stop | status | selftest" \
-       "| kamailio-stop [sha] | kamailio-start [sha] | kamailio-pause [sha] | kamailio-resume [sha]" >&2; exit 2 ;;
+       "| kamailio-stop [sha] | kamailio-start [sha] | kamailio-pause [sha] | kamailio-resume [sha] | bob-restart" >&2; exit 2 ;;
 esac
