@@ -8,15 +8,13 @@
 // endReason `session-expired`. The browser hears the trunk's 1 kHz tone until then.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSippMessages } from './fixtures/headless.mjs';
+import { describeSippMessages, parseSippMessages, sipHeader as header } from './fixtures/headless.mjs';
 import { FAR_HZ, recordMediaStats, sippExit, sippMessages, startPhone, startSipp } from './calls.mjs';
 
 /** RFC 4028 §10: the session expires at 90 s; we give up min(32, 90/3) = 30 s before that. */
 const EXPECTED_BYE_S = 60;
 const TOLERANCE_S = 3;
 
-/** @param {string} text @param {string} name  a header's value in a SIP message */
-const header = (text, name) => (new RegExp(`^${name}:\\s*(.*?)\\s*$`, 'im').exec(text) || [])[1];
 
 test('session timer: the far end is the refresher and goes silent; we hang up 60 s after the 200', async (t) => {
   const phone = await startPhone(t, 'call-session-timer-expiry');
@@ -34,7 +32,7 @@ test('session timer: the far end is the refresher and goes silent; we hang up 60
   await media.stop();
   const code = await sippExit(trunk, 10000);
   const messages = parseSippMessages(await sippMessages(trunk));
-  phone.ext.note(`trunk messages:\n${messages.map((m) => `${new Date(m.time).toISOString()} ${m.dir} ${m.firstLine} (${m.cseq})`).join('\n')}`);
+  phone.ext.note(`trunk messages:\n${describeSippMessages(messages)}`);
   assert.equal(code, 0, `the trunk's scenario passes (sipp checked the 200's timer, no refresh from us, our BYE and its Reason): ${trunk.output().slice(-3000)}`);
   assert.equal(ended.call.endReason, 'session-expired', 'the call event says why it ended');
 

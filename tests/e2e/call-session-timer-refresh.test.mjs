@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readTrace } from './lab.mjs';
-import { parseSippMessages } from './fixtures/headless.mjs';
+import { describeSippMessages, parseSippMessages, sipHeader as header } from './fixtures/headless.mjs';
 import {
   FAR_HZ, overWebSocket, recordMediaStats, sipBody, sippExit, sippMessages, startPhone, startSipp,
 } from './calls.mjs';
@@ -25,8 +25,6 @@ const TOLERANCE_S = 3;
 /** How long the trunk keeps the call after its own refresh (sipp -d). */
 const AFTER_PEER_REFRESH_MS = 6000;
 
-/** @param {string} text @param {string} name  a header's value in a SIP message */
-const header = (text, name) => (new RegExp(`^${name}:\\s*(.*?)\\s*$`, 'im').exec(text) || [])[1];
 /** The o= line of an SDP body: {user, sessId, version} (undefined when there is none). @param {string} sdp */
 const origin = (sdp) => {
   const m = /^o=(\S+) (\S+) (\S+) /m.exec(sdp);
@@ -50,7 +48,7 @@ test('session timer: 422 for 30 s, then 90 s refreshed by our re-INVITE at 45 s;
   const code = await sippExit(trunk, 95000);
   const samples = await media.stop();
   const messages = parseSippMessages(await sippMessages(trunk));
-  phone.ext.note(`trunk messages:\n${messages.map((m) => `${new Date(m.time).toISOString()} ${m.dir} ${m.firstLine} (${m.cseq})`).join('\n')}`);
+  phone.ext.note(`trunk messages:\n${describeSippMessages(messages)}`);
   assert.equal(code, 0, `the trunk's scenario passes (sipp checked 422/Min-SE, the 200's timer, our refresh, our answer to its refresh): ${trunk.output().slice(-3000)}`);
 
   // 1. 422 with Min-SE: 90 to Session-Expires: 30.
@@ -89,6 +87,8 @@ test('session timer: 422 for 30 s, then 90 s refreshed by our re-INVITE at 45 s;
   assert.deepEqual([after.user, after.sessId], [before.user, before.sessId], 'same session (o= user and id)');
   assert.equal(after.version, before.version, 'the refresh does not change the session: same o= version');
   assert.equal(sipBody(ourRefresh.text), sipBody(ourOk.text), 'same version, identical SDP (RFC 3264 §8)');
+  assert.ok(!phone.ext.lines.some((l) => l.includes('[offscreen]') && /: re-offer \w+ ready|remote answer applied/.test(l)),
+    'the browser made no new offer and applied no answer for our refresh');
 
   // 4. The trunk's refresh: our 200 carries the timer (we stay the refresher).
   const peerRefreshOk = messages.find((m) => m.dir === 'received' && m.status === 200 && m.cseq === '3 INVITE');
