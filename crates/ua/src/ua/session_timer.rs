@@ -68,9 +68,10 @@ pub(crate) fn negotiate_uas(req: &Headers, current: Option<SessionTimer>) -> Res
         }
         interval = MIN_SE;
     }
-    // §9: honour the UAC's choice; if it left it open, let a timer-capable UAC refresh.
+    // §9: honour the UAC's choice; if it left it open, let a timer-capable UAC refresh. A UAC
+    // that does not say `Supported: timer` cannot be the refresher (our 2xx would have to
+    // require an extension it does not know), whatever a proxy wrote in `refresher`.
     let uac_refreshes = match refresher.as_deref() {
-        Some("uac") => true,
         Some("uas") => false,
         _ => uac_supports,
     };
@@ -133,6 +134,8 @@ mod tests {
         assert_eq!(uas_header(&t), "120;refresher=uac");
         let t = negotiate_uas(&h(&[("Session-Expires", "120")]), None).unwrap().unwrap();
         assert!(t.we_refresh, "a UAC without timer support cannot refresh");
+        let t = negotiate_uas(&h(&[("Session-Expires", "120;refresher=uac")]), None).unwrap().unwrap();
+        assert!(t.we_refresh, "not even when the request names it the refresher");
         assert_eq!((t.refresh_in_ms(), t.give_up_in_ms()), (Some(60_000), 88_000));
         let them = SessionTimer { interval: 120, we_refresh: false };
         assert_eq!((them.refresh_in_ms(), them.give_up_in_ms()), (None, 88_000));
