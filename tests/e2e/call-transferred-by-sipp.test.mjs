@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
+import { sipHeader as header } from './fixtures/headless.mjs';
 import {
   FAR_HZ, MIC_HZ, analyzeWav, bobEventsSince, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, sippExit,
   recordEvents, sippMessages, startPhone, startSipp,
@@ -22,8 +23,6 @@ import {
 /** How long the trunk talks to alice before it transfers her (sipp -d). */
 const BEFORE_REFER_MS = 3000;
 
-/** A header's value in a SIP message. @param {string} text @param {string} name */
-const header = (text, name) => (new RegExp(`^${name}:\\s*(.*?)\\s*$`, 'im').exec(text) || [])[1];
 
 test('a REFER from the far end: we call bob with Referred-By, NOTIFY the progress, end the old call', async (t) => {
   const phone = await startPhone(t, 'call-transferred-by-sipp');

@@ -236,6 +236,54 @@ export async function hearsTone(phone, callId, hz, { forMs = 3000, startMs = 800
   return samples;
 }
 
+/**
+ * Samples `media-stats` of a call every `intervalMs` in the background, for long calls whose audio
+ * must keep flowing through signalling events (session refreshes, re-INVITEs). `stop()` ends the
+ * sampling and resolves with every sample, each with `at` = Date.now() when it was taken.
+ * `check(hz, from, to)` asserts that every sample taken in [from, to] heard `hz` ±TOLERANCE_HZ
+ * and that packetsReceived grew between consecutive ones; it returns those samples.
+ * @param {Phone} phone
+ * @param {string} callId
+ * @param {number} [intervalMs]
+ */
+export function recordMediaStats(phone, callId, intervalMs = 1000) {
+  /** @type {any[]} */
+  const samples = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const s = await phone.stats(callId).catch((e) => ({ ok: false, error: String(e) }));
+      samples.push({ at: Date.now(), ...(s || { ok: false, error: 'no offscreen document' }) });
+      await sleep(intervalMs);
+    }
+  })();
+  const isTone = (/** @type {number} */ f, /** @type {number} */ hz) => Math.abs(f - hz) <= TOLERANCE_HZ;
+  return {
+    samples,
+    async stop() {
+      running = false;
+      await loop;
+      return samples;
+    },
+    /** @param {number} hz @param {number} from @param {number} to  Date.now() times */
+    check(hz, from, to) {
+      const window = samples.filter((s) => s.at >= from && s.at <= to);
+      const summary = window.map((s) => `+${((s.at - from) / 1000).toFixed(1)}s ${s.ok ? `${Math.round(s.remotePeakHz)} Hz/${s.packetsReceived}` : 'no stats'}`);
+      assert.ok(window.length >= Math.floor((to - from) / intervalMs) - 2,
+        `media-stats sampled throughout: ${window.length} samples in ${to - from} ms`);
+      for (const [i, s] of window.entries()) {
+        assert.ok(s.ok, `media-stats answers at +${s.at - from} ms: ${JSON.stringify(s)}`);
+        assert.ok(isTone(s.remotePeakHz, hz), `the browser hears ${hz} Hz at +${s.at - from} ms, not ${s.remotePeakHz} (${summary.join(', ')})`);
+        if (i > 0) {
+          assert.ok(s.packetsReceived > window[i - 1].packetsReceived,
+            `packetsReceived grows up to +${s.at - from} ms (${summary.join(', ')})`);
+        }
+      }
+      return window;
+    },
+  };
+}
+
 // ------------------------------------------------------------------------------------------------
 // bob (baresip)
 

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll, sleep } from './harness.mjs';
-import { recordCallEvents, registeredAlice, startSipp, sipp } from './fixtures/headless.mjs';
+import { recordCallEvents, registeredAlice, sipHeader as header, startSipp, sipp } from './fixtures/headless.mjs';
 
 const TOLERANCE_MS = 300;
 const COLD_LIMIT_MS = 1000;
@@ -28,9 +28,6 @@ const DIALECTS = [
   { name: 'answer-mode-auto', header: 'Answer-Mode: Auto', delayMs: 0, echo: 'Answer-Mode' },
   { name: 'priv-answer-mode-auto-require', header: 'Priv-Answer-Mode: Auto;require', delayMs: 0, echo: 'Priv-Answer-Mode' },
 ];
-
-/** @param {string} text @param {string} name  a header's value in a SIP message */
-const header = (text, name) => (new RegExp(`^${name}:\\s*(.*?)\\s*$`, 'im').exec(text) || [])[1];
 
 test('auto-answer: every dialect is answered within its delay without ringing; "never" rings', async (t) => {
   const { ext, page } = await registeredAlice('headless-auto-answer');

@@ -249,9 +249,45 @@ pub(crate) fn sdp_direction(sdp: &str) -> &'static str {
     dir
 }
 
+/// The `o=` line's username, session id and version: per RFC 3264 §8 a description whose version
+/// did not change is the same description (whatever a media relay did to its other lines).
+pub(crate) fn sdp_origin(sdp: &str) -> Option<(&str, &str, &str)> {
+    let o = sdp.lines().find_map(|l| l.trim().strip_prefix("o="))?;
+    let mut f = o.split_whitespace();
+    Some((f.next()?, f.next()?, f.next()?))
+}
+
+/// Whether two SDPs describe the same session with the same content, the `o=` version aside
+/// (RFC 3264 §8: a description that did not change keeps its version). Line endings and blank
+/// lines do not count.
+pub(crate) fn same_session(a: &str, b: &str) -> bool {
+    fn lines(sdp: &str) -> impl Iterator<Item = String> + '_ {
+        sdp.lines().map(str::trim_end).filter(|l| !l.is_empty()).map(|l| match l.strip_prefix("o=") {
+            // username sess-id sess-version nettype addrtype address: all but the version
+            Some(o) => {
+                o.split_whitespace().enumerate().filter(|(i, _)| *i != 2).map(|(_, f)| f).collect::<Vec<_>>().join(" ")
+            }
+            None => l.to_string(),
+        })
+    }
+    lines(a).eq(lines(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_session_ignores_only_the_origin_version() {
+        let a = "v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=sendrecv\r\n";
+        assert!(same_session(a, &a.replace(" 42 2 ", " 42 3 ")));
+        assert!(same_session(a, &a.replace("\r\n", "\n")));
+        assert!(!same_session(a, &a.replace(" 42 2 ", " 43 2 ")), "another session id is another session");
+        assert!(!same_session(a, &a.replace("sendrecv", "sendonly")));
+        assert!(!same_session(a, &a.replace("a=sendrecv\r\n", "")));
+        assert_eq!(sdp_origin(a), Some(("-", "42", "2")));
+        assert_eq!(sdp_origin("v=0\r\no=- 42\r\n"), None);
+    }
 
     #[test]
     fn targets() {

@@ -6,8 +6,8 @@ use super::session_timer::{self as st, SessionTimer};
 use super::{Event, Output, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
 use crate::call::{
-    end_reason_for_status, normalize_target, sdp_direction, CallError, CallInfo, CallState, Direction, MediaOp,
-    MediaRequest,
+    end_reason_for_status, normalize_target, same_session, sdp_direction, sdp_origin, CallError, CallInfo, CallState,
+    Direction, MediaOp, MediaRequest,
 };
 use crate::dialog::Dialog;
 use crate::message::{Headers, Method, Request, Response};
@@ -87,6 +87,14 @@ pub(super) struct Call {
     pub reinvite_hold: bool,
     pub reinvite_retry_at: Option<(Millis, bool)>,
     pub peer_reinvite_pending: Option<TxId>,
+    /// The session as negotiated (RFC 3264): our SDP and the far end's, and our offer still
+    /// waiting for its answer.
+    pub local_sdp: Option<String>,
+    pub remote_sdp: Option<String>,
+    pub offered_sdp: Option<String>,
+    /// Our re-INVITE in flight only refreshes the session (RFC 4028): it offers `local_sdp`
+    /// unchanged and the browser has nothing pending.
+    pub refresh_reinvite: bool,
     /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
     pub auto_answer_at: Option<Millis>,
     /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
@@ -101,8 +109,10 @@ pub(super) struct Call {
     pub info_tx: Option<TxId>,
     // --- RFC 4028 session timer ---
     pub timer: Option<SessionTimer>,
-    /// When we refresh (we are the refresher) or give up (they are).
+    /// When we refresh (we are the refresher).
     pub timer_deadline: Option<Millis>,
+    /// When we give up on a session nobody refreshed (whoever the refresher is).
+    pub expiry_deadline: Option<Millis>,
     /// Interval we asked for in our last refresh request (INVITE/UPDATE).
     pub asked_interval: Option<u32>,
     /// Timer to echo in our next 2xx as UAS.
@@ -159,6 +169,10 @@ impl Call {
             reinvite_hold: false,
             reinvite_retry_at: None,
             peer_reinvite_pending: None,
+            local_sdp: None,
+            remote_sdp: None,
+            offered_sdp: None,
+            refresh_reinvite: false,
             auto_answer_at: None,
             prepared: None,
             answer_mode_echo: None,
@@ -168,6 +182,7 @@ impl Call {
             info_tx: None,
             timer: None,
             timer_deadline: None,
+            expiry_deadline: None,
             asked_interval: None,
             pending_uas_timer: None,
             peer_timer_support: false,
@@ -205,6 +220,7 @@ impl Call {
             self.auto_answer_at,
             self.recover_deadline,
             self.timer_deadline,
+            self.expiry_deadline,
         ]
         .into_iter()
         .flatten()
@@ -493,7 +509,7 @@ impl UserAgent {
             }
             Pending::ReAnswer { tx, method } => self.answer_reoffer(id, tx, method, Some(sdp), false),
             Pending::ReOfferIn200 { tx } => self.answer_reoffer(id, tx, Method::Invite, Some(sdp), true),
-            Pending::OurReinvite { hold } => self.send_reinvite(id, sdp, hold),
+            Pending::OurReinvite { hold } => self.send_reinvite(id, sdp, hold, false),
         }
         self.emit_status_if_changed();
     }
@@ -702,6 +718,7 @@ impl UserAgent {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
             c.asked_interval = Some(st::DEFAULT_INTERVAL);
+            c.offered_sdp = Some(sdp);
         }
     }
 
@@ -736,9 +753,12 @@ impl UserAgent {
     }
 
     fn on_refresh_response(&mut self, id: &str, resp: &Response) {
+        let glare_delay = self.rng.below(2000);
         let Some(call) = self.calls.get_mut(id) else { return };
         call.refresh_tx = None;
         match resp.status {
+            // Glare with a request of the peer's: try the same UPDATE again shortly (§14.1).
+            491 => call.timer_deadline = Some(self.now + glare_delay),
             200..=299 => {
                 let timer = st::from_uac_response(&resp.headers, call.asked_interval);
                 self.arm_session_timer(id, timer);
@@ -765,11 +785,14 @@ impl UserAgent {
             if timer.is_some() {
                 c.timer = timer;
             }
-            c.timer_deadline = c.timer.map(|t| now + t.deadline_ms());
+            c.timer_deadline = c.timer.and_then(|t| t.refresh_in_ms()).map(|ms| now + ms);
+            c.expiry_deadline = c.timer.map(|t| now + t.give_up_in_ms());
         }
     }
 
-    /// Our turn to refresh: UPDATE without SDP when the peer allows it, else a re-INVITE.
+    /// Our turn to refresh: UPDATE without SDP when the peer allows it, else a re-INVITE that
+    /// offers the session we have, unchanged (same SDP, same version: nothing for the browser or
+    /// the far end to renegotiate).
     fn refresh_session(&mut self, id: &str) {
         let branch = self.rng.branch();
         let Some(call) = self.calls.get_mut(id) else { return };
@@ -794,8 +817,17 @@ impl UserAgent {
         } else {
             let hold = call.state == CallState::Held;
             call.timer_deadline = None;
-            let direction = if hold { "sendonly" } else { "sendrecv" };
-            self.media(id, MediaOp::Reoffer { direction, ice_restart: false }, Some(Pending::OurReinvite { hold }));
+            match call.local_sdp.clone() {
+                Some(sdp) => self.send_reinvite(id, sdp, hold, true),
+                None => {
+                    let direction = if hold { "sendonly" } else { "sendrecv" };
+                    self.media(
+                        id,
+                        MediaOp::Reoffer { direction, ice_restart: false },
+                        Some(Pending::OurReinvite { hold }),
+                    );
+                }
+            }
         }
     }
 
@@ -879,7 +911,10 @@ impl UserAgent {
     pub(super) fn send_bye(&mut self, id: &str, reason: &str) {
         let branch = self.rng.branch();
         if let Some(dialog) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
-            let bye = dialog.request(Method::Bye, &branch, None);
+            let mut bye = dialog.request(Method::Bye, &branch, None);
+            if reason == "session-expired" {
+                bye.headers.push("Reason", st::EXPIRED_REASON);
+            }
             self.txl.send_request(self.now, bye);
         }
         self.end_call(id, reason);
@@ -931,6 +966,12 @@ impl UserAgent {
             }
         }
         set_sdp(&mut r.headers, &mut r.body, &sdp);
+        if offer_in_200 {
+            call.offered_sdp = Some(sdp);
+        } else {
+            call.local_sdp = Some(sdp);
+            call.remote_sdp = call.remote_offer.clone();
+        }
         let bytes = r.to_bytes();
         call.ok_bytes = Some(bytes);
         call.ok_interval = t1;
@@ -948,7 +989,9 @@ impl UserAgent {
         crate::transaction::TimerConfig::default().t1
     }
 
-    fn send_reinvite(&mut self, id: &str, sdp: String, hold: bool) {
+    /// Our re-INVITE offering `sdp`; `refresh_only` when it is the unchanged session (RFC 4028
+    /// refresh) rather than an offer the browser made.
+    fn send_reinvite(&mut self, id: &str, sdp: String, hold: bool, refresh_only: bool) {
         let branch = self.rng.branch();
         let Some(call) = self.calls.get_mut(id) else {
             return;
@@ -967,6 +1010,8 @@ impl UserAgent {
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         call.reinvite = Some(req.clone());
         call.reinvite_hold = hold;
+        call.offered_sdp = Some(sdp);
+        call.refresh_reinvite = refresh_only;
         let tx = self.txl.send_request(self.now, req);
         if let Some(c) = self.calls.get_mut(id) {
             c.reinvite_tx = Some(tx);
@@ -982,6 +1027,20 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
+        // The browser numbers every description it makes anew; an answer that describes the
+        // session we already have goes out as it went before, version included (RFC 3264 §8), so
+        // the far end sees no change.
+        let sdp = sdp.map(|s| match &call.local_sdp {
+            Some(current) if !offer_in_200 && same_session(current, &s) => current.clone(),
+            _ => s,
+        });
+        if let Some(s) = &sdp {
+            if offer_in_200 {
+                call.offered_sdp = Some(s.clone());
+            } else {
+                call.local_sdp = Some(s.clone());
+            }
+        }
         let mut r = Response::for_request(&req, 200, "OK", None);
         r.headers.push("Contact", contact);
         r.headers.push("Allow", super::ALLOW);
@@ -1089,6 +1148,7 @@ impl UserAgent {
                     Some(sdp) if !self.calls.get(id).is_some_and(|c| c.early_sdp_applied) => {
                         if let Some(c) = self.calls.get_mut(id) {
                             c.early_sdp_applied = true;
+                            c.remote_sdp = Some(sdp.clone());
                         }
                         self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: false }, None);
                         self.set_state(id, CallState::Early);
@@ -1123,6 +1183,10 @@ impl UserAgent {
             call.dialog = Some(dialog);
             call.ring_deadline = None;
             call.peer_allows_update = allows_update(&resp.headers);
+            call.local_sdp = call.offered_sdp.take();
+            if let Some(a) = &answer {
+                call.remote_sdp = Some(a.clone());
+            }
             let timer = st::from_uac_response(&resp.headers, call.asked_interval);
             self.arm_session_timer(id, timer);
             let Some(call) = self.calls.get_mut(id) else { return };
@@ -1170,7 +1234,12 @@ impl UserAgent {
         };
         let hold = call.reinvite_hold;
         call.reinvite_tx = None;
+        let refresh_only = std::mem::take(&mut call.refresh_reinvite);
+        let offered = call.offered_sdp.take();
         if (200..300).contains(&code) {
+            if offered.is_some() {
+                call.local_sdp = offered;
+            }
             if call.timer.is_some() {
                 let timer = st::from_uac_response(&resp.headers, call.asked_interval);
                 self.arm_session_timer(id, timer);
@@ -1184,7 +1253,29 @@ impl UserAgent {
             let seq = call.reinvite.as_ref().and_then(|r| r.headers.cseq()).map(|c| c.seq).unwrap_or(d.local_cseq);
             let ack = d.request(Method::Ack, &branch, Some(seq));
             self.txl.send_raw(ack.to_bytes());
-            if let Some(sdp) = sdp_body(&resp.headers, &resp.body) {
+            let answer = sdp_body(&resp.headers, &resp.body);
+            if refresh_only {
+                // We offered the session unchanged; the browser has no offer pending and needs no
+                // answer, unless the far end changed its side (a new o= version): then the
+                // browser must learn it through an offer/answer of its own. The same version is
+                // the same description even when a media relay rewrote other lines of it (an
+                // answer says `a=setup:passive` where the offer said `actpass`).
+                let unchanged = match (&answer, &call.remote_sdp) {
+                    (None, _) => true,
+                    (Some(a), Some(current)) => sdp_origin(a).is_some() && sdp_origin(a) == sdp_origin(current),
+                    (Some(_), None) => false,
+                };
+                if !unchanged {
+                    self.log(&format!("call {id}: the far end changed its session in a refresh; renegotiating"));
+                    let direction = if hold { "sendonly" } else { "sendrecv" };
+                    self.media(
+                        id,
+                        MediaOp::Reoffer { direction, ice_restart: false },
+                        Some(Pending::OurReinvite { hold }),
+                    );
+                }
+            } else if let Some(sdp) = answer {
+                call.remote_sdp = Some(sdp.clone());
                 self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None);
             }
             if let Some(c) = self.calls.get_mut(id) {
@@ -1195,6 +1286,22 @@ impl UserAgent {
                 }
             }
             self.set_state(id, if hold { CallState::Held } else { CallState::Active });
+            return;
+        }
+        if refresh_only {
+            match code {
+                // Glare: refresh again shortly (§14.1, we may not own the Call-ID: 0-2 s).
+                491 => {
+                    let delay = self.rng.below(2000);
+                    if let Some(c) = self.calls.get_mut(id) {
+                        c.timer_deadline = Some(self.now + delay);
+                    }
+                }
+                481 | 408 => self.send_bye(id, "dialog-lost"),
+                // Refused: the session is not refreshed, and ends at its give-up deadline unless
+                // the far end refreshes it meanwhile.
+                _ => self.log(&format!("call {id}: session refresh refused with {code}")),
+            }
             return;
         }
         self.media(id, MediaOp::Rollback, None);
@@ -1320,7 +1427,7 @@ impl UserAgent {
         if !req.body.is_empty() && offer.is_none() {
             return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
         }
-        let uas_timer = match st::negotiate_uas(&req.headers) {
+        let uas_timer = match st::negotiate_uas(&req.headers, None) {
             Ok(t) => t,
             Err(min) => return reply(self, 422, "Session Interval Too Small", &[("Min-SE", &min.to_string())]),
         };
@@ -1539,7 +1646,8 @@ impl UserAgent {
         if let Some(d) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
             d.refresh_target(&req.headers);
         }
-        match st::negotiate_uas(&req.headers) {
+        let current_timer = self.calls.get(id).and_then(|c| c.timer);
+        match st::negotiate_uas(&req.headers, current_timer) {
             Err(min) => {
                 let mut r = Response::for_request(req, 422, "Session Interval Too Small", None);
                 r.headers.push("Min-SE", min.to_string());
@@ -1559,6 +1667,7 @@ impl UserAgent {
                 self.log(&format!("call {id}: peer re-offer ({}; direction {remote_dir})", req.method));
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
+                    c.remote_sdp = Some(offer.clone());
                 }
                 self.media(
                     id,
@@ -1605,7 +1714,11 @@ impl UserAgent {
         if call.expect_answer_in_ack {
             call.expect_answer_in_ack = false;
             match sdp_body(&req.headers, &req.body) {
-                Some(answer) => self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None),
+                Some(answer) => {
+                    call.remote_sdp = Some(answer.clone());
+                    call.local_sdp = call.offered_sdp.take();
+                    self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None)
+                }
                 None => {
                     self.log(&format!("call {id}: ACK without the SDP answer"));
                     self.send_bye(&id, "protocol-error");
@@ -1655,14 +1768,16 @@ impl UserAgent {
                 }
                 continue;
             }
+            if call.expiry_deadline.is_some_and(|t| now >= t) && !call.needs_refresh {
+                call.expiry_deadline = None;
+                call.timer_deadline = None;
+                self.log(&format!("call {id}: the session was not refreshed in time (RFC 4028)"));
+                self.send_bye(&id, "session-expired");
+                continue;
+            }
             if call.timer_deadline.is_some_and(|t| now >= t) && !call.needs_refresh {
                 call.timer_deadline = None;
-                if call.timer.is_some_and(|t| t.we_refresh) {
-                    self.refresh_session(&id);
-                } else {
-                    self.log(&format!("call {id}: the session was not refreshed in time (RFC 4028)"));
-                    self.send_bye(&id, "session-expired");
-                }
+                self.refresh_session(&id);
                 continue;
             }
             if call.recover_deadline.is_some_and(|t| now >= t) {

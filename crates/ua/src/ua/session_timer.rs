@@ -14,16 +14,22 @@ pub(crate) struct SessionTimer {
     pub we_refresh: bool,
 }
 
+/// The `Reason` (RFC 3326) of the BYE that ends a session nobody refreshed in time.
+pub(crate) const EXPIRED_REASON: &str = "SIP;cause=408;text=\"Session expired\"";
+
 impl SessionTimer {
-    /// Milliseconds from a (re)negotiation to our next action: the refresh at half the interval
-    /// when we refresh (§10), or giving up at `interval - min(32, interval/3)` when they do.
-    pub fn deadline_ms(&self) -> u64 {
+    /// Milliseconds from a (re)negotiation to our refresh, when we are the refresher: half the
+    /// interval (§10). None when the peer refreshes.
+    pub fn refresh_in_ms(&self) -> Option<u64> {
+        self.we_refresh.then_some(self.interval as u64 * 500)
+    }
+
+    /// Milliseconds from a (re)negotiation to giving up on the session, whoever refreshes: a
+    /// little before it expires, `interval - min(32, interval/3)` (§10). A refresher whose
+    /// refreshes fail ends the session here too.
+    pub fn give_up_in_ms(&self) -> u64 {
         let i = self.interval as u64;
-        if self.we_refresh {
-            i * 500
-        } else {
-            (i - (i / 3).min(32)) * 1000
-        }
+        (i - (i / 3).min(32)) * 1000
     }
 }
 
@@ -45,15 +51,27 @@ fn session_expires(h: &Headers) -> Option<(u32, Option<String>)> {
 
 /// As UAS of a session refresh request (initial INVITE, re-INVITE or UPDATE): the timer to
 /// apply and echo in the 2xx, or `Err(min_se)` for a 422 when the interval is too small.
-pub(crate) fn negotiate_uas(req: &Headers) -> Result<Option<SessionTimer>, u32> {
-    let Some((interval, refresher)) = session_expires(req) else { return Ok(None) };
-    if interval < MIN_SE {
-        return Err(MIN_SE);
-    }
+/// `current` is the session's timer so far (None on an initial INVITE).
+pub(crate) fn negotiate_uas(req: &Headers, current: Option<SessionTimer>) -> Result<Option<SessionTimer>, u32> {
     let uac_supports = supports_timer(req);
-    // §9: honour the UAC's choice; if it left it open, let a timer-capable UAC refresh.
+    let Some((mut interval, refresher)) = session_expires(req) else {
+        // A refresh that does not mention the timer (a hold re-INVITE, say) still refreshes the
+        // session; §9 lets the UAS state the timer in its 2xx. Keep the one we have, and refresh
+        // ourselves if the peer no longer claims to support timers.
+        return Ok(current.map(|t| SessionTimer { we_refresh: t.we_refresh || !uac_supports, ..t }));
+    };
+    if interval < MIN_SE {
+        // §9: a 422 only to a UAC that supports timers (it would not understand one otherwise).
+        // For the others, refresh at our minimum ourselves.
+        if uac_supports {
+            return Err(MIN_SE);
+        }
+        interval = MIN_SE;
+    }
+    // §9: honour the UAC's choice; if it left it open, let a timer-capable UAC refresh. A UAC
+    // that does not say `Supported: timer` cannot be the refresher (our 2xx would have to
+    // require an extension it does not know), whatever a proxy wrote in `refresher`.
     let uac_refreshes = match refresher.as_deref() {
-        Some("uac") => true,
         Some("uas") => false,
         _ => uac_supports,
     };
@@ -105,17 +123,27 @@ mod tests {
 
     #[test]
     fn uas_negotiation() {
-        assert_eq!(negotiate_uas(&h(&[])), Ok(None));
-        assert_eq!(negotiate_uas(&h(&[("Session-Expires", "60")])), Err(90));
-        let t =
-            negotiate_uas(&h(&[("Session-Expires", "120;refresher=uac"), ("Supported", "timer")])).unwrap().unwrap();
+        assert_eq!(negotiate_uas(&h(&[]), None), Ok(None));
+        assert_eq!(negotiate_uas(&h(&[("Session-Expires", "60"), ("Supported", "timer")]), None), Err(90));
+        let raised = negotiate_uas(&h(&[("Session-Expires", "60")]), None).unwrap().unwrap();
+        assert_eq!(raised, SessionTimer { interval: 90, we_refresh: true }, "no 422 to a UAC without timers");
+        let t = negotiate_uas(&h(&[("Session-Expires", "120;refresher=uac"), ("Supported", "timer")]), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(t, SessionTimer { interval: 120, we_refresh: false });
         assert_eq!(uas_header(&t), "120;refresher=uac");
-        let t = negotiate_uas(&h(&[("Session-Expires", "120")])).unwrap().unwrap();
+        let t = negotiate_uas(&h(&[("Session-Expires", "120")]), None).unwrap().unwrap();
         assert!(t.we_refresh, "a UAC without timer support cannot refresh");
-        assert_eq!(t.deadline_ms(), 60_000);
+        let t = negotiate_uas(&h(&[("Session-Expires", "120;refresher=uac")]), None).unwrap().unwrap();
+        assert!(t.we_refresh, "not even when the request names it the refresher");
+        assert_eq!((t.refresh_in_ms(), t.give_up_in_ms()), (Some(60_000), 88_000));
         let them = SessionTimer { interval: 120, we_refresh: false };
-        assert_eq!(them.deadline_ms(), 88_000);
+        assert_eq!((them.refresh_in_ms(), them.give_up_in_ms()), (None, 88_000));
+        assert_eq!(SessionTimer { interval: 90, we_refresh: false }.give_up_in_ms(), 60_000);
+        // A refresh without Session-Expires keeps the session's timer.
+        assert_eq!(negotiate_uas(&h(&[("Supported", "timer")]), Some(them)), Ok(Some(them)));
+        let taken_over = negotiate_uas(&h(&[]), Some(them)).unwrap().unwrap();
+        assert!(taken_over.we_refresh, "a peer that no longer supports timers leaves the refreshing to us");
     }
 
     #[test]
