@@ -235,6 +235,15 @@ test('offscreen media engine: loopback call, hold/resume, ICE restart, DTMF, mut
     Object.assign(last, { offer: offer.sdp, answer: answer.sdp });
     return { offer, answer };
   };
+  /** The same exchange the other way: B offers, A answers. @param {any} args */
+  const reofferFromB = async (args) => {
+    const offer = await media('media-reoffer', { callId: 'B', gatheringTimeoutMs: 2000, ...args });
+    ok(offer, `media-reoffer B ${JSON.stringify(args)}`);
+    const answer = await media('media-answer', { callId: 'A', sdp: offer.sdp, iceServers: [], gatheringTimeoutMs: 2000 });
+    ok(answer, 'media-answer A (re-offer from B)');
+    ok(await media('media-remote', { callId: 'B', sdp: answer.sdp, final: true }), 'media-remote B (re-offer)');
+    return { offer, answer };
+  };
   /** Packets received by A and B during `ms`. @param {number} ms */
   const flow = async (ms) => {
     const [a, b] = await Promise.all([stats('A'), stats('B')]);
@@ -267,6 +276,26 @@ test('offscreen media engine: loopback call, hold/resume, ICE restart, DTMF, mut
     assert.ok(back, 'A hears the tone again');
     const bBack = await poll(async () => isTone((await stats('B')).remotePeakHz), { timeoutMs: 3000 });
     assert.ok(bBack, 'B hears the tone again');
+  });
+
+  await t.test('both sides hold: the session is inactive; each resume restores its own direction', async () => {
+    const bHolds = await reofferFromB({ direction: 'sendonly' });
+    assert.deepEqual([direction(bHolds.offer.sdp), direction(bHolds.answer.sdp)], ['sendonly', 'recvonly'], 'B holds A');
+    const aHolds = await reoffer({ direction: 'sendonly' });
+    assert.deepEqual([direction(aHolds.offer.sdp), direction(aHolds.answer.sdp)], ['sendonly', 'inactive'], 'A holds too: B answers inactive');
+    await sleep(300);
+    const f = await flow(1500);
+    ext.note(`both held: A received ${f.a}, B received ${f.b}`);
+    assert.ok(f.a <= 2 && f.b <= 2, `no media either way while both hold (A ${f.a}, B ${f.b})`);
+    const bResumes = await reofferFromB({ direction: 'sendrecv' });
+    assert.deepEqual([direction(bResumes.offer.sdp), direction(bResumes.answer.sdp)], ['sendrecv', 'sendonly'], 'B resumes; A still holds');
+    const aResumes = await reoffer({ direction: 'sendrecv' });
+    assert.deepEqual([direction(aResumes.offer.sdp), direction(aResumes.answer.sdp)], ['sendrecv', 'sendrecv'], 'A resumes too');
+    await sleep(300);
+    const g = await flow(1000);
+    assert.ok(g.a >= FLOWING && g.b >= FLOWING, `both receive again (A ${g.a}, B ${g.b})`);
+    const tones = await poll(async () => isTone((await stats('A')).remotePeakHz) && isTone((await stats('B')).remotePeakHz), { timeoutMs: 3000 });
+    assert.ok(tones, 'each hears the other\'s tone again');
   });
 
   await t.test('ICE restart keeps the call up with new credentials', async () => {
