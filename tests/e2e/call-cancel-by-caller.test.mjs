@@ -6,18 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
-import { connectBob, startPhone, overWebSocket } from './calls.mjs';
+import { bobCallsAlice, connectBob, startPhone, overWebSocket } from './calls.mjs';
 
 test('the caller hangs up while we ring: the call ends as cancelled and the ringing stops', async (t) => {
   const phone = await startPhone(t, 'call-cancel-by-caller');
   const bob = await connectBob(t);
-  const bobFrom = bob.events.length;
 
-  assert.ok((await bob.dial('sip:alice@127.0.0.1')).ok, 'bob dials alice');
-  const ringing = await phone.waitCall(null, (c) => c.state === 'ringing' && c.direction === 'incoming',
-    { timeoutMs: 10000, what: 'ringing incoming call' });
+  const ringing = await bobCallsAlice(phone, bob);
   const { id } = ringing.call;
-  await bob.waitEvent('CALL_RINGING', 5000, bobFrom);
   const ringtone = await poll(async () => {
     const m = await phone.mediaCalls();
     return m && m.ringtone && m.ringing.includes(id) ? m : null;

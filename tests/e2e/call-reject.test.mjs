@@ -6,18 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from './harness.mjs';
 import { readTrace } from './lab.mjs';
-import { bobEventsSince, connectBob, overWebSocket, startPhone } from './calls.mjs';
+import { bobCallsAlice, bobEventsSince, connectBob, overWebSocket, startPhone } from './calls.mjs';
 
 test('reject answers 486 Busy Here and ends the call as rejected', async (t) => {
   const phone = await startPhone(t, 'call-reject');
   const bob = await connectBob(t);
   const bobFrom = bob.events.length;
 
-  assert.ok((await bob.dial('sip:alice@127.0.0.1')).ok, 'bob dials alice');
-  const ringing = await phone.waitCall(null, (c) => c.state === 'ringing' && c.direction === 'incoming',
-    { timeoutMs: 10000, what: 'ringing incoming call' });
+  const ringing = await bobCallsAlice(phone, bob);
   const { id } = ringing.call;
-  await bob.waitEvent('CALL_RINGING', 5000, bobFrom);
 
   const rejectedAt = Date.now();
   await phone.cmd('reject', { id });

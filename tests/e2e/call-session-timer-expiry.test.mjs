@@ -8,31 +8,22 @@
 // endReason `session-expired`. The browser hears the trunk's 1 kHz tone until then.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeSippMessages, parseSippMessages, sipHeader as header } from './fixtures/headless.mjs';
-import { FAR_HZ, recordMediaStats, sippExit, sippMessages, startPhone, startSipp } from './calls.mjs';
+import { sipHeader as header } from './fixtures/headless.mjs';
+import { TOLERANCE_S, timerTrunkCall, trunkMessages } from './fixtures/session-timer.mjs';
+import { FAR_HZ, sippExit, startPhone } from './calls.mjs';
 
 /** RFC 4028 §10: the session expires at 90 s; we give up min(32, 90/3) = 30 s before that. */
 const EXPECTED_BYE_S = 60;
-const TOLERANCE_S = 3;
 
 
 test('session timer: the far end is the refresher and goes silent; we hang up 60 s after the 200', async (t) => {
   const phone = await startPhone(t, 'call-session-timer-expiry');
-  const trunk = await startSipp(t, 'trunk-st-expiry', 'uac_session_timer_expiry.xml', [
-    '127.0.0.1:5060', '-s', 'alice', '-i', '127.0.0.1', '-p', '5070', '-mi', '127.0.0.1', '-mp', '32100',
-    '-ci', '127.0.0.1', '-cp', '8891', '-m', '1', '-nostdin', '-timeout', '100', '-timeout_error',
-  ]);
-  const active = await phone.waitCall(null, (c) => c.direction === 'incoming' && c.state === 'active',
-    { timeoutMs: 10000, what: 'the auto-answered call' });
-  const { id } = active.call;
-  const media = recordMediaStats(phone, id);
-  t.after(() => media.stop());
+  const { trunk, active, id, media } = await timerTrunkCall(t, phone, 'uac_session_timer_expiry.xml', { name: 'trunk-st-expiry' });
 
   const ended = await phone.waitCall(id, (c) => c.state === 'ended', { timeoutMs: 90000, what: 'the end of the call' });
   await media.stop();
   const code = await sippExit(trunk, 10000);
-  const messages = parseSippMessages(await sippMessages(trunk));
-  phone.ext.note(`trunk messages:\n${describeSippMessages(messages)}`);
+  const messages = await trunkMessages(phone, trunk);
   assert.equal(code, 0, `the trunk's scenario passes (sipp checked the 200's timer, no refresh from us, our BYE and its Reason): ${trunk.output().slice(-3000)}`);
   assert.equal(ended.call.endReason, 'session-expired', 'the call event says why it ended');
 

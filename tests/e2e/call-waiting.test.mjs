@@ -15,7 +15,7 @@ import { poll, sleep } from './harness.mjs';
 import { readTrace } from './lab.mjs';
 import {
   FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, hearsTone, newBobRecording, overWebSocket, sdpAudioPort, sipBody, sippExit,
-  sippMessages, startPhone, startRtpTap, startSipp,
+  sippMessages, startPhone, startRtpTap, startSipp, bobCallsAlice,
 } from './calls.mjs';
 
 /** @param {string} sdp  the direction attribute of the audio stream (sendrecv when none) */
@@ -38,9 +38,7 @@ test('call waiting: a second call rings, answering it holds the first; the limit
   const startedAt = Date.now();
 
   // 1. bob calls alice; she answers: two-way audio.
-  assert.ok((await bob.dial('sip:alice@127.0.0.1')).ok, 'bob dials alice');
-  const first = await phone.waitCall(null, (c) => c.direction === 'incoming' && c.state === 'ringing',
-    { timeoutMs: 10000, what: "bob's call ringing" });
+  const first = await bobCallsAlice(phone, bob);
   const bobId = first.call.id;
   assert.match(first.call.remote, /^sip:bob@127\.0\.0\.1/);
   await phone.cmd('answer', { id: bobId });

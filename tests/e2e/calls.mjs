@@ -38,15 +38,18 @@ export const SIPP_LOG_DIR = path.join(LAB_DIR, 'logs');
  * @typedef {{id: string, direction: 'outgoing' | 'incoming', remote: string, remoteName?: string,
  *   state: string, autoAnswer: boolean, endReason?: string, muted: boolean}} Call
  * @typedef {{at: number, call: Call}} CallEvent
+ * @typedef {{at: number, state: string, reason?: string, connection?: any}} RegEvent
  */
 
 /**
  * Launches Chromium with the extension (fake microphone = the 440 Hz tone), records every `call`
- * event in the options page, and registers alice over wss:// by typing the account into the
- * options page. Closes the browser after the test (after hanging up whatever call is left).
+ * and `registration` event in the options page (with Date.now()), optionally writes `settings`
+ * to chrome.storage.sync first, and registers `user` (alice) over wss:// by typing the account
+ * into the options page. Closes the browser after the test (after hanging up whatever call is
+ * left).
  * @param {import('node:test').TestContext} t
  * @param {string} spec  artifacts folder name
- * @param {{user?: string, password?: string, server?: string}} [account]
+ * @param {{user?: string, password?: string, server?: string, settings?: object}} [account]
  */
 export async function startPhone(t, spec, account = {}) {
   const { user = 'alice', password = 'alicepw', server = SERVERS.md5Wss } = account;
@@ -58,11 +61,18 @@ export async function startPhone(t, spec, account = {}) {
   await page.evaluate(() => {
     const w = /** @type {any} */ (window);
     w.callEvents = [];
+    w.regEvents = [];
     chrome.runtime.onMessage.addListener((m) => {
       if (m && m.ferrophone === 1 && m.event === 'call') w.callEvents.push({ at: Date.now(), call: m.call });
+      if (m && m.ferrophone === 1 && m.event === 'registration') {
+        w.regEvents.push({ at: Date.now(), state: m.registration.state, reason: m.registration.reason, connection: m.connection });
+      }
       return false;
     });
   });
+  if (account.settings) {
+    await page.evaluate((s) => chrome.storage.sync.set({ settings: { version: 1, ...s } }), account.settings);
+  }
 
   const phone = {
     ext,
@@ -83,6 +93,28 @@ export async function startPhone(t, spec, account = {}) {
     raw: (cmd, args = {}) => ext.send({ ferrophone: 1, cmd, ...args }),
     /** Every `call` event the options page received so far. @returns {Promise<CallEvent[]>} */
     events: () => page.evaluate(() => /** @type {any} */ (window).callEvents.slice()),
+    /** The same (the reliability specs' name for it). @returns {Promise<CallEvent[]>} */
+    callEvents: () => phone.events(),
+    /** Every `registration` event so far. @returns {Promise<RegEvent[]>} */
+    regEvents: () => page.evaluate(() => /** @type {any} */ (window).regEvents.slice()),
+    /** The `status` command's reply. @returns {Promise<any>} */
+    status: () => ext.send({ ferrophone: 1, cmd: 'status' }),
+    /**
+     * The first `registration` event at or after `since` that matches.
+     * @param {(e: RegEvent) => boolean} match
+     * @param {number} since
+     * @param {number} timeoutMs
+     */
+    async waitRegistration(match, since, timeoutMs) {
+      /** @type {RegEvent[]} */
+      let seen = [];
+      const hit = await poll(async () => {
+        seen = (await phone.regEvents()).filter((e) => e.at >= since);
+        return seen.find(match);
+      }, { timeoutMs, intervalMs: 50 });
+      if (!hit) throw new Error(`no matching registration event within ${timeoutMs} ms; seen: ${JSON.stringify(seen.map(({ at, state, reason }) => ({ at, state, reason })))}`);
+      return hit;
+    },
     /** The `call` events of one call, in order. @param {string} id */
     async eventsOf(id) {
       return (await phone.events()).filter((e) => e.call.id === id);
@@ -308,6 +340,23 @@ export async function connectBob(t) {
 }
 
 /**
+ * bob dials alice; resolves with the `call` event of the incoming call ringing at `phone` once bob
+ * also reports CALL_RINGING (a 180 reached him).
+ * @param {Phone} phone
+ * @param {any} bob  a Bob from connectBob
+ */
+export async function bobCallsAlice(phone, bob) {
+  const from = bob.events.length;
+  const dial = await bob.dial('sip:alice@127.0.0.1');
+  assert.ok(dial.ok, `bob dials alice: ${JSON.stringify(dial)}`);
+  const ringing = await phone.waitCall(null, (c) => c.state === 'ringing' && c.direction === 'incoming',
+    { timeoutMs: 10000, what: "bob's call ringing" });
+  assert.match(ringing.call.remote, /^sip:bob@127\.0\.0\.1/, `the caller is bob: ${ringing.call.remote}`);
+  await bob.waitEvent('CALL_RINGING', 5000, from);
+  return ringing;
+}
+
+/**
  * Gives the specs after this one a fresh bob (`lab.sh bob-restart`) when this test ends: baresip
  * 1.0 keeps state from transfers that has crashed it minutes later (see docs/CALLS-TESTING.md).
  * @param {import('node:test').TestContext} t
@@ -338,11 +387,23 @@ export function bobRecordings() {
  * @param {number} [timeoutMs]
  */
 export async function newBobRecording(before, timeoutMs = 8000) {
+  const file = await findBobRecording(before, timeoutMs);
+  assert.ok(file, `bob recorded the call (a new *-dec.wav in ${BOB_REC_DIR}; files: ${bobRecordings().join(', ')})`);
+  return file;
+}
+
+/**
+ * The same as newBobRecording, but null when no new recording appears (for specs that save their
+ * evidence before they assert).
+ * @param {string[]} before
+ * @param {number} [timeoutMs]
+ * @returns {Promise<string | null>}
+ */
+export async function findBobRecording(before, timeoutMs = 8000) {
   const fresh = () => bobRecordings().filter((n) => n.endsWith('-dec.wav') && !before.includes(n));
   const found = await poll(async () => fresh().length > 0, { timeoutMs });
-  assert.ok(found, `bob recorded the call (a new *-dec.wav in ${BOB_REC_DIR}; files: ${bobRecordings().join(', ')})`);
-  const [name] = fresh();
-  const file = path.join(BOB_REC_DIR, name);
+  if (!found) return null;
+  const file = path.join(BOB_REC_DIR, fresh()[0]);
   let size = -1;
   await poll(async () => {
     const now = statSync(file).size;
@@ -389,7 +450,7 @@ export const bobEventsSince = (bob, since) => bob.events.slice(since);
 
 /**
  * @typedef {{name: string, pid: number, output: () => string, exited: Promise<number | null>,
- *   exitCode: () => number | null | undefined, kill: () => Promise<void>}} Sipp
+ *   exitCode: () => number | null | undefined, kill: () => Promise<void>, messages: () => Promise<string>}} Sipp
  */
 
 /**
@@ -434,7 +495,7 @@ export async function startSipp(t, name, scenario, args) {
     await rm(pidFile, { force: true });
   };
   t.after(kill);
-  return { name, pid, output: () => out, exited, exitCode: () => code, kill };
+  return { name, pid, output: () => out, exited, exitCode: () => code, kill, messages: () => readFile(msgFile, 'utf8').catch(() => '') };
 }
 
 /**

@@ -27,7 +27,7 @@ import assert from 'node:assert/strict';
 import { labSh } from './lab.mjs';
 import { Bob } from '../lab/bob.mjs';
 import {
-  FAR_HZ, MIC_HZ, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, kamailioStart, kamailioStartKeepingBob, newBobRecording,
+  FAR_HZ, MIC_HZ, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob, kamailioStart, kamailioStartKeepingBob, findBobRecording,
   poll, readTrace, reRegisterBob, report, rtpengineQuery, saveResults, sleep, startPhone, waitTone,
 } from './reliability.mjs';
 
@@ -142,7 +142,7 @@ async function restartDuringCall(t, SPEC, keepBob) {
     await phone.cmd('hangup', { id: call.id });
     await phone.waitCall(call.id, (c) => c.state === 'ended', { timeoutMs: 5000, what: 'ended after hangup' });
     await bob.waitEvent('CALL_CLOSED', 5000, bobFrom2);
-    const wav = await newBobRecording(recBefore);
+    const wav = await findBobRecording(recBefore);
     const analysis = wav ? await analyzeWav(wav, MIC_HZ) : { ok: false, error: 'no recording' };
     evidence.bobRecordingBeforeReinvite = analysis;
     await saveResults(SPEC, evidence);

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, newBobRecording, poll, readTrace, report, saveResults, sleep, startPhone, waitTone,
+  FAR_HZ, MIC_HZ, analyzeWav, bobRecordings, connectBob, findBobRecording, poll, readTrace, report, saveResults, sleep, startPhone, waitTone,
 } from './reliability.mjs';
 
 const SPEC = 'reliability-offscreen-loss';
@@ -66,7 +66,7 @@ test('losing the offscreen document ends the call cleanly, and the next call rec
   const s = await phone.stats(call2.id);
   await phone.cmd('hangup', { id: call2.id });
   await phone.waitCall(call2.id, (c) => c.state === 'ended', { timeoutMs: 5000, what: 'second call ended' });
-  const wav = await newBobRecording(recBefore);
+  const wav = await findBobRecording(recBefore);
   const analysis = wav ? await analyzeWav(wav, MIC_HZ) : { ok: false, error: 'no recording' };
   report(SPEC, `new call: active ${active2.at - dial2At} ms after dial; document recreated: ${reopened}; browser hears ${heard ? Math.round(heard.remotePeakHz) : '-'} Hz (${s && s.packetsReceived} packets); bob's recording: ${JSON.stringify(analysis)}`);
   await saveResults(SPEC, {

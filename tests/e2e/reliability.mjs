@@ -12,21 +12,22 @@
 // Everything runs inside the namespace `tests/run.sh e2e` creates, with the lab started.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, statSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ARTIFACTS, REPO_ROOT, launchExtension, poll, sleep } from './harness.mjs';
-import { LAB_DIR, SERVERS, contacts, diagnostics, labSh, readTrace, resetAor, saveAccount, waitStatus } from './lab.mjs';
+import { ARTIFACTS, poll, sleep } from './harness.mjs';
+import { contacts, diagnostics, labSh, readTrace } from './lab.mjs';
 import {
   BOB_REC_DIR, FAKE_MIC_WAV, FAR_HZ, MIC_HZ, RUN_DIR, SIPP_DIR, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob,
+  findBobRecording, offscreenRequest, startPhone as startCallsPhone, startSipp,
 } from './calls.mjs';
 
 // Shared with the call specs (one definition each, in calls.mjs).
 export {
   BOB_REC_DIR, FAKE_MIC_WAV, FAR_HZ, MIC_HZ, RUN_DIR, SIPP_DIR, TOLERANCE_HZ, analyzeWav, bobRecordings, connectBob,
+  findBobRecording, offscreenRequest, startSipp,
 };
 
 const run = promisify(execFile);
@@ -108,140 +109,27 @@ export async function serverSockets(port = 8443) {
 }
 
 /**
- * @typedef {{id: string, direction: string, remote: string, state: string, endReason?: string}} Call
- * @typedef {{at: number, call: Call}} CallEvent
- * @typedef {{at: number, state: string, reason?: string, connection?: any}} RegEvent
+ * @typedef {import('./calls.mjs').Call} Call
+ * @typedef {import('./calls.mjs').CallEvent} CallEvent
+ * @typedef {import('./calls.mjs').RegEvent} RegEvent
  */
 
 /**
- * Launches Chromium with the extension (fake microphone = the 440 Hz tone), records every
- * `registration` and `call` event in the options page (with Date.now()), optionally writes
- * `settings` to chrome.storage.sync, and registers alice over wss by typing the account into the
- * options page.
+ * The call specs' phone (calls.mjs `startPhone`: alice registered over wss, `call` and
+ * `registration` events recorded with their time, optional `settings` written first), plus the
+ * registration's instance id from `diagnostics`.
  * @param {import('node:test').TestContext} t
  * @param {string} spec
  * @param {{settings?: object, server?: string}} [options]
  */
 export async function startPhone(t, spec, options = {}) {
-  await resetAor('alice');
-  const ext = await launchExtension(spec, { args: [`--use-file-for-fake-audio-capture=${FAKE_MIC_WAV}`] });
-  let closed = false;
-  const page = await ext.options();
-  await page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.callEvents = [];
-    w.regEvents = [];
-    chrome.runtime.onMessage.addListener((m) => {
-      if (m && m.ferrophone === 1 && m.event === 'call') w.callEvents.push({ at: Date.now(), call: m.call });
-      if (m && m.ferrophone === 1 && m.event === 'registration') {
-        w.regEvents.push({ at: Date.now(), state: m.registration.state, reason: m.registration.reason, connection: m.connection });
-      }
-      return false;
-    });
-  });
-  if (options.settings) {
-    await page.evaluate((s) => chrome.storage.sync.set({ settings: { version: 1, ...s } }), options.settings);
-  }
-
-  const phone = {
-    ext,
-    page,
-    /** @param {string} cmd @param {object} [args] */
-    async cmd(cmd, args = {}) {
-      const reply = await ext.send({ ferrophone: 1, cmd, ...args });
-      ext.note(`${cmd} ${JSON.stringify(args)} → ${JSON.stringify(reply)}`);
-      assert.ok(reply && reply.ok, `${cmd} ${JSON.stringify(args)} succeeds: ${JSON.stringify(reply)}`);
-      return reply;
-    },
-    /** @returns {Promise<any>} */
-    status: () => ext.send({ ferrophone: 1, cmd: 'status' }),
-    /** @returns {Promise<RegEvent[]>} */
-    regEvents: () => page.evaluate(() => /** @type {any} */ (window).regEvents.slice()),
-    /** @returns {Promise<CallEvent[]>} */
-    callEvents: () => page.evaluate(() => /** @type {any} */ (window).callEvents.slice()),
-    /**
-     * The first `registration` event at or after `since` that matches.
-     * @param {(e: RegEvent) => boolean} match
-     * @param {number} since
-     * @param {number} timeoutMs
-     */
-    async waitRegistration(match, since, timeoutMs) {
-      /** @type {RegEvent[]} */
-      let seen = [];
-      const hit = await poll(async () => {
-        seen = (await phone.regEvents()).filter((e) => e.at >= since);
-        return seen.find(match);
-      }, { timeoutMs, intervalMs: 50 });
-      if (!hit) throw new Error(`no matching registration event within ${timeoutMs} ms; seen: ${JSON.stringify(seen.map(({ at, state, reason }) => ({ at, state, reason })))}`);
-      return hit;
-    },
-    /**
-     * @param {string | null} id
-     * @param {(c: Call) => boolean} match
-     * @param {{timeoutMs?: number, what?: string}} [o]
-     */
-    async waitCall(id, match, { timeoutMs = 10000, what = 'a matching call event' } = {}) {
-      /** @type {CallEvent[]} */
-      let seen = [];
-      const hit = await poll(async () => {
-        seen = (await phone.callEvents()).filter((e) => id === null || e.call.id === id);
-        return seen.find((e) => match(e.call));
-      }, { timeoutMs, intervalMs: 50 });
-      if (!hit) throw new Error(`no ${what} within ${timeoutMs} ms; call events: ${JSON.stringify(seen.map((e) => e.call))}`);
-      return hit;
-    },
-    /** @returns {Promise<Call[]>} */
-    async calls() {
-      const reply = await ext.send({ ferrophone: 1, cmd: 'calls' });
-      assert.ok(reply && reply.ok, `calls: ${JSON.stringify(reply)}`);
-      return reply.calls;
-    },
-    /** @param {string} callId */
-    stats: (callId) => offscreenRequest(ext, { type: 'media-stats', callId }),
-    mediaCalls: () => offscreenRequest(ext, { type: 'media-calls' }),
-    offscreenOpen() {
-      const last = ext.offscreenEvents[ext.offscreenEvents.length - 1];
-      return Boolean(last && last.event === 'opened');
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        const reply = await ext.send({ ferrophone: 1, cmd: 'calls' });
-        for (const c of (reply && reply.calls) || []) await ext.send({ ferrophone: 1, cmd: 'hangup', id: c.id }).catch(() => {});
-        await poll(async () => ((await ext.send({ ferrophone: 1, cmd: 'calls' }).catch(() => ({ calls: [] }))).calls || []).length === 0,
-          { timeoutMs: 3000 });
-      } catch {
-        // the browser may be gone already
-      }
-      await ext.close();
-    },
-  };
-  t.after(() => phone.close());
-
-  await saveAccount(page, { server: options.server || SERVERS.md5Wss, username: 'alice', password: 'alicepw' });
-  await waitStatus(page, REGISTERED, 15000);
-  const diag = await diagnostics(ext);
-  ext.note(`alice registered; instance ${diag.ua.instanceId}`);
+  const phone = await startCallsPhone(t, spec, options);
+  const diag = await diagnostics(phone.ext);
+  phone.ext.note(`alice registered; instance ${diag.ua.instanceId}`);
   return Object.assign(phone, { instanceId: /** @type {string} */ (diag.ua.instanceId) });
 }
 
 /** @typedef {Awaited<ReturnType<typeof startPhone>>} Phone */
-
-/**
- * A request to the offscreen document, sent from the options page; null when no document answers.
- * @param {{send: (m: object) => Promise<any>}} ext
- * @param {object} request
- */
-export async function offscreenRequest(ext, request) {
-  try {
-    const reply = await ext.send({ ferrophone: 1, target: 'offscreen', ...request });
-    return reply === undefined ? null : reply;
-  } catch (e) {
-    if (/Receiving end does not exist|message port closed/i.test(String(e))) return null;
-    throw e;
-  }
-}
 
 /**
  * Waits until the browser hears `hz` (media-stats remotePeakHz) with packetsReceived growing;
@@ -260,83 +148,6 @@ export async function waitTone(phone, callId, hz, timeoutMs) {
     if (s && s.ok) prev = s;
     return ok ? s : null;
   }, { timeoutMs, intervalMs: 300 });
-}
-
-// ------------------------------------------------------------------------------------------------
-// bob (baresip)
-
-
-
-/**
- * The new complete `*-dec.wav` (what bob heard) not in `before`.
- * @param {string[]} before
- * @param {number} [timeoutMs]
- */
-export async function newBobRecording(before, timeoutMs = 8000) {
-  const fresh = () => bobRecordings().filter((n) => n.endsWith('-dec.wav') && !before.includes(n));
-  const found = await poll(async () => fresh().length > 0, { timeoutMs });
-  if (!found) return null;
-  const file = path.join(BOB_REC_DIR, fresh()[0]);
-  let size = -1;
-  await poll(async () => {
-    const now = statSync(file).size;
-    const stable = now === size && now > 44;
-    size = now;
-    return stable;
-  }, { timeoutMs, intervalMs: 300 });
-  return file;
-}
-
-
-// ------------------------------------------------------------------------------------------------
-// sipp
-
-/**
- * Starts sipp in the background with a rendered scenario from tests/lab/generated/sipp; pid in
- * tests/lab/run/sipp-<name>.pid (so `lab.sh stop` ends it if the test does not), messages in
- * tests/lab/logs/sipp-<name>.msg. Killed by its pid when the test ends.
- * @param {import('node:test').TestContext} t
- * @param {string} name
- * @param {string} scenario
- * @param {string[]} args
- */
-export async function startSipp(t, name, scenario, args) {
-  const scenarioFile = path.join(SIPP_DIR, scenario);
-  assert.ok(existsSync(scenarioFile), `${scenarioFile} exists (lab.sh start renders tests/lab/sipp/*.xml)`);
-  const msgFile = path.join(LAB_DIR, 'logs', `sipp-${name}.msg`);
-  await rm(msgFile, { force: true });
-  const child = spawn('sipp', ['-sf', scenarioFile, ...args, '-trace_msg', '-message_file', msgFile],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  /** @type {number | null | undefined} */
-  let code;
-  /** @type {Promise<number | null>} */
-  const exited = new Promise((resolve) => {
-    child.on('exit', (c, signal) => {
-      code = c;
-      if (signal) out += `\n[sipp killed by ${signal}]`;
-      resolve(c);
-    });
-    child.on('error', (e) => { out += `\n[spawn error ${e.message}]`; code = null; resolve(null); });
-  });
-  const pid = /** @type {number} */ (child.pid);
-  const pidFile = path.join(RUN_DIR, `sipp-${name}.pid`);
-  await writeFile(pidFile, `${pid}\n`);
-  const kill = async () => {
-    if (code === undefined) {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-      const gone = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
-      if (!gone) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } await exited; }
-    }
-    await rm(pidFile, { force: true });
-  };
-  t.after(kill);
-  return {
-    name, pid, exited, kill, output: () => out, exitCode: () => code,
-    messages: () => readFile(msgFile, 'utf8').catch(() => ''),
-  };
 }
 
 /**
@@ -503,3 +314,32 @@ export async function reRegisterBob() {
   await labSh('kamailio-start');
 }
 export { readTrace, diagnostics, poll, sleep };
+
+/**
+ * The freeze specs (reliability-kamailio-freeze*.test.mjs): `trials` freezes of Kamailio with the
+ * keep-alive interval `keepaliveS` (null: nothing stored, the default 25 s applies); each must be
+ * detected within two intervals (+1 s timer slack), name the keep-alive, log the missing pong, and
+ * end with exactly one binding, ours. Results go to the spec's JSON artifact.
+ * @param {import('node:test').TestContext} t
+ * @param {{spec: string, keepaliveS: number | null, trials: number}} options
+ */
+export async function freezeSpec(t, { spec, keepaliveS, trials: count }) {
+  const interval = keepaliveS === null ? 25 : keepaliveS;
+  const phone = await startPhone(t, spec, keepaliveS === null ? {} : { settings: { keepaliveInterval: keepaliveS } });
+  const settings = (await phone.ext.storage('sync')).settings;
+  if (keepaliveS === null) assert.equal(settings, undefined, 'no settings stored: the defaults (keep-alive 25 s) apply');
+  else assert.equal(settings.keepaliveInterval, keepaliveS);
+  /** @type {any[]} */
+  const trials = [];
+  for (let i = 1; i <= count; i++) {
+    const r = await freezeTrial(phone, interval);
+    trials.push({ trial: i, ...r });
+    phone.ext.note(`trial ${JSON.stringify(r)}`);
+    report(spec, `keep-alive ${interval} s, trial ${i}: flow declared dead ${r.detectMs} ms after the freeze (${r.deadState}); registered ${r.resumeMs} ms after resume; states: ${r.statesSincePause.join(' | ')}`);
+    assert.ok(r.detectMs <= 2 * interval * 1000 + 1000, `trial ${i}: detected within two keep-alive intervals (+1 s timer slack): ${r.detectMs} ms`);
+    assert.match(r.deadState, /keep-alive/, `trial ${i}: the reason names the keep-alive`);
+    assert.ok(r.logLine, `trial ${i}: the worker logged "keep-alive pong missing"`);
+    assert.ok(r.oneBindingOurs, `trial ${i}: exactly one binding, ours: ${JSON.stringify(r.contacts)}`);
+  }
+  await saveResults(spec, { keepaliveS: interval, trials, medianDetectMs: median(trials.map((x) => x.detectMs)), medianResumeMs: median(trials.map((x) => x.resumeMs)) });
+}

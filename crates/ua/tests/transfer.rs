@@ -42,13 +42,7 @@ fn refused_transfer_keeps_the_call() {
 
 #[test]
 fn attended_transfer_refers_with_replaces() {
-    let (mut sim, a, _tag) = answered_incoming(132, "tr-3", "");
-    let b = sim.ua.dial(sim.now, "carol").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request_of(Method::Invite);
-    sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "caroltag", Some(ANSWER)));
-    sim.take_sent();
+    let (mut sim, a, _tag, b, invite) = bob_and_carol(132, "tr-3");
     sim.ua.transfer_attended(sim.now, &a, &b).unwrap();
     sim.pump();
     let refer = sim.take_request();

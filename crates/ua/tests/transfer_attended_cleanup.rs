@@ -9,13 +9,7 @@ use ferrophone_ua::message::{Method, Request, Response};
 /// bob's call A (incoming, answered), carol's call B (outgoing, answered), REFER A with Replaces=B
 /// accepted 202. Returns (sim, a, bob's tag for A, b, carol's INVITE for B).
 fn two_calls_and_refer(seed: u64, call_id: &str) -> (Sim, String, String, String, Request) {
-    let (mut sim, a, tag) = answered_incoming(seed, call_id, "");
-    let b = sim.ua.dial(sim.now, "carol").unwrap().id;
-    sim.pump();
-    sim.answer_media(OFFER);
-    let invite = sim.take_request_of(Method::Invite);
-    sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "caroltag", Some(ANSWER)));
-    sim.take_sent();
+    let (mut sim, a, tag, b, invite) = bob_and_carol(seed, call_id);
     sim.ua.transfer_attended(sim.now, &a, &b).unwrap();
     sim.pump();
     let refer = sim.take_request();

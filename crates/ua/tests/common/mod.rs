@@ -562,3 +562,17 @@ pub fn notify_sipfrag(call_id: &str, tag: &str, cseq: u32, frag: &str) -> Vec<u8
     )
     .into_bytes()
 }
+
+/// Two established calls: bob's incoming call (`call_id`, answered) and our call to carol (answered
+/// 200 with to-tag `caroltag`). Returns (sim, bob's call id, our tag on it, carol's call id, our
+/// INVITE to carol).
+pub fn bob_and_carol(seed: u64, call_id: &str) -> (Sim, String, String, String, Request) {
+    let (mut sim, a, tag) = answered_incoming(seed, call_id, "");
+    let b = sim.ua.dial(sim.now, "carol").unwrap().id;
+    sim.pump();
+    sim.answer_media(OFFER);
+    let invite = sim.take_request_of(message::Method::Invite);
+    sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "caroltag", Some(ANSWER)));
+    sim.take_sent();
+    (sim, a, tag, b, invite)
+}
