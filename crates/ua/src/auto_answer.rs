@@ -7,8 +7,8 @@
 //!   optionally with `;answer-after=N` or `;delay=N`
 //! - RFC 5373: `Answer-Mode: Auto` / `Priv-Answer-Mode: Auto`, with `;require` semantics
 //!
-//! The user's policy decides whether such requests are honoured: `headers` (default), `always`,
-//! `never`.
+//! The user's policy decides whether such requests are honoured: `never` (the default: through a
+//! proxy a caller's own headers arrive unchanged, so honouring them is opt-in), `headers`, `always`.
 
 use crate::message::{split_list, Headers};
 
@@ -27,8 +27,9 @@ impl Policy {
     pub fn from_setting(s: &str) -> Policy {
         match s {
             "always" => Policy::Always,
-            "never" => Policy::Never,
-            _ => Policy::Headers,
+            "headers" => Policy::Headers,
+            // Server control of the phone is something the user turns on: anything else rings.
+            _ => Policy::Never,
         }
     }
 }

@@ -275,7 +275,8 @@ pub struct Settings {
     pub register_expires: u32,
     /// CRLF keep-alive interval, seconds (RFC 5626 §4.4.1; capped at 25 so the worker lives).
     pub keepalive_interval: u32,
-    /// `headers` (honour server requests), `always`, `never`.
+    /// `never` (the default: calls ring), `headers` (honour server requests: the auto-answer
+    /// dialects and BroadSoft NOTIFY talk/hold), `always`.
     pub auto_answer: String,
     /// Extra delay before an automatic answer, milliseconds.
     pub auto_answer_delay_ms: u32,
@@ -288,6 +289,12 @@ pub struct Settings {
     pub max_calls: u32,
     /// Extension ids allowed to use the command API from outside.
     pub allowed_extensions: Vec<String>,
+    /// Where a far end may transfer us (incoming REFER): `domain` (the default: targets in the
+    /// account's domain, or numbers routed through the account's server), `any`, or `never`.
+    pub transfer_targets: String,
+    /// Digest realms, besides the registrar's and the account's domain, for which calls may
+    /// answer a 401/407 with the user's credentials.
+    pub trusted_realms: Vec<String>,
 }
 
 impl Default for Settings {
@@ -296,13 +303,15 @@ impl Default for Settings {
             version: 1,
             register_expires: 600,
             keepalive_interval: 25,
-            auto_answer: "headers".into(),
+            auto_answer: "never".into(),
             auto_answer_delay_ms: 0,
             ice_servers: Vec::new(),
             ice_gathering_timeout_ms: 2000,
             dtmf_mode: "rfc4733".into(),
             max_calls: 4,
             allowed_extensions: Vec::new(),
+            transfer_targets: "domain".into(),
+            trusted_realms: Vec::new(),
         }
     }
 }
@@ -338,8 +347,18 @@ impl Settings {
         self.register_expires = self.register_expires.clamp(60, 86_400);
         self.keepalive_interval = self.keepalive_interval.clamp(5, 25);
         if !matches!(self.auto_answer.as_str(), "headers" | "always" | "never") {
-            self.auto_answer = "headers".into();
+            self.auto_answer = "never".into();
         }
+        if !matches!(self.transfer_targets.as_str(), "domain" | "any" | "never") {
+            self.transfer_targets = "domain".into();
+        }
+        self.trusted_realms = self
+            .trusted_realms
+            .iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty() && r.len() <= 253 && !r.chars().any(|c| c.is_control() || c == '"'))
+            .take(16)
+            .collect();
         self.auto_answer_delay_ms = self.auto_answer_delay_ms.min(60_000);
         self.ice_gathering_timeout_ms = self.ice_gathering_timeout_ms.clamp(100, 10_000);
         if !matches!(self.dtmf_mode.as_str(), "rfc4733" | "info") {

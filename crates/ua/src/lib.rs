@@ -66,5 +66,5 @@ pub(crate) mod ua;
 pub use registration::RegistrationState;
 pub use ua::{
     Command, ConnectionState, ConnectionStatus, Event, Input, Output, RegistrationStatus, Status, TransferProgress,
-    UserAgent, ALLOW, ALLOW_EVENTS, SUPPORTED, USER_AGENT,
+    UserAgent, ALLOW, ALLOW_EVENTS, ALLOW_EVENTS_NO_REMOTE_CONTROL, SUPPORTED, USER_AGENT,
 };

@@ -81,6 +81,9 @@ pub(crate) struct Registration {
     attempt: Option<Attempt>,
     /// Last challenge and the nonce count used with it, reused pre-emptively for refreshes.
     cached: Option<(Challenge, u32)>,
+    /// The realms the registrar challenged us with (for this account): calls may answer
+    /// challenges for these with the same credentials.
+    realms: Vec<String>,
     /// Expiry to ask for: the configured value, raised by 423 Min-Expires.
     pub expires: u32,
     pub registered_until: Option<Millis>,
@@ -89,7 +92,15 @@ pub(crate) struct Registration {
 
 impl Registration {
     pub fn new(expires: u32) -> Self {
-        Registration { tx: None, attempt: None, cached: None, expires, registered_until: None, refresh_at: None }
+        Registration {
+            tx: None,
+            attempt: None,
+            cached: None,
+            realms: Vec::new(),
+            expires,
+            registered_until: None,
+            refresh_at: None,
+        }
     }
 
     pub fn in_progress(&self) -> bool {
@@ -104,9 +115,15 @@ impl Registration {
         self.refresh_at = None;
     }
 
-    /// Drop cached credentials (account changed).
+    /// Drop cached credentials and the realms learnt (account changed).
     pub fn forget_credentials(&mut self) {
         self.cached = None;
+        self.realms.clear();
+    }
+
+    /// The realms the registrar challenged this account with.
+    pub fn challenged_realms(&self) -> impl Iterator<Item = &str> {
+        self.realms.iter().map(String::as_str)
     }
 
     /// Start a new attempt (register when `expires > 0`, un-register when 0); returns the request.
@@ -165,6 +182,10 @@ impl Registration {
                         return (Outcome::AuthFailed { reason: format!("{code}: {e}") }, None);
                     }
                 };
+                // A registrar rarely uses more than one realm; keep a few, never an unbounded list.
+                if !self.realms.contains(&ch.realm) && self.realms.len() < 4 {
+                    self.realms.push(ch.realm.clone());
+                }
                 let mut next = attempt.clone();
                 if attempt.answered_fresh_challenge {
                     if ch.stale && attempt.stale_retries < MAX_STALE_RETRIES {
@@ -249,6 +270,7 @@ pub(crate) struct BuildCtx<'a> {
     pub rng: &'a mut Rng,
     pub user_agent: &'a str,
     pub allow: &'a str,
+    pub allow_events: &'a str,
 }
 
 fn contact_uri(ctx: &BuildCtx<'_>) -> String {
@@ -283,7 +305,7 @@ fn build_register(ctx: &mut BuildCtx<'_>, expires: u32) -> Request {
     h.push("Expires", expires.to_string());
     h.push("Allow", ctx.allow);
     h.push("Supported", "path, outbound");
-    h.push("Allow-Events", crate::ua::ALLOW_EVENTS);
+    h.push("Allow-Events", ctx.allow_events);
     h.push("User-Agent", ctx.user_agent);
     Request { method: Method::Register, uri: format!("sip:{}", account.domain), headers: h, body: Vec::new() }
 }

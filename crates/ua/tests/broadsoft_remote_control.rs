@@ -3,7 +3,13 @@
 mod common;
 use common::*;
 use ferrophone_ua::call::{CallState, MediaOp};
+use ferrophone_ua::config::Settings;
 use ferrophone_ua::message::{Message, Method, Response};
+
+/// Remote control is honoured only when the user turned server control on.
+fn server_control_on(seed: u64) -> Sim {
+    registered_sim_with(seed, Settings { auto_answer: "headers".into(), ..Settings::default() }).0
+}
 
 fn notify(call_id: &str, tag: &str, cseq: u32, event: &str) -> Vec<u8> {
     let base =
@@ -13,7 +19,7 @@ fn notify(call_id: &str, tag: &str, cseq: u32, event: &str) -> Vec<u8> {
 
 #[test]
 fn talk_answers_hold_holds_talk_resumes() {
-    let (mut sim, _reg) = registered_sim(90);
+    let mut sim = server_control_on(90);
     sim.take_sent();
     sim.deliver(&incoming_invite("z9hG4bKbs", "bs-1", Some(OFFER), ""));
     let tag = sim
@@ -59,7 +65,7 @@ fn talk_answers_hold_holds_talk_resumes() {
 
 #[test]
 fn unknown_event_is_489() {
-    let (mut sim, _reg) = registered_sim(91);
+    let mut sim = server_control_on(91);
     sim.deliver(&incoming_invite("z9hG4bKbs2", "bs-2", Some(OFFER), ""));
     let tag = sim
         .take_sent()

@@ -59,7 +59,7 @@ fn being_transferred_calls_the_target_and_notifies() {
     let refer =
         String::from_utf8(in_dialog_from_bob("REFER", "tr-4", &tag, 11, "z9hG4bKrefer", None)).unwrap().replacen(
             "Content-Length: 0",
-            "Refer-To: <sip:carol@127.0.0.1>\r\nReferred-By: <sip:bob@127.0.0.1>\r\nContent-Length: 0",
+            "Refer-To: <sip:carol@sip.example.com>\r\nReferred-By: <sip:bob@127.0.0.1>\r\nContent-Length: 0",
             1,
         );
     sim.deliver(refer.as_bytes());
@@ -76,7 +76,7 @@ fn being_transferred_calls_the_target_and_notifies() {
     assert!(sim.has_media_op(&new, |op| *op == MediaOp::CreateOffer));
     sim.answer_media(OFFER);
     let invite = sim.take_request_of(Method::Invite);
-    assert_eq!(invite.uri, "sip:carol@127.0.0.1");
+    assert_eq!(invite.uri, "sip:carol@sip.example.com");
     assert_eq!(invite.headers.get("Referred-By"), Some("<sip:bob@127.0.0.1>"));
     sim.deliver_response(&response_with_sdp(&invite, 200, "OK", "caroltag", Some(ANSWER)));
     let sent = sim.take_sent();

@@ -13,7 +13,7 @@ fn refer_from_bob(call_id: &str, tag: &str) -> Vec<u8> {
         .unwrap()
         .replacen(
             "Content-Length: 0",
-            "Refer-To: <sip:carol@127.0.0.1>\r\nReferred-By: <sip:bob@127.0.0.1>\r\nContent-Length: 0",
+            "Refer-To: <sip:carol@sip.example.com>\r\nReferred-By: <sip:bob@127.0.0.1>\r\nContent-Length: 0",
             1,
         )
         .into_bytes()
@@ -41,7 +41,7 @@ fn a_successful_transfer_of_our_call_is_reported_on_the_old_call() {
     let new_calls: Vec<Option<String>> = sim.transfers.iter().map(|t| t.new_call.clone()).collect();
     let new_id = new_calls[0].clone().expect("the 100 already names the new call");
     assert!(new_calls.iter().all(|n| n.as_deref() == Some(new_id.as_str())), "{new_calls:?}");
-    assert_eq!(sim.ua.call(&new_id).unwrap().remote, "sip:carol@127.0.0.1");
+    assert_eq!(sim.ua.call(&new_id).unwrap().remote, "sip:carol@sip.example.com");
 }
 
 #[test]
@@ -61,7 +61,7 @@ fn a_transfer_target_that_never_answers_ends_the_subscription_with_a_final_notif
     sim.deliver(&refer_from_bob("trev-3", &tag));
     sim.answer_media(OFFER);
     let invite = sim.take_request_of(Method::Invite);
-    assert_eq!(invite.uri, "sip:carol@127.0.0.1");
+    assert_eq!(invite.uri, "sip:carol@sip.example.com");
     // Nobody answers the INVITE at all (Timer B).
     sim.advance(40_000);
     let notifies: Vec<String> = sim

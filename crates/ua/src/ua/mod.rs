@@ -21,8 +21,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Methods this UA accepts (sent in `Allow`).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY, REFER";
-/// Event packages we accept in NOTIFY (BroadSoft remote control).
+/// Event packages we accept in NOTIFY: BroadSoft remote control (only when the user turned
+/// server control on) and REFER progress.
 pub const ALLOW_EVENTS: &str = "talk, hold, refer";
+/// Event packages we accept while server control is off.
+pub const ALLOW_EVENTS_NO_REMOTE_CONTROL: &str = "refer";
 /// Option tags we support (sent in `Supported`).
 pub const SUPPORTED: &str = "path, outbound, timer, replaces, answermode";
 /// `User-Agent` / `Server` value.
@@ -381,6 +384,21 @@ impl UserAgent {
         d.into_iter().min()
     }
 
+    /// Whether BroadSoft remote control (NOTIFY talk/hold) is honoured: only when the user turned
+    /// server control on.
+    pub(crate) fn remote_control_enabled(&self) -> bool {
+        crate::auto_answer::Policy::from_setting(&self.settings.auto_answer) == crate::auto_answer::Policy::Headers
+    }
+
+    /// `Allow-Events` for what we accept under the current settings.
+    pub(crate) fn allow_events(&self) -> &'static str {
+        if self.remote_control_enabled() {
+            ALLOW_EVENTS
+        } else {
+            ALLOW_EVENTS_NO_REMOTE_CONTROL
+        }
+    }
+
     fn keepalive_ms(&self) -> Millis {
         self.settings.keepalive_interval.clamp(5, 25) as Millis * 1000
     }
@@ -419,10 +437,13 @@ impl UserAgent {
 impl UserAgent {
     fn configure(&mut self, account: Option<Account>, settings: Settings) {
         let settings = settings.normalized();
+        let events_before = self.allow_events();
         let expires_changed = settings.register_expires != self.settings.register_expires;
         self.settings = settings;
+        // The registrar learns from our REGISTER which event packages we take (remote control).
+        let events_changed = events_before != self.allow_events();
         if account == self.account {
-            if expires_changed && self.account.is_some() {
+            if (expires_changed || events_changed) && self.account.is_some() {
                 self.reg.expires = self.settings.register_expires;
                 if self.flow == Flow::Open && !self.reg.in_progress() && self.unregistering.is_none() {
                     self.start_register();
@@ -443,6 +464,7 @@ impl UserAgent {
 
     fn apply_account(&mut self, account: Option<Account>) {
         let server_changed = self.account.as_ref().map(|a| &a.server) != account.as_ref().map(|a| &a.server);
+        self.identity_follows_account(account.as_ref());
         self.reg.abort();
         self.reg.forget_credentials();
         self.reg.expires = self.settings.register_expires;
@@ -466,6 +488,26 @@ impl UserAgent {
                 self.close_flow();
                 self.connect();
             }
+        }
+    }
+
+    /// The device identity (instance id, contact host, REGISTER Call-ID) belongs to one account
+    /// on one server: removing the account, or changing its server or address of record, starts
+    /// a new one, so two accounts can never be linked through it. A password change keeps it.
+    fn identity_follows_account(&mut self, next: Option<&Account>) {
+        let key = |a: &Account| (a.aor(), a.server.url());
+        let next_key = next.map(key);
+        let account_changed = self.account.is_some() && self.account.as_ref().map(key) != next_key;
+        // At start-up the restored identity may belong to an account removed while the worker was
+        // not running.
+        let stored_for_other = match (&self.identity.register, &next_key) {
+            (Some(r), Some((aor, server))) => &r.aor != aor || &r.server != server,
+            _ => false,
+        };
+        if account_changed || stored_for_other {
+            self.identity = Identity::generate(&mut self.rng);
+            self.log("new device identity for this account");
+            self.out.push_back(Output::Event(Event::IdentityChanged(self.identity.clone())));
         }
     }
 
@@ -712,6 +754,7 @@ impl UserAgent {
 
     /// Run `f` on the registration with what building a REGISTER needs (disjoint borrows).
     fn with_reg<R>(&mut self, f: impl FnOnce(&mut Registration, &mut BuildCtx<'_>) -> R) -> Option<R> {
+        let allow_events = self.allow_events();
         let account = self.account.as_ref()?;
         let mut ctx = BuildCtx {
             account,
@@ -719,6 +762,7 @@ impl UserAgent {
             rng: &mut self.rng,
             user_agent: USER_AGENT,
             allow: ALLOW,
+            allow_events,
         };
         Some(f(&mut self.reg, &mut ctx))
     }

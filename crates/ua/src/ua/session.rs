@@ -130,6 +130,9 @@ pub(super) struct Call {
     pub replaces_call: Option<String>,
     /// This call was placed because call `referred_from` was transferred to us (REFER).
     pub referred_from: Option<String>,
+    /// This call was placed because a far end asked (REFER), not the user: its digest
+    /// credentials go only to the registrar's realms.
+    pub placed_for_peer: bool,
     /// Headers our INVITE must carry (Referred-By, Replaces when following a REFER).
     pub extra_invite_headers: Vec<(&'static str, String)>,
 }
@@ -193,6 +196,7 @@ impl Call {
             transferring: false,
             replaces_call: None,
             referred_from: None,
+            placed_for_peer: false,
             extra_invite_headers: Vec::new(),
         }
     }
@@ -832,6 +836,32 @@ impl UserAgent {
     }
 
     /// Re-send our INVITE with credentials after 401/407 (same offer, CSeq+1, new branch).
+    /// The realm of a 401/407 to our INVITE when we must not answer it: credentials go only to
+    /// the realms the registrar challenged with, the account's domain and the realms the user
+    /// listed — and, for a call placed because a far end asked (REFER), only to the registrar's.
+    fn untrusted_realm(&self, id: &str, resp: &Response) -> Option<String> {
+        let proxy = resp.status == 407;
+        let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
+        let values: Vec<&str> =
+            resp.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str()).collect();
+        // An unusable challenge is refused later anyway (no credentials are computed for it).
+        let ch = Challenge::pick(values.iter().copied(), proxy).ok()?;
+        let for_peer = self.calls.get(id).is_some_and(|c| c.placed_for_peer);
+        let realm = ch.realm.as_str();
+        if self.reg.challenged_realms().any(|r| r == realm) {
+            return None;
+        }
+        if !for_peer {
+            let same = |a: &str| a.trim().eq_ignore_ascii_case(realm.trim());
+            let domain = self.account.as_ref().map(|a| a.domain.clone()).unwrap_or_default();
+            let domain_host = domain.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map(|(h, _)| h);
+            if same(&domain) || domain_host.is_some_and(same) || self.settings.trusted_realms.iter().any(|r| same(r)) {
+                return None;
+            }
+        }
+        Some(realm.chars().filter(|c| !c.is_control() && *c != '"').take(80).collect())
+    }
+
     fn resend_invite_with_auth(&mut self, id: &str, resp: &Response) -> bool {
         let Some(creds) = self.credentials() else {
             return false;
@@ -937,6 +967,7 @@ impl UserAgent {
     fn send_200_to_invite(&mut self, id: &str, sdp: String, offer_in_200: bool) {
         let contact = self.contact_value();
         let t1 = self.txl_t1();
+        let allow_events = self.allow_events();
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
@@ -955,7 +986,7 @@ impl UserAgent {
         r.headers.push("Allow", super::ALLOW);
         r.headers.push("Supported", super::SUPPORTED);
         r.headers.push("Server", super::USER_AGENT);
-        r.headers.push("Allow-Events", super::ALLOW_EVENTS);
+        r.headers.push("Allow-Events", allow_events);
         if let Some((name, value)) = call.answer_mode_echo {
             r.headers.push(name, value);
         }
@@ -1211,8 +1242,20 @@ impl UserAgent {
         if code == 422 && self.resend_invite_for_422(id, resp) {
             return;
         }
-        if (code == 401 || code == 407) && self.resend_invite_with_auth(id, resp) {
-            return;
+        if code == 401 || code == 407 {
+            if let Some(realm) = self.untrusted_realm(id, resp) {
+                // A callee (or whatever a REFER pointed us at) must not obtain a digest of the
+                // user's password for a realm of its choosing: it could crack it offline.
+                self.log(&format!(
+                    "call {id}: {code} challenge for realm \"{realm}\" not answered: not a trusted realm (no credentials sent)"
+                ));
+                self.transferred_call_progress(id, code, &resp.reason);
+                self.end_call(id, "untrusted-realm");
+                return;
+            }
+            if self.resend_invite_with_auth(id, resp) {
+                return;
+            }
         }
         let reason = match self.calls.get(id) {
             Some(c) if c.cancel_guard.is_some() && code == 487 => {
@@ -1476,7 +1519,7 @@ impl UserAgent {
         self.calls.insert(id.clone(), call);
         let mut ringing = Response::for_request(req, 180, "Ringing", Some(&local_tag));
         ringing.headers.push("Contact", contact);
-        ringing.headers.push("Allow-Events", super::ALLOW_EVENTS);
+        ringing.headers.push("Allow-Events", self.allow_events());
         for rr in req.headers.get_all("Record-Route") {
             ringing.headers.push("Record-Route", rr);
         }
@@ -1582,6 +1625,15 @@ impl UserAgent {
             .get("Event")
             .map(|e| e.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
             .unwrap_or_default();
+        // Through a proxy, a caller's own NOTIFY reaches us like the server's: remote control is
+        // honoured only when the user turned server control on (`autoAnswer: "headers"`).
+        if matches!(event.as_str(), "talk" | "hold") && !self.remote_control_enabled() {
+            self.log(&format!("call {id}: remote control (NOTIFY {event}) refused: server control is off"));
+            let mut r = Response::for_request(req, 403, "Forbidden", None);
+            r.headers.push("Warning", "399 ferrophone \"remote control is turned off\"");
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
         let state = self.calls.get(id).map(|c| (c.direction, c.state, c.ok_bytes.is_some()));
         let handled = match (event.as_str(), state) {
             ("talk", Some((Direction::Incoming, CallState::Ringing, false))) => {
@@ -1601,7 +1653,7 @@ impl UserAgent {
             ("hold", Some(_)) => false,
             _ => {
                 let mut r = Response::for_request(req, 489, "Bad Event", None);
-                r.headers.push("Allow-Events", super::ALLOW_EVENTS);
+                r.headers.push("Allow-Events", self.allow_events());
                 self.txl.respond(self.now, tx, r);
                 return;
             }
@@ -1890,6 +1942,16 @@ impl Call {
     /// A 2xx was received (outgoing): the dialog is confirmed.
     pub fn dialog_confirmed(&self) -> bool {
         self.ack.is_some()
+    }
+
+    /// The call was answered and its dialog confirmed on both sides: our 2xx was ACKed
+    /// (incoming) or we ACKed the far end's 2xx (outgoing). Early dialogs never qualify.
+    pub fn answered_and_confirmed(&self) -> bool {
+        let confirmed = match self.direction {
+            Direction::Outgoing => self.ack.is_some(),
+            Direction::Incoming => self.server_tx.is_some() && self.ok_bytes.is_none() && self.local_sdp.is_some(),
+        };
+        confirmed && matches!(self.state, CallState::Active | CallState::Held)
     }
 }
 

@@ -200,6 +200,21 @@ impl UserAgent {
 
     /// Incoming REFER in the dialog of call `id`: we are being transferred.
     pub(super) fn on_refer(&mut self, id: &str, tx: TxId, req: &Request) {
+        let refuse = |ua: &mut UserAgent, code: u16, phrase: &str, why: &str| {
+            ua.log(&format!("call {id}: transfer (REFER) refused: {why}"));
+            let mut r = Response::for_request(req, code, phrase, None);
+            r.headers.push("Warning", format!("399 ferrophone \"{why}\""));
+            ua.txl.respond(ua.now, tx, r);
+        };
+        // A transfer only makes sense for a call the user answered (or placed and the far end
+        // answered): in an early dialog a caller could otherwise open our microphone toward a
+        // target of its choosing without anyone picking up (RFC 3515 leaves acceptance to us).
+        if !self.calls.get(id).is_some_and(Call::answered_and_confirmed) {
+            return refuse(self, 403, "Forbidden", "a call is transferred only once it is answered");
+        }
+        if self.settings.transfer_targets == "never" {
+            return refuse(self, 603, "Declined", "being transferred is turned off");
+        }
         let Some(refer_to) = req.headers.get("Refer-To").and_then(|v| NameAddr::parse(v).ok()) else {
             let r = Response::for_request(req, 400, "Bad Request", None);
             self.txl.respond(self.now, tx, r);
@@ -221,6 +236,9 @@ impl UserAgent {
             self.txl.respond(self.now, tx, r);
             return;
         }
+        if !self.transfer_target_allowed(&uri) {
+            return refuse(self, 403, "Forbidden", "transfer target outside the account's domain");
+        }
         let r = Response::for_request(req, 202, "Accepted", None);
         self.txl.respond(self.now, tx, r);
         let referred_by = req.headers.get("Referred-By").map(str::to_string);
@@ -229,6 +247,7 @@ impl UserAgent {
                 self.log(&format!("call {id}: transferred to {uri} (new call {})", info.id));
                 if let Some(c) = self.calls.get_mut(&info.id) {
                     c.referred_from = Some(id.to_string());
+                    c.placed_for_peer = true;
                     c.extra_invite_headers = [("Referred-By", referred_by), ("Replaces", replaces)]
                         .into_iter()
                         .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -242,6 +261,32 @@ impl UserAgent {
                 self.send_refer_notify(id, 503, "Service Unavailable");
             }
         }
+    }
+
+    /// Whether a far end may send us to `uri` (`settings.transferTargets`): `any`, or by default
+    /// only targets in the account's domain (the server's host counts too) and telephone
+    /// numbers, which go through the account's server like any number the user dials.
+    fn transfer_target_allowed(&self, uri: &str) -> bool {
+        if self.settings.transfer_targets == "any" {
+            return true;
+        }
+        if uri.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("tel:")) {
+            return true;
+        }
+        let Some(account) = self.account.as_ref() else { return false };
+        let Ok(parsed) = crate::message::SipUri::parse(uri) else { return false };
+        // `maddr` would send the request somewhere other than the host the check looked at.
+        if parsed.params.has("maddr") {
+            return false;
+        }
+        let host = parsed.host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let domain = account.domain.to_ascii_lowercase();
+        let domain_host = match domain.rsplit_once(':') {
+            Some((h, p)) if p.parse::<u16>().is_ok() => h.to_string(),
+            _ => domain.clone(),
+        };
+        let domain_host = domain_host.trim_start_matches('[').trim_end_matches(']');
+        host == domain_host || host == account.server.host
     }
 
     /// NOTIFY the transferor of the progress of the call we placed for it, and tell the host:

@@ -373,9 +373,14 @@ pub fn serve_registers(sim: &mut Sim, reg: &mut Registrar) {
 
 /// A registered UA (alice, MD5) at `now`.
 pub fn registered_sim(seed: u64) -> (Sim, Registrar) {
+    registered_sim_with(seed, Settings::default())
+}
+
+/// As `registered_sim`, with these settings.
+pub fn registered_sim_with(seed: u64, settings: Settings) -> (Sim, Registrar) {
     let mut sim = Sim::new(seed, None);
     let mut reg = Registrar::new();
-    sim.configure(account("wss://sip.example.com/ws", "alice", "alicepw"), Settings::default());
+    sim.configure(account("wss://sip.example.com/ws", "alice", "alicepw"), settings);
     sim.open();
     serve_registers(&mut sim, &mut reg);
     assert_eq!(sim.state(), RegistrationState::Registered);
