@@ -245,14 +245,20 @@ async function storedAccountKey() {
 
 // ---------------------------------------------------------------------------------------------
 // Behaviour: sync `settings` = {version: 1, autoAnswer, autoAnswerDelayMs, dtmfMode, iceServers,
-// iceGatheringTimeoutMs, maxCalls, allowedExtensions, ...} (docs/API.md). Applying merges into the
+// iceGatheringTimeoutMs, maxCalls, allowedExtensions, transferTargets, trustedRealms, ...} (docs/API.md). Applying merges into the
 // stored object, so fields this page does not show (registerExpires, keepaliveInterval...) are
 // kept. The worker applies the change by itself (it listens to storage changes).
 
 const BEHAVIOUR_FIELDS = /** @type {const} */ ([
-  'autoAnswerDelayMs', 'iceUrls', 'iceUsername', 'iceCredential', 'iceGatheringTimeoutMs', 'maxCalls', 'allowedExtensions',
+  'autoAnswerDelayMs', 'trustedRealms', 'iceUrls', 'iceUsername', 'iceCredential', 'iceGatheringTimeoutMs', 'maxCalls',
+  'allowedExtensions',
 ]);
-const AUTO_ANSWER = /** @type {const} */ (['headers', 'always', 'never']);
+/** Server control of the phone is off unless the user turns it on: 'never' is the default. */
+const AUTO_ANSWER = /** @type {const} */ (['never', 'headers', 'always']);
+/** Where a far end may transfer us (REFER): the account's domain and numbers (default), anywhere, nowhere. */
+const TRANSFER_TARGETS = /** @type {const} */ (['domain', 'any', 'never']);
+/** A digest realm as the user may list it: printable, no quotes, at most 253 characters. */
+const REALM = /^[^\x00-\x1f\x7f"]{1,253}$/;
 /** How DTMF digits are sent: in the media (RFC 4733 telephone-events, the default) or by SIP INFO. */
 const DTMF_MODES = /** @type {const} */ (['rfc4733', 'info']);
 const DEFAULTS = { autoAnswerDelayMs: 0, iceGatheringTimeoutMs: 2000, maxCalls: 4 };
@@ -294,18 +300,19 @@ const isTurn = (url) => /^turns?:/i.test(url);
 /**
  * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
  * @typedef {{autoAnswer: string, autoAnswerDelayMs: number, dtmfMode: string, iceServers: IceServer[],
- *   iceGatheringTimeoutMs: number, maxCalls: number, allowedExtensions: string[]}} Behaviour
+ *   iceGatheringTimeoutMs: number, maxCalls: number, allowedExtensions: string[], transferTargets: string,
+ *   trustedRealms: string[]}} Behaviour
  */
 
 /**
  * Checks the behaviour form. `storedCredential` is the TURN password already saved (the field is
  * left empty to keep it).
  * @param {Record<string, string>} v  the form values (textareas raw, inputs trimmed)
- * @param {{autoAnswer: string, dtmfMode: string}} choices  the checked radio buttons' values
+ * @param {{autoAnswer: string, dtmfMode: string, transferTargets: string}} choices  the checked radio buttons' values
  * @param {string} storedCredential
  * @returns {{errors: Record<string, string>, behaviour: Behaviour}}
  */
-function validateBehaviour(v, { autoAnswer, dtmfMode }, storedCredential) {
+function validateBehaviour(v, { autoAnswer, dtmfMode, transferTargets }, storedCredential) {
   /** @type {Record<string, string>} */
   const errors = {};
   const delay = wholeNumber(v.autoAnswerDelayMs, 0, 60000, DEFAULTS.autoAnswerDelayMs, 'milliseconds');
@@ -343,6 +350,15 @@ function validateBehaviour(v, { autoAnswer, dtmfMode }, storedCredential) {
     errors.allowedExtensions = `Not an extension id: ${shown}. An id is 32 letters from a to p, as chrome://extensions shows it.`;
   }
 
+  const realms = linesOf(v.trustedRealms);
+  const badRealms = realms.filter((l) => !REALM.test(l.value));
+  if (badRealms.length > 0) {
+    const shown = badRealms.slice(0, 3).map((l) => `line ${l.n}`).join(', ');
+    errors.trustedRealms = `Not a realm: ${shown}. A realm is up to 253 characters, without quotes.`;
+  } else if (realms.length > 16) {
+    errors.trustedRealms = 'List at most 16 realms.';
+  }
+
   /** @type {IceServer[]} */
   const iceServers = [];
   const stun = urls.map((l) => l.value).filter((u) => !isTurn(u));
@@ -351,13 +367,15 @@ function validateBehaviour(v, { autoAnswer, dtmfMode }, storedCredential) {
   return {
     errors,
     behaviour: {
-      autoAnswer: AUTO_ANSWER.includes(/** @type {any} */ (autoAnswer)) ? autoAnswer : 'headers',
+      autoAnswer: AUTO_ANSWER.includes(/** @type {any} */ (autoAnswer)) ? autoAnswer : 'never',
       autoAnswerDelayMs: delay.value,
       dtmfMode: DTMF_MODES.includes(/** @type {any} */ (dtmfMode)) ? dtmfMode : 'rfc4733',
       iceServers,
       iceGatheringTimeoutMs: gathering.value,
       maxCalls: maxCalls.value,
       allowedExtensions: [...new Set(ids.map((l) => l.value))],
+      transferTargets: TRANSFER_TARGETS.includes(/** @type {any} */ (transferTargets)) ? transferTargets : 'domain',
+      trustedRealms: [...new Set(realms.map((l) => l.value))],
     },
   };
 }
@@ -394,8 +412,12 @@ function credentialOf(servers) {
 
 async function loadBehaviour() {
   const settings = await storedSettings();
-  const autoAnswer = AUTO_ANSWER.includes(settings.autoAnswer) ? settings.autoAnswer : 'headers';
+  const autoAnswer = AUTO_ANSWER.includes(settings.autoAnswer) ? settings.autoAnswer : 'never';
   for (const value of AUTO_ANSWER) input(`autoAnswer-${value}`).checked = value === autoAnswer;
+  const transferTargets = TRANSFER_TARGETS.includes(settings.transferTargets) ? settings.transferTargets : 'domain';
+  for (const value of TRANSFER_TARGETS) input(`transferTargets-${value}`).checked = value === transferTargets;
+  const realms = Array.isArray(settings.trustedRealms) ? settings.trustedRealms.filter((x) => typeof x === 'string') : [];
+  textArea('trustedRealms').value = realms.join('\n');
   const dtmfMode = DTMF_MODES.includes(settings.dtmfMode) ? settings.dtmfMode : 'rfc4733';
   for (const value of DTMF_MODES) input(`dtmfMode-${value}`).checked = value === dtmfMode;
   /** @param {unknown} n @param {number} fallback */
@@ -432,7 +454,8 @@ async function applyBehaviour(event) {
     return checked ? checked.value : '';
   };
   const stored = await storedSettings();
-  const { errors, behaviour } = validateBehaviour(v, { autoAnswer: choice('autoAnswer'), dtmfMode: choice('dtmfMode') },
+  const { errors, behaviour } = validateBehaviour(v,
+    { autoAnswer: choice('autoAnswer'), dtmfMode: choice('dtmfMode'), transferTargets: choice('transferTargets') },
     credentialOf(iceServersOf(stored)));
   renderBehaviourErrors(errors);
   if (Object.keys(errors).length > 0) {

@@ -61,7 +61,7 @@ test('DTMF as SIP INFO: picked on the options page, 1 2 3 # * reach bob as five 
   await page.locator('#behaviour-result').filter({ hasText: 'Applied.' }).waitFor({ timeout: 5000 });
   const { settings } = await ext.storage('sync');
   assert.equal(settings.dtmfMode, 'info', `stored: ${JSON.stringify(settings)}`);
-  assert.equal(settings.autoAnswer, 'headers', 'the other behaviour fields are stored beside it');
+  assert.equal(settings.autoAnswer, 'never', 'the other behaviour fields are stored beside it (the default shown)');
   assert.equal(await asInfo.isChecked(), true, 'the page shows the applied choice');
   // The running worker reloads its settings on the storage change (no extension reload).
   const workerMode = await poll(async () => {

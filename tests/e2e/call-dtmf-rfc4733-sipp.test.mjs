@@ -14,7 +14,8 @@ import { overWebSocket, recordEvents, sippExit, sippMessages, startPhone, startR
 const TRUNK_MEDIA_PORT = 32100;
 
 test('RFC 4733 digits reach the far end; its SIP INFO digit is reported', async (t) => {
-  const phone = await startPhone(t, 'call-dtmf-rfc4733-sipp');
+  // The trunk's INVITE asks for an automatic answer: server control is on for this test.
+  const phone = await startPhone(t, 'call-dtmf-rfc4733-sipp', { settings: { autoAnswer: 'headers' } });
   const dtmfEvents = await recordEvents(phone, 'dtmf');
   const tap = await startRtpTap(t, 'dtmf-rfc4733-trunk', TRUNK_MEDIA_PORT);
   const trunk = await startSipp(t, 'trunk', 'uac_dtmf.xml', [

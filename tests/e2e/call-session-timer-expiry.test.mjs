@@ -17,7 +17,8 @@ const EXPECTED_BYE_S = 60;
 
 
 test('session timer: the far end is the refresher and goes silent; we hang up 60 s after the 200', async (t) => {
-  const phone = await startPhone(t, 'call-session-timer-expiry');
+  // The trunk's INVITE asks for an automatic answer: server control is on for this test.
+  const phone = await startPhone(t, 'call-session-timer-expiry', { settings: { autoAnswer: 'headers' } });
   const { trunk, active, id, media } = await timerTrunkCall(t, phone, 'uac_session_timer_expiry.xml', { name: 'trunk-st-expiry' });
 
   const ended = await phone.waitCall(id, (c) => c.state === 'ended', { timeoutMs: 90000, what: 'the end of the call' });

@@ -28,7 +28,8 @@ const origin = (sdp) => {
 };
 
 test('session timer: 422 for 30 s, then 90 s refreshed by our re-INVITE at 45 s; the call keeps its audio', async (t) => {
-  const phone = await startPhone(t, 'call-session-timer-refresh');
+  // The trunk's INVITE asks for an automatic answer: server control is on for this test.
+  const phone = await startPhone(t, 'call-session-timer-refresh', { settings: { autoAnswer: 'headers' } });
   const startedAt = Date.now();
   const { trunk, active, id, media } = await timerTrunkCall(t, phone, 'uac_session_timer_refresh.xml',
     { name: 'trunk-st-refresh', durationMs: AFTER_PEER_REFRESH_MS });

@@ -17,7 +17,8 @@ import { FAR_HZ, sippExit, startPhone } from './calls.mjs';
 const AFTER_PEER_REFRESH_MS = 6000;
 
 test('session timer: a trunk that allows UPDATE is refreshed by UPDATE without SDP at 45 s', async (t) => {
-  const phone = await startPhone(t, 'call-session-timer-update');
+  // The trunk's INVITE asks for an automatic answer: server control is on for this test.
+  const phone = await startPhone(t, 'call-session-timer-update', { settings: { autoAnswer: 'headers' } });
   const { trunk, active, id, media } = await timerTrunkCall(t, phone, 'uac_session_timer_update.xml',
     { name: 'trunk-st-update', durationMs: AFTER_PEER_REFRESH_MS });
 

@@ -25,7 +25,8 @@ const BEFORE_REFER_MS = 3000;
 
 
 test('a REFER from the far end: we call bob with Referred-By, NOTIFY the progress, end the old call', async (t) => {
-  const phone = await startPhone(t, 'call-transferred-by-sipp');
+  // The trunk's INVITE asks for an automatic answer: server control is on for this test.
+  const phone = await startPhone(t, 'call-transferred-by-sipp', { settings: { autoAnswer: 'headers' } });
   const transferEvents = await recordEvents(phone, 'transfer');
   const bob = await connectBob(t);
   freshBobAfter(t);

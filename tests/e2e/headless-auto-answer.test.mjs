@@ -1,12 +1,13 @@
 // @ts-check
 // Server-requested automatic answer, in every dialect (docs/HEADLESS.md): a sipp "trunk"
 // (127.0.0.1:5070, trusted by the lab's Kamailio) calls alice with a PCMU offer and ONE auto-answer
-// header. Under the default policy ("honour server requests") Ferrophone answers by itself within
-// the delay the header asks for, ±300 ms, measured at the caller (sipp's message trace: INVITE sent
-// → 200 received), and the call never rings (no `ring-start` reaches the offscreen document, the
-// call events say autoAnswer:true). Then the user picks "Never answer automatically" on the options
-// page: the same INVITEs ring (180, no 200 for 3 s, the ringtone plays), and an RFC 5373
-// `;require` request is refused with 403.
+// header. Under the default policy ("never": through a proxy a caller's own headers arrive
+// unchanged) such a call rings like any other. Once the user picks "Let my server answer" on the
+// options page, Ferrophone answers by itself within the delay the header asks for, ±300 ms,
+// measured at the caller (sipp's message trace: INVITE sent → 200 received), and the call never
+// rings (no `ring-start` reaches the offscreen document, the call events say autoAnswer:true).
+// Then the user picks "Never answer automatically" again: the same INVITEs ring (180, no 200 for
+// 3 s, the ringtone plays), and an RFC 5373 `;require` request is refused with 403.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll, sleep } from './harness.mjs';
@@ -44,6 +45,49 @@ test('auto-answer: every dialect is answered within its delay without ringing; "
   };
   /** @param {string} id  whether the offscreen document was asked to ring for this call */
   const rang = (id) => ext.lines.some((l) => l.includes('[offscreen]') && l.includes(`ring-start ${id}:`));
+
+  /**
+   * A call carrying `aaHeader` rings (180, no 200 for 3 s, the ringtone plays) and the caller
+   * cancels it.
+   * @param {string} name @param {string} aaHeader
+   */
+  const ringsUntilCancelled = async (name, aaHeader) => {
+    const from = (await callEvents()).length;
+    const running = startSipp({
+      scenario: 'uac_ring_cancel.xml', name, artifacts: ext.artifacts, note: ext.note,
+      keys: { aa_header: aaHeader, aa_header2: `X-Lab: ${name}` },
+    });
+    // While it rings, the offscreen document plays the ringtone for it.
+    const ringtone = await poll(async () => {
+      const r = await ext.send({ ferrophone: 1, target: 'offscreen', type: 'media-calls' }).catch(() => undefined);
+      return r && r.ok && r.ringtone === true && r.ringing.length === 1 ? r : undefined;
+    }, { timeoutMs: 2500, intervalMs: 100 });
+    const run = await running;
+    assert.equal(run.code, 0, `sipp saw 180, no 200 within 3 s, and cancelled (${run.stderr.slice(-500)})`);
+    assert.ok(ringtone, 'the ringtone played (media-calls: ringtone true, one call ringing)');
+    const calls = await newIncomingCalls(from);
+    assert.equal(calls.length, 1, 'one incoming call');
+    const [call] = calls;
+    assert.ok(call.events.every((e) => e.call.autoAnswer === false), 'not automatic');
+    assert.ok(!call.events.some((e) => e.call.state === 'active'), 'never active');
+    assert.ok(rang(call.id), `ring-start for ${call.id} reached the offscreen document`);
+    const ended = await poll(async () => (await newIncomingCalls(from))[0]?.events.find((e) => e.call.state === 'ended'), { timeoutMs: 3000 });
+    assert.equal(ended?.call.endReason, 'cancelled', 'the CANCEL ended it');
+  };
+
+  // A fresh install: nothing stored, server control is off. A caller's own header rings.
+  await t.test('default settings: a caller\'s Call-Info answer-after=0 rings', async () => {
+    assert.equal((await ext.storage('sync')).settings, undefined, 'no settings stored: the defaults apply');
+    assert.ok(await page.getByLabel('Never answer automatically: calls ring (default)').isChecked(), 'the page shows the default');
+    await ringsUntilCancelled('default-call-info', 'Call-Info: <sip:127.0.0.1>;answer-after=0');
+  });
+
+  // The user turns server control on, knowing what it means (the warning on the page).
+  await page.getByLabel('Let my server answer, hold and resume calls').check();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#behaviour-result').filter({ hasText: 'Applied.' }).waitFor({ timeout: 5000 });
+  assert.equal((await ext.storage('sync')).settings.autoAnswer, 'headers');
+  await sleep(500); // the worker reloads its settings on the storage change
 
   // The first call after the browser started also starts the offscreen document's audio stack
   // (AudioContext, fake microphone): ~400 ms here on 2 cores. It is measured and reported on its
@@ -96,7 +140,7 @@ test('auto-answer: every dialect is answered within its delay without ringing; "
   }
 
   // The user turns automatic answer off on the options page.
-  await page.getByLabel('Never answer automatically (calls ring)').check();
+  await page.getByLabel('Never answer automatically: calls ring (default)').check();
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.locator('#behaviour-result').filter({ hasText: 'Applied.' }).waitFor({ timeout: 5000 });
   assert.equal((await ext.storage('sync')).settings.autoAnswer, 'never');
@@ -116,26 +160,7 @@ test('auto-answer: every dialect is answered within its delay without ringing; "
         assert.equal((await newIncomingCalls(from)).length, 0, 'no call was shown');
         return;
       }
-      const running = startSipp({
-        scenario: 'uac_ring_cancel.xml', name: `never-${d.name}`, artifacts: ext.artifacts, note: ext.note,
-        keys: { aa_header: d.header, aa_header2: 'X-Lab: never' },
-      });
-      // While it rings, the offscreen document plays the ringtone for it.
-      const ringtone = await poll(async () => {
-        const r = await ext.send({ ferrophone: 1, target: 'offscreen', type: 'media-calls' }).catch(() => undefined);
-        return r && r.ok && r.ringtone === true && r.ringing.length === 1 ? r : undefined;
-      }, { timeoutMs: 2500, intervalMs: 100 });
-      const run = await running;
-      assert.equal(run.code, 0, `sipp saw 180, no 200 within 3 s, and cancelled (${run.stderr.slice(-500)})`);
-      assert.ok(ringtone, 'the ringtone played (media-calls: ringtone true, one call ringing)');
-      const calls = await newIncomingCalls(from);
-      assert.equal(calls.length, 1, 'one incoming call');
-      const [call] = calls;
-      assert.ok(call.events.every((e) => e.call.autoAnswer === false), 'not automatic');
-      assert.ok(!call.events.some((e) => e.call.state === 'active'), 'never active');
-      assert.ok(rang(call.id), `ring-start for ${call.id} reached the offscreen document`);
-      const ended = await poll(async () => (await newIncomingCalls(from))[0]?.events.find((e) => e.call.state === 'ended'), { timeoutMs: 3000 });
-      assert.equal(ended?.call.endReason, 'cancelled', 'the CANCEL ended it');
+      await ringsUntilCancelled(`never-${d.name}`, d.header);
     });
   }
   ext.note(`measured answer delays:\n${summary.join('\n')}`);

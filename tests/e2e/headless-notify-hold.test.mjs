@@ -12,7 +12,7 @@ import { recordCallEvents, registeredAlice, sipp, waitCallEvent } from './fixtur
 const direction = (sdp) => (/^a=(sendrecv|sendonly|recvonly|inactive)\r?$/m.exec(sdp) || [])[1];
 
 test('NOTIFY Event: hold holds an active call (a=sendonly), Event: talk resumes it (a=sendrecv)', async (t) => {
-  const { ext, page } = await registeredAlice('headless-notify-hold');
+  const { ext, page } = await registeredAlice('headless-notify-hold', { settings: { autoAnswer: 'headers' } });
   t.after(() => ext.close());
   const callEvents = await recordCallEvents(page);
 

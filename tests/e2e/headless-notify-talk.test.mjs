@@ -9,7 +9,7 @@ import { poll } from './harness.mjs';
 import { recordCallEvents, registeredAlice, startSipp, waitCallEvent } from './fixtures/headless.mjs';
 
 test('a ringing call is answered by NOTIFY Event: talk', async (t) => {
-  const { ext, page } = await registeredAlice('headless-notify-talk');
+  const { ext, page } = await registeredAlice('headless-notify-talk', { settings: { autoAnswer: 'headers' } });
   t.after(() => ext.close());
   const callEvents = await recordCallEvents(page);
 

@@ -56,10 +56,10 @@ test('the DTMF mode is shown from storage, chosen with the keyboard and applied 
   assert.match(hint, /lost/, 'including digits lost on the way');
 
   // Settings written elsewhere (another device, through sync): the page shows them when opened.
-  const elsewhere = { version: 1, dtmfMode: 'info', registerExpires: 300, keepaliveInterval: 20, autoAnswer: 'never' };
+  const elsewhere = { version: 1, dtmfMode: 'info', registerExpires: 300, keepaliveInterval: 20, autoAnswer: 'always' };
   await page.evaluate((s) => chrome.storage.sync.set({ settings: s }), elsewhere);
   await reopenShows(page, AS_INFO);
-  assert.equal(await page.getByLabel('Never answer automatically (calls ring)').isChecked(), true);
+  assert.equal(await page.getByLabel('Always answer automatically (kiosk, intercom)').isChecked(), true);
 
   // Back to RFC 4733 with the keyboard (arrow keys move within a radio group), then Apply.
   await page.getByLabel(AS_INFO).focus();
@@ -70,7 +70,7 @@ test('the DTMF mode is shown from storage, chosen with the keyboard and applied 
   assert.equal(stored.dtmfMode, 'rfc4733', `stored: ${JSON.stringify(stored)}`);
   assert.equal(stored.registerExpires, 300, 'a field the page does not show is kept');
   assert.equal(stored.keepaliveInterval, 20, 'a field the page does not show is kept');
-  assert.equal(stored.autoAnswer, 'never', 'the other behaviour fields are kept as shown');
+  assert.equal(stored.autoAnswer, 'always', 'the other behaviour fields are kept as shown');
   await reopenShows(page, IN_AUDIO);
 
   // And to SIP INFO again: stored, and shown after reopening.

@@ -58,7 +58,7 @@ test(`a plain Chromium (no DevTools on the worker) stays registered through ${ID
     const base = `chrome-extension://${new URL(worker.url()).host}`;
     const page = await prep.newPage();
     await page.goto(`${base}/extension/options.html`);
-    await page.evaluate((s) => chrome.storage.sync.set({ settings: s }), { version: 1, registerExpires: REGISTER_EXPIRES });
+    await page.evaluate((s) => chrome.storage.sync.set({ settings: s }), { version: 1, registerExpires: REGISTER_EXPIRES, autoAnswer: 'headers' });
     await saveAccount(page, { server: SERVERS.md5Wss, username: 'alice', password: 'alicepw' });
     await waitStatus(page, REGISTERED, 15000);
     const diag = await diagnostics({ send: (m) => page.evaluate((x) => chrome.runtime.sendMessage(x), m) });
