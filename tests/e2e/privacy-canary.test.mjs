@@ -6,10 +6,14 @@
 // page and the offscreen document; every runtime message between the contexts and every reply
 // (recorded in the options page and in the worker); the diagnostics reply; the options page's DOM
 // after a reload; and every Kamailio trace (all SIP in and out) and log file. It must be nowhere.
+// A digest of it is a secret too: the user also calls carol, a callee that asks for credentials
+// for realm "evil.example" (sipp uas_challenge_foreign_realm.xml), and every digest `response=`
+// computed with the canary, in every trace, must be for the registrar's realm only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchExtension } from './harness.mjs';
+import { launchExtension, poll } from './harness.mjs';
+import { registerSippPhone, startSipp } from './calls.mjs';
 import { SERVERS, contacts, diagnostics, kamcmd, labFiles, resetAor, saveAccount, waitStatus } from './lab.mjs';
 
 const USER = 'frank'; // not a stock lab user: it exists only while this spec runs
@@ -78,6 +82,20 @@ test('the password appears in no log, no message, no page and no server trace', 
   await mic.filter({ hasText: /^(Works|Failed)/ }).waitFor({ timeout: 15000 });
   assert.match(await mic.innerText(), /^Works in the background: 1 audio track/);
 
+  // A call to a callee that fishes for a digest with its own realm.
+  await registerSippPhone('carol', 5064, 8889);
+  await startSipp(t, 'carol-canary', 'uas_challenge_foreign_realm.xml', [
+    '-s', 'carol', '-i', '127.0.0.1', '-p', '5064', '-ci', '127.0.0.1', '-cp', '8890', '-m', '1',
+    '-nostdin', '-timeout', '30', '-timeout_error',
+  ]);
+  const dialed = await page.evaluate(() => chrome.runtime.sendMessage({ ferrophone: 1, cmd: 'dial', target: 'carol' }));
+  assert.equal(dialed.ok, true, JSON.stringify(dialed));
+  const ended = await poll(async () => {
+    const r = await page.evaluate(() => chrome.runtime.sendMessage({ ferrophone: 1, cmd: 'calls' }));
+    return (r.calls || []).length === 0 ? r : undefined;
+  }, { timeoutMs: 10000 });
+  assert.ok(ended, 'the call to carol ended');
+
   // What the contexts said to each other (diagnostics last: its reply is recorded too).
   const diag = await page.evaluate(() => chrome.runtime.sendMessage({ ferrophone: 1, cmd: 'diagnostics' }));
   assert.equal(diag.ok, true);
@@ -104,6 +122,18 @@ test('the password appears in no log, no message, no page and no server trace', 
   const files = await labFiles();
   const traces = files.filter((f) => f.file.endsWith('.data'));
   assert.ok(traces.some((f) => f.text.includes(`username="${USER}"`)), 'the traces hold our digest REGISTER');
+
+  // Every digest computed with the canary, wherever it was seen: the registrar's realm only.
+  const registrarRealms = new Set(traces.flatMap((f) => [...f.text.matchAll(/^WWW-Authenticate: *Digest [^\r\n]*realm="([^"]*)"/gm)].map((m) => m[1])));
+  const digests = traces.flatMap((f) => [...f.text.matchAll(/^(?:Proxy-)?Authorization: *Digest ([^\r\n]*)/gim)].map((m) => m[1]))
+    .filter((v) => v.includes(`username="${USER}"`) && /response="/.test(v));
+  const digestRealms = [...new Set(digests.map((v) => (/realm="([^"]*)"/.exec(v) || [])[1]))];
+  ext.note(`digests computed with the canary: ${digests.length}, realms ${digestRealms.join(', ')}; the registrar challenged with ${[...registrarRealms].join(', ')}`);
+  assert.ok(digests.length >= 2, 'the REGISTER and the INVITE were authenticated');
+  assert.ok(traces.some((f) => /realm="evil\.example"/.test(f.text)), 'the foreign challenge did reach us');
+  assert.deepEqual(digestRealms.filter((r) => !registrarRealms.has(r)), [], "no digest for a realm the registrar did not use");
+  const uaTrace = JSON.stringify(diag.ua.trace);
+  assert.ok(!/response="[0-9a-f]{16,}"/.test(uaTrace), 'the diagnostic SIP trace masks digest responses');
 
   /** @type {[string, string][]} */
   const haystacks = [

@@ -2,7 +2,8 @@
 // Registered as alice, the person changes the username to dave on the options page and saves —
 // no extension reload: the worker un-registers alice first (REGISTER with Expires: 0, answered
 // 200), then registers dave. The registrar ends with no binding for alice and exactly one, ours,
-// for dave; the status line says "registered" again.
+// for dave — with a new device identity (+sip.instance), so the two accounts cannot be linked
+// (docs/SECURITY.md); the status line says "registered" again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchExtension, poll } from './harness.mjs';
@@ -48,10 +49,11 @@ test('changing the account on the options page moves the registration from alice
   assert.equal(await worker.evaluate(() => /** @type {any} */ (globalThis).accountChangeMarker), 'before', 'the worker was not restarted');
   const diag = await diagnostics(ext);
   assert.equal(diag.account.username, 'dave');
-  assert.equal(diag.ua.instanceId, ua.instanceId, 'the same instance id');
+  assert.notEqual(diag.ua.instanceId, ua.instanceId, 'a new instance id for the new account');
 
   assert.equal(dave.length, 1, 'exactly one binding for dave');
-  assert.equal(dave[0].instance, instance, "dave's binding is ours");
+  assert.equal(dave[0].instance, `<urn:uuid:${diag.ua.instanceId}>`, "dave's binding is ours, with the new instance");
+  assert.notEqual(dave[0].callId, alice.callId, 'and a new REGISTER Call-ID');
   assert.deepEqual(await contacts('alice'), [], "alice's binding is gone");
 
   // The server saw alice un-registered by us (not merely replaced or left to expire).
@@ -63,7 +65,7 @@ test('changing the account on the options page moves the registration from alice
   const removal = removals[removals.length - 1];
   assert.ok(removal.request.time >= changed - 1000, 'sent after the change');
   assert.match(removal.request.headers('to')[0], /<sip:alice@127\.0\.0\.1>/);
-  assert.ok(removal.request.headers('contact')[0].includes(instance), 'removing our own contact');
+  assert.ok(removal.request.headers('contact')[0].includes(instance), "removing our own contact, under alice's identity");
   assert.equal(removal.response?.status, 200, 'and the registrar accepted it');
   const [daveFirst] = registersOf(trace, dave[0].callId);
   assert.ok(daveFirst && removal.response && daveFirst.request.time >= removal.response.time,
