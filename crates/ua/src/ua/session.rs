@@ -1557,7 +1557,16 @@ impl UserAgent {
                 let digits = dtmf_from_info(&req.headers, &req.body);
                 let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
-                for digit in digits {
+                // A real keypad sends one digit per INFO: a request carrying more is bounded, so one
+                // message cannot turn into thousands of events (each a broadcast by the host).
+                if digits.len() > MAX_INFO_DIGITS {
+                    let dropped = digits.len() - MAX_INFO_DIGITS;
+                    self.log(&format!(
+                        "call {id}: INFO carried {} DTMF digits; {dropped} dropped ({MAX_INFO_DIGITS} at most per INFO)",
+                        digits.len()
+                    ));
+                }
+                for digit in digits.into_iter().take(MAX_INFO_DIGITS) {
                     self.out.push_back(Output::Event(Event::Dtmf { call: id.to_string(), digit }));
                 }
             }
@@ -1940,6 +1949,9 @@ impl UserAgent {
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
 }
+
+/// Most DTMF digits one INFO from the far end turns into events (the rest are dropped, logged).
+pub(super) const MAX_INFO_DIGITS: usize = 8;
 
 /// Most DTMF digits one `dtmf` command sends, and most waiting to be sent by SIP INFO on a call.
 const MAX_DTMF_DIGITS: usize = 64;
