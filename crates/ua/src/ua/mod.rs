@@ -673,6 +673,14 @@ impl UserAgent {
     }
 
     fn on_request(&mut self, tx: u64, req: Request) {
+        // RFC 3261 §12.2.2: a request with a To tag belongs to a dialog; the calls did not claim
+        // it, so that dialog does not exist (whatever the method, INVITE included).
+        let in_dialog = req.headers.to().is_some_and(|t| t.tag().is_some());
+        if in_dialog && req.method != Method::Ack {
+            let r = Response::for_request(&req, 481, "Call/Transaction Does Not Exist", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
         let resp = match &req.method {
             Method::Options => {
                 let mut r = Response::for_request(&req, 200, "OK", Some(&self.rng.token(10)));
