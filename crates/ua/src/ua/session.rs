@@ -13,6 +13,8 @@ use crate::dialog::Dialog;
 use crate::message::{Headers, Method, Request, Response};
 use crate::transaction::{Millis, TxId};
 
+/// Other forks of one INVITE that we end with a BYE when they answer too (more are only ACKed).
+const MAX_OTHER_FORKS: usize = 8;
 /// Give up ringing out after this long (the proxy usually ends it first).
 const OUTGOING_RING_TIMEOUT_MS: Millis = 120_000;
 /// An incoming call nobody answers is released after this long (480).
@@ -72,6 +74,8 @@ pub(super) struct Call {
     pub ring_deadline: Option<Millis>,
     pub cancel_guard: Option<Millis>,
     pub early_sdp_applied: bool,
+    /// To tags of other forks whose 2xx we ACKed and ended with a BYE (§13.2.2.4), bounded.
+    pub other_forks: Vec<String>,
     // --- UAS ---
     pub server_tx: Option<TxId>,
     pub remote_offer: Option<String>,
@@ -157,6 +161,7 @@ impl Call {
             ring_deadline: None,
             cancel_guard: None,
             early_sdp_applied: false,
+            other_forks: Vec::new(),
             server_tx: None,
             remote_offer: None,
             ok_bytes: None,
@@ -1163,9 +1168,15 @@ impl UserAgent {
             return;
         }
         if (200..300).contains(&code) {
-            // First 2xx establishes the dialog; retransmissions (or other forks) are re-ACKed.
+            // First 2xx establishes the dialog; its retransmissions are re-ACKed.
             if let Some(ack) = call.ack.clone() {
-                self.txl.send_raw(ack);
+                let tag = resp.headers.to().and_then(|t| t.tag().map(str::to_string));
+                let same_fork = call.dialog.as_ref().is_some_and(|d| d.remote_tag == tag);
+                if same_fork {
+                    self.txl.send_raw(ack);
+                } else {
+                    self.end_other_fork(id, &invite, resp);
+                }
                 return;
             }
             let mut dialog = match Dialog::from_uac(&invite, resp, &contact, &via_host, transport) {
@@ -1222,6 +1233,32 @@ impl UserAgent {
         };
         self.transferred_call_progress(id, code, &resp.reason);
         self.end_call(id, &reason);
+    }
+
+    /// RFC 3261 §13.2.2.4: a 2xx from another fork of our INVITE (a different To tag) after the
+    /// call was established with the first one: ACK it and end that dialog with a BYE, without
+    /// touching the call (no media, no event). Retransmissions of it are ACKed again only.
+    fn end_other_fork(&mut self, id: &str, invite: &Request, resp: &Response) {
+        let contact = self.contact_value();
+        let transport = self.via_transport();
+        let via_host = self.identity.contact_host.clone();
+        let Some(mut dialog) = Dialog::from_uac(invite, resp, &contact, &via_host, transport) else {
+            return self.log(&format!("call {id}: 2xx from another fork without a usable To: dropped"));
+        };
+        let Some(tag) = dialog.remote_tag.clone() else { return };
+        let ack_branch = self.rng.branch();
+        let bye_branch = self.rng.branch();
+        let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
+        let ack = dialog.request(Method::Ack, &ack_branch, Some(seq));
+        self.txl.send_raw(ack.to_bytes());
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if call.other_forks.contains(&tag) || call.other_forks.len() >= MAX_OTHER_FORKS {
+            return;
+        }
+        call.other_forks.push(tag);
+        let bye = dialog.request(Method::Bye, &bye_branch, None);
+        self.log(&format!("call {id}: another fork answered too; ACK and BYE to it (RFC 3261 §13.2.2.4)"));
+        self.txl.send_request(self.now, bye);
     }
 
     fn on_reinvite_response(&mut self, id: &str, resp: &Response) {
