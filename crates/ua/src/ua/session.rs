@@ -1464,6 +1464,12 @@ impl UserAgent {
         if !req.body.is_empty() && offer.is_none() {
             return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
         }
+        // An offer that cannot possibly work never rings the user (nor is auto-answered).
+        if let Some(Err(why)) = offer.as_deref().map(crate::sdp::check_offer) {
+            self.log(&format!("refusing an INVITE with an unusable offer: {why}"));
+            let warning = format!("399 ferrophone \"{why}\"");
+            return reply(self, 488, "Not Acceptable Here", &[("Warning", &warning)]);
+        }
         let uas_timer = match st::negotiate_uas(&req.headers, None) {
             Ok(t) => t,
             Err(min) => return reply(self, 422, "Session Interval Too Small", &[("Min-SE", &min.to_string())]),
@@ -1686,6 +1692,15 @@ impl UserAgent {
         let established = matches!(call.state, CallState::Active | CallState::Held);
         if !established && req.method == Method::Invite {
             let r = Response::for_request(req, 491, "Request Pending", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
+        // An offer we cannot use is refused before it changes anything (RFC 3261 §14.2: the
+        // session goes on as it was).
+        if let Some(Err(why)) = sdp_body(&req.headers, &req.body).map(|o| crate::sdp::check_offer(&o)) {
+            self.log(&format!("call {id}: refusing an unusable re-offer: {why}"));
+            let mut r = Response::for_request(req, 488, "Not Acceptable Here", None);
+            r.headers.push("Warning", format!("399 ferrophone \"{why}\""));
             self.txl.respond(self.now, tx, r);
             return;
         }
