@@ -569,7 +569,7 @@ impl UserAgent {
             return;
         }
         // Any traffic proves the flow alive.
-        self.pong_deadline = None;
+        let ping_outstanding = self.pong_deadline.take().is_some();
         if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
             if bytes.is_empty() {
                 return;
@@ -577,7 +577,10 @@ impl UserAgent {
             if bytes == b"\r\n\r\n" {
                 // The server pings us (RFC 5626 §3.5.1): pong.
                 self.send_bytes(b"\r\n".to_vec(), false);
-            } else {
+            } else if bytes == b"\r\n" && ping_outstanding {
+                // A pong to our ping: from now on a missing pong means a dead flow. Only a CRLF
+                // that answers a ping counts: stray CRLF frames (junk) must not make us expect
+                // pongs from a server that never sends them, and then drop its flow.
                 self.flow_pongs = true;
             }
             return;
