@@ -143,7 +143,9 @@ mod tests {
         assert!(check_offer("").is_err());
         assert!(check_offer("v=0\r\n").is_err());
         assert!(check_offer("\u{0}\u{ff}=x").is_err());
-        assert!(check_offer("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 13\r\n").is_err());
-        assert!(check_offer("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0 300\r\n").is_err());
+        assert!(check_offer("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 13\r\n")
+            .is_err());
+        assert!(check_offer("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0 300\r\n")
+            .is_err());
     }
 }

@@ -132,6 +132,11 @@ fn two_thousand_hostile_messages_in_ten_seconds() {
     assert_eq!(sim.last_response().status, 200);
     // A minute later (keep-alive pings, a server that never pongs): still the same flow.
     sim.advance(60_000);
-    assert!(sim.closes.is_empty(), "the core closed the flow at {:?}: {:?}", sim.closes, sim.logs.iter().rev().take(3).collect::<Vec<_>>());
+    assert!(
+        sim.closes.is_empty(),
+        "the core closed the flow at {:?}: {:?}",
+        sim.closes,
+        sim.logs.iter().rev().take(3).collect::<Vec<_>>()
+    );
     assert_eq!(sim.connects.len(), connects);
 }

@@ -6,8 +6,8 @@ use common::*;
 
 fn info_with_signals(call_id: &str, tag: &str, cseq: u32, digits: &str) -> Vec<u8> {
     let body: String = digits.chars().map(|d| format!("Signal={d}\r\nDuration=160\r\n")).collect();
-    let base = String::from_utf8(in_dialog_from_bob("INFO", call_id, tag, cseq, &format!("z9hG4bKinfo{cseq}"), None))
-        .unwrap();
+    let base =
+        String::from_utf8(in_dialog_from_bob("INFO", call_id, tag, cseq, &format!("z9hG4bKinfo{cseq}"), None)).unwrap();
     base.replacen(
         "Content-Length: 0\r\n\r\n",
         &format!("Content-Type: application/dtmf-relay\r\nContent-Length: {}\r\n\r\n{body}", body.len()),

@@ -27,7 +27,9 @@ fn exchange(sim: &mut Sim, bytes: Vec<u8>) -> Vec<Vec<u8>> {
 }
 
 fn vias(total: usize, tag: &str) -> String {
-    let one = |i: usize| format!("Via: SIP/2.0/WSS proxy{i}.example.com:8443;branch=z9hG4bK{tag}{i:05}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
+    let one = |i: usize| {
+        format!("Via: SIP/2.0/WSS proxy{i}.example.com:8443;branch=z9hG4bK{tag}{i:05}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n")
+    };
     let mut s = String::new();
     let mut i = 0;
     while s.len() + one(i).len() < total {
@@ -50,7 +52,8 @@ fn options_with_64k_of_via_gets_no_oversize_200() {
     sim.take_sent();
     // Via up to the last few bytes of the limit: the request fits, a 200 with Allow, Accept,
     // Supported and Server would not.
-    let rest = "From: <sip:x@y>;tag=a\r\nTo: <sip:alice@y>\r\nCall-ID: rs-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let rest =
+        "From: <sip:x@y>;tag=a\r\nTo: <sip:alice@y>\r\nCall-ID: rs-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     let start = "OPTIONS sip:alice@abc.invalid SIP/2.0\r\n";
     let mut via = vias(MAX_MESSAGE_SIZE - start.len() - rest.len() - 30, "a");
     let pad = MAX_MESSAGE_SIZE - start.len() - rest.len() - via.len() - "Subject: \r\n".len();
@@ -74,7 +77,11 @@ fn invite_with_huge_record_route_is_refused_with_a_small_513() {
         .map(|i| format!("Record-Route: <sip:hop{i:04}.example.com;lr;r2=on;ftag=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx>\r\n"))
         .collect();
     let invite = String::from_utf8(incoming_invite("z9hG4bKrs2", "rs-2", Some(OFFER), "")).unwrap();
-    let invite = invite.replacen("Record-Route: <sip:127.0.0.1;transport=ws;r2=on;lr>\r\n", &format!("{rr}{}", vias(24_000, "b")), 1);
+    let invite = invite.replacen(
+        "Record-Route: <sip:127.0.0.1;transport=ws;r2=on;lr>\r\n",
+        &format!("{rr}{}", vias(24_000, "b")),
+        1,
+    );
     assert!(invite.len() <= MAX_MESSAGE_SIZE, "{}", invite.len());
     let sent = exchange(&mut sim, invite.into_bytes());
     assert_eq!(sent.len(), 1, "one reply");

@@ -7,11 +7,7 @@ use ferrophone_ua::message::Message;
 
 fn request(method: &str, to_tag: Option<&str>, n: u32) -> Vec<u8> {
     let tt = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
-    let (ct, body) = if method == "INVITE" {
-        ("Content-Type: application/sdp\r\n", OFFER)
-    } else {
-        ("", "")
-    };
+    let (ct, body) = if method == "INVITE" { ("Content-Type: application/sdp\r\n", OFFER) } else { ("", "") };
     format!(
         "{method} sip:alice@abc.invalid SIP/2.0\r\nVia: SIP/2.0/WSS 10.0.0.1;branch=z9hG4bKud{n}\r\nMax-Forwards: 70\r\nFrom: <sip:mallory@y>;tag=m{n}\r\nTo: <sip:alice@y>{tt}\r\nCall-ID: ud-{n}\r\nCSeq: 5 {method}\r\nContact: <sip:mallory@10.0.0.1>\r\n{ct}Content-Length: {}\r\n\r\n{body}",
         body.len()
@@ -23,7 +19,9 @@ fn request(method: &str, to_tag: Option<&str>, n: u32) -> Vec<u8> {
 fn every_request_for_an_unknown_dialog_gets_481() {
     let (mut sim, _reg) = registered_sim(420);
     sim.take_sent();
-    for (n, method) in ["INVITE", "BYE", "INFO", "UPDATE", "NOTIFY", "REFER", "OPTIONS", "MESSAGE", "FOO"].iter().enumerate() {
+    for (n, method) in
+        ["INVITE", "BYE", "INFO", "UPDATE", "NOTIFY", "REFER", "OPTIONS", "MESSAGE", "FOO"].iter().enumerate()
+    {
         sim.deliver(&request(method, Some("nosuchtag"), n as u32));
         let finals: Vec<u16> = sim.take_responses().iter().map(|r| r.status).filter(|s| *s >= 200).collect();
         assert_eq!(finals, vec![481], "{method} with an unknown To tag");
