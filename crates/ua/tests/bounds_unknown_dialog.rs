@@ -29,7 +29,7 @@ fn every_request_for_an_unknown_dialog_gets_481() {
     assert!(sim.ua.calls().is_empty(), "no call from an in-dialog INVITE");
     assert!(sim.call_events.is_empty());
     // The ACK for the 481 to the INVITE is absorbed silently.
-    let ack = String::from_utf8(request("ACK", Some("nosuchtag"), 0)).unwrap().replace("CSeq: 5 ACK", "CSeq: 5 ACK");
+    let ack = String::from_utf8(request("ACK", Some("nosuchtag"), 0)).unwrap();
     sim.deliver(ack.as_bytes());
     assert!(sim.take_sent().is_empty());
     // Out of dialog, the same requests are still served as before.
