@@ -406,10 +406,12 @@ export async function startHostileServer(options = {}) {
         }
       };
       const done = (async () => {
-        const perTick = Math.max(1, Math.ceil(o.count / Math.max(1, o.spreadMs / 10)));
-        for (let n = 0; n < o.count; n += perTick) {
-          for (let k = n; k < Math.min(o.count, n + perTick); k++) one(k);
-          await new Promise((resolve) => setTimeout(resolve, 10));
+        // Paced by the wall clock: by time t, t/spreadMs of the messages are out.
+        let n = 0;
+        while (n < o.count) {
+          const due = Math.min(o.count, Math.ceil(((Date.now() - started + 10) / o.spreadMs) * o.count));
+          for (; n < due; n++) one(n);
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
         return { sent: o.count, ms: Date.now() - started, counts };
       })();
