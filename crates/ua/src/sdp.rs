@@ -13,7 +13,7 @@ pub fn check_offer(sdp: &str) -> Result<(), &'static str> {
     let mut seen_o = false;
     let mut seen_s = false;
     let mut session_c = false;
-    // The audio section being read: (usable so far, has its own c=, payload types, non-DTMF seen).
+    // The media section being read (its m= line, its own c=, its rtpmap lines).
     let mut current: Option<Media> = None;
     let mut usable = false;
     let mut first = true;
