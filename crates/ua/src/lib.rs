@@ -59,6 +59,7 @@ pub mod message;
 pub mod probe;
 pub mod rand;
 pub mod registration;
+pub mod sdp;
 pub mod trace;
 pub mod transaction;
 pub(crate) mod ua;

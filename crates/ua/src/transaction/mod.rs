@@ -6,7 +6,14 @@
 //! in, and hands the transaction user (the UA core) [`TxEvent`]s.
 //!
 //! Over a reliable transport (WebSocket) the retransmission timers A, E and G are not started
-//! and D, I, J, K are zero, exactly as §17 prescribes; B, F, H, L and M still run.
+//! and D, I, J, K are zero, exactly as §17 prescribes (such a transaction ends at the next timer
+//! run, so a retransmission in the same burst is still answered from it); B, F, H, L and M still
+//! run.
+//!
+//! Bounded: at most `max_server_transactions` server transactions. A transaction that only waits
+//! to absorb an ACK or a retransmission (a final response was sent) never keeps a new request
+//! out: when the table is full the oldest of them is evicted; only when every slot holds a
+//! request still waiting for its final response is the new one refused (503).
 
 mod client_invite;
 mod client_non_invite;
@@ -193,7 +200,7 @@ impl TransactionLayer {
     /// Send a response within server transaction `tx`. Returns false if it no longer exists.
     pub fn respond(&mut self, now: Millis, tx: TxId, response: Response) -> bool {
         let mut ctx = Ctx { now, reliable: self.reliable, timers: self.timers, out: &mut self.out };
-        match self.servers.get_mut(&tx) {
+        let found = match self.servers.get_mut(&tx) {
             Some(Server::Invite(s)) => {
                 s.respond(&mut ctx, response);
                 true
@@ -203,7 +210,11 @@ impl TransactionLayer {
                 true
             }
             None => false,
+        };
+        if found {
+            self.reap();
         }
+        found
     }
 
     /// The original request of a server transaction.
@@ -287,7 +298,7 @@ impl TransactionLayer {
             self.events.push_back(TxEvent::AckFor2xx { request: req });
             return Ok(());
         }
-        if self.servers.len() >= self.max_server_transactions {
+        if self.servers.len() >= self.max_server_transactions && !self.evict_absorbing() {
             return Err(Refused::Overloaded);
         }
         let id = self.next_id;
@@ -302,6 +313,26 @@ impl TransactionLayer {
         self.server_index.insert(key, id);
         self.events.push_back(TxEvent::Request { tx: id, request: req });
         Ok(())
+    }
+
+    /// Drop the oldest server transaction that only absorbs an ACK or retransmissions.
+    fn evict_absorbing(&mut self) -> bool {
+        let oldest = self
+            .servers
+            .iter()
+            .find(|(_, s)| match s {
+                Server::Invite(s) => s.absorbing(),
+                Server::NonInvite(s) => s.absorbing(),
+            })
+            .map(|(id, _)| *id);
+        match oldest {
+            Some(id) => {
+                self.servers.remove(&id);
+                self.server_index.retain(|_, v| *v != id);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The transport is gone: every client transaction still waiting for a final response

@@ -120,6 +120,13 @@ impl ServerInvite {
         }
     }
 
+    /// Only waiting to absorb an ACK or a retransmission (a final response was sent): may be
+    /// evicted when the table is full. The TU retransmits its 2xx itself and an ACK for a 2xx
+    /// reaches it without this transaction.
+    pub fn absorbing(&self) -> bool {
+        matches!(self.state, State::Completed | State::Confirmed | State::Accepted)
+    }
+
     pub fn terminated(&self) -> bool {
         self.state == State::Terminated
     }

@@ -61,6 +61,11 @@ impl ServerNonInvite {
         self.end_at
     }
 
+    /// Only absorbing retransmissions (Completed): may be evicted when the table is full.
+    pub fn absorbing(&self) -> bool {
+        self.state == State::Completed
+    }
+
     pub fn terminated(&self) -> bool {
         self.state == State::Terminated
     }

@@ -43,6 +43,10 @@ const UNREGISTER_GRACE_MS: Millis = 4_000;
 /// Backoff ceiling while an established call waits for a new flow (it has 30 s to be refreshed).
 const CALL_RECOVERY_BACKOFF_CAP_MS: Millis = 3_000;
 const MAX_SERVER_TRANSACTIONS: usize = 32;
+/// Most bytes of the headers a reply echoes (Via, From, To, Call-ID, CSeq, Record-Route) that a
+/// request may carry: half the input limit, so that a reply with our own headers and SDP stays
+/// under `MAX_MESSAGE_SIZE` (a request beyond it gets 513).
+const MAX_ECHOED: usize = message::MAX_MESSAGE_SIZE / 2;
 const TRACE_CAPACITY: usize = 200;
 
 /// Input from the host.
@@ -351,6 +355,10 @@ impl UserAgent {
             return o;
         }
         while let Some(bytes) = self.txl.poll_transmit() {
+            if bytes.len() > message::MAX_MESSAGE_SIZE {
+                self.log(&oversize_line(&bytes));
+                continue;
+            }
             self.trace.record(self.now, Direction::Out, &bytes);
             self.out.push_back(Output::Send(bytes));
         }
@@ -603,7 +611,7 @@ impl UserAgent {
             return;
         }
         // Any traffic proves the flow alive.
-        self.pong_deadline = None;
+        let ping_outstanding = self.pong_deadline.take().is_some();
         if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
             if bytes.is_empty() {
                 return;
@@ -611,13 +619,17 @@ impl UserAgent {
             if bytes == b"\r\n\r\n" {
                 // The server pings us (RFC 5626 §3.5.1): pong.
                 self.send_bytes(b"\r\n".to_vec(), false);
-            } else {
+            } else if bytes == b"\r\n" && ping_outstanding {
+                // A pong to our ping: from now on a missing pong means a dead flow. Only a CRLF
+                // that answers a ping counts: stray CRLF frames (junk) must not make us expect
+                // pongs from a server that never sends them, and then drop its flow.
                 self.flow_pongs = true;
             }
             return;
         }
         self.trace.record(self.now, Direction::In, &bytes);
         match message::parse(&bytes) {
+            Ok(Message::Request(req)) if echoed_size(&req.headers) > MAX_ECHOED => self.refuse_too_large(&req),
             Ok(msg) => {
                 let is_request = matches!(msg, Message::Request(_));
                 let copy = if is_request { Some(msg.clone()) } else { None };
@@ -637,6 +649,24 @@ impl UserAgent {
             }
             Err(e) => self.on_malformed(&bytes, &e),
         }
+    }
+
+    /// A request whose headers every reply must echo (Via, From, To, Call-ID, CSeq) or that a
+    /// dialog-creating reply echoes (Record-Route) are too large for a reply to stay under the
+    /// input limit once our own headers and SDP are added: refuse it with a 513 that carries only
+    /// what a response must, before any transaction or call exists.
+    fn refuse_too_large(&mut self, req: &Request) {
+        let size = echoed_size(&req.headers);
+        self.log(&format!(
+            "refused a {} whose reply would be too large ({size} bytes of headers to echo, {MAX_ECHOED} at most)",
+            req.method
+        ));
+        if req.method == Method::Ack {
+            return;
+        }
+        let mut r = Response::for_request(req, 513, "Message Too Large", None);
+        r.headers.push("Warning", "399 ferrophone \"headers too large to answer\"");
+        self.send_bytes(r.to_bytes(), true);
     }
 
     fn on_malformed(&mut self, bytes: &[u8], e: &ParseError) {
@@ -665,6 +695,10 @@ impl UserAgent {
     }
 
     fn send_bytes(&mut self, bytes: Vec<u8>, traced: bool) {
+        if bytes.len() > message::MAX_MESSAGE_SIZE {
+            self.log(&oversize_line(&bytes));
+            return;
+        }
         if traced {
             self.trace.record(self.now, Direction::Out, &bytes);
         }
@@ -715,6 +749,14 @@ impl UserAgent {
     }
 
     fn on_request(&mut self, tx: u64, req: Request) {
+        // RFC 3261 §12.2.2: a request with a To tag belongs to a dialog; the calls did not claim
+        // it, so that dialog does not exist (whatever the method, INVITE included).
+        let in_dialog = req.headers.to().is_some_and(|t| t.tag().is_some());
+        if in_dialog && req.method != Method::Ack {
+            let r = Response::for_request(&req, 481, "Call/Transaction Does Not Exist", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
         let resp = match &req.method {
             Method::Options => {
                 let mut r = Response::for_request(&req, 200, "OK", Some(&self.rng.token(10)));
@@ -903,4 +945,26 @@ impl UserAgent {
             Command::Shutdown => self.start_unregister(AfterUnregister::Close),
         }
     }
+}
+
+/// Bytes of the header lines a reply to a request with these headers copies.
+fn echoed_size(headers: &message::Headers) -> usize {
+    headers
+        .iter()
+        .filter(|h| {
+            ["Via", "From", "To", "Call-ID", "CSeq", "Record-Route"].iter().any(|n| message::same_header(&h.name, n))
+        })
+        .map(|h| h.name.len() + h.value.len() + 4)
+        .sum()
+}
+
+/// The log line for a message we built but do not send: it would be larger than what we accept.
+fn oversize_line(bytes: &[u8]) -> String {
+    let first = bytes.split(|b| *b == b'\r').next().unwrap_or_default();
+    let first: String = String::from_utf8_lossy(first).chars().take(60).collect();
+    format!(
+        "not sent: a {}-byte message ({first}) is too large (limit {} bytes)",
+        bytes.len(),
+        message::MAX_MESSAGE_SIZE
+    )
 }

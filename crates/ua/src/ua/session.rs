@@ -13,6 +13,8 @@ use crate::dialog::Dialog;
 use crate::message::{Headers, Method, Request, Response};
 use crate::transaction::{Millis, TxId};
 
+/// Other forks of one INVITE that we end with a BYE when they answer too (more are only ACKed).
+const MAX_OTHER_FORKS: usize = 8;
 /// Give up ringing out after this long (the proxy usually ends it first).
 const OUTGOING_RING_TIMEOUT_MS: Millis = 120_000;
 /// An incoming call nobody answers is released after this long (480).
@@ -72,6 +74,8 @@ pub(super) struct Call {
     pub ring_deadline: Option<Millis>,
     pub cancel_guard: Option<Millis>,
     pub early_sdp_applied: bool,
+    /// To tags of other forks whose 2xx we ACKed and ended with a BYE (§13.2.2.4), bounded.
+    pub other_forks: Vec<String>,
     // --- UAS ---
     pub server_tx: Option<TxId>,
     pub remote_offer: Option<String>,
@@ -160,6 +164,7 @@ impl Call {
             ring_deadline: None,
             cancel_guard: None,
             early_sdp_applied: false,
+            other_forks: Vec::new(),
             server_tx: None,
             remote_offer: None,
             ok_bytes: None,
@@ -1194,9 +1199,15 @@ impl UserAgent {
             return;
         }
         if (200..300).contains(&code) {
-            // First 2xx establishes the dialog; retransmissions (or other forks) are re-ACKed.
+            // First 2xx establishes the dialog; its retransmissions are re-ACKed.
             if let Some(ack) = call.ack.clone() {
-                self.txl.send_raw(ack);
+                let tag = resp.headers.to().and_then(|t| t.tag().map(str::to_string));
+                let same_fork = call.dialog.as_ref().is_some_and(|d| d.remote_tag == tag);
+                if same_fork {
+                    self.txl.send_raw(ack);
+                } else {
+                    self.end_other_fork(id, &invite, resp);
+                }
                 return;
             }
             let mut dialog = match Dialog::from_uac(&invite, resp, &contact, &via_host, transport) {
@@ -1265,6 +1276,32 @@ impl UserAgent {
         };
         self.transferred_call_progress(id, code, &resp.reason);
         self.end_call(id, &reason);
+    }
+
+    /// RFC 3261 §13.2.2.4: a 2xx from another fork of our INVITE (a different To tag) after the
+    /// call was established with the first one: ACK it and end that dialog with a BYE, without
+    /// touching the call (no media, no event). Retransmissions of it are ACKed again only.
+    fn end_other_fork(&mut self, id: &str, invite: &Request, resp: &Response) {
+        let contact = self.contact_value();
+        let transport = self.via_transport();
+        let via_host = self.identity.contact_host.clone();
+        let Some(mut dialog) = Dialog::from_uac(invite, resp, &contact, &via_host, transport) else {
+            return self.log(&format!("call {id}: 2xx from another fork without a usable To: dropped"));
+        };
+        let Some(tag) = dialog.remote_tag.clone() else { return };
+        let ack_branch = self.rng.branch();
+        let bye_branch = self.rng.branch();
+        let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
+        let ack = dialog.request(Method::Ack, &ack_branch, Some(seq));
+        self.txl.send_raw(ack.to_bytes());
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if call.other_forks.contains(&tag) || call.other_forks.len() >= MAX_OTHER_FORKS {
+            return;
+        }
+        call.other_forks.push(tag);
+        let bye = dialog.request(Method::Bye, &bye_branch, None);
+        self.log(&format!("call {id}: another fork answered too; ACK and BYE to it (RFC 3261 §13.2.2.4)"));
+        self.txl.send_request(self.now, bye);
     }
 
     fn on_reinvite_response(&mut self, id: &str, resp: &Response) {
@@ -1470,6 +1507,12 @@ impl UserAgent {
         if !req.body.is_empty() && offer.is_none() {
             return reply(self, 415, "Unsupported Media Type", &[("Accept", "application/sdp")]);
         }
+        // An offer that cannot possibly work never rings the user (nor is auto-answered).
+        if let Some(Err(why)) = offer.as_deref().map(crate::sdp::check_offer) {
+            self.log(&format!("refusing an INVITE with an unusable offer: {why}"));
+            let warning = format!("399 ferrophone \"{why}\"");
+            return reply(self, 488, "Not Acceptable Here", &[("Warning", &warning)]);
+        }
         let uas_timer = match st::negotiate_uas(&req.headers, None) {
             Ok(t) => t,
             Err(min) => return reply(self, 422, "Session Interval Too Small", &[("Min-SE", &min.to_string())]),
@@ -1600,7 +1643,16 @@ impl UserAgent {
                 let digits = dtmf_from_info(&req.headers, &req.body);
                 let r = Response::for_request(req, 200, "OK", None);
                 self.txl.respond(self.now, tx, r);
-                for digit in digits {
+                // A real keypad sends one digit per INFO: a request carrying more is bounded, so one
+                // message cannot turn into thousands of events (each a broadcast by the host).
+                if digits.len() > MAX_INFO_DIGITS {
+                    let dropped = digits.len() - MAX_INFO_DIGITS;
+                    self.log(&format!(
+                        "call {id}: INFO carried {} DTMF digits; {dropped} dropped ({MAX_INFO_DIGITS} at most per INFO)",
+                        digits.len()
+                    ));
+                }
+                for digit in digits.into_iter().take(MAX_INFO_DIGITS) {
                     self.out.push_back(Output::Event(Event::Dtmf { call: id.to_string(), digit }));
                 }
             }
@@ -1692,6 +1744,15 @@ impl UserAgent {
         let established = matches!(call.state, CallState::Active | CallState::Held);
         if !established && req.method == Method::Invite {
             let r = Response::for_request(req, 491, "Request Pending", None);
+            self.txl.respond(self.now, tx, r);
+            return;
+        }
+        // An offer we cannot use is refused before it changes anything (RFC 3261 §14.2: the
+        // session goes on as it was).
+        if let Some(Err(why)) = sdp_body(&req.headers, &req.body).map(|o| crate::sdp::check_offer(&o)) {
+            self.log(&format!("call {id}: refusing an unusable re-offer: {why}"));
+            let mut r = Response::for_request(req, 488, "Not Acceptable Here", None);
+            r.headers.push("Warning", format!("399 ferrophone \"{why}\""));
             self.txl.respond(self.now, tx, r);
             return;
         }
@@ -2002,6 +2063,9 @@ impl UserAgent {
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
 }
+
+/// Most DTMF digits one INFO from the far end turns into events (the rest are dropped, logged).
+pub(super) const MAX_INFO_DIGITS: usize = 8;
 
 /// Most DTMF digits one `dtmf` command sends, and most waiting to be sent by SIP INFO on a call.
 const MAX_DTMF_DIGITS: usize = 64;
