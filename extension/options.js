@@ -734,6 +734,10 @@ $('forget').addEventListener('click', () => showForgetConfirm(true));
 $('forget-no').addEventListener('click', () => showForgetConfirm(false));
 $('forget-yes').addEventListener('click', forgetEverything);
 
-loadForm().catch((e) => showResult('save-result', `Could not read the saved account: ${errorText(e)}`, 'error'));
-loadBehaviour().catch((e) => showResult('behaviour-result', `Could not read the saved settings: ${errorText(e)}`, 'error'));
+// Both forms are filled from storage asynchronously; `data-loaded` on <html> says when (tests wait
+// for it before typing, so the stored values cannot overwrite what they typed).
+Promise.all([
+  loadForm().catch((e) => showResult('save-result', `Could not read the saved account: ${errorText(e)}`, 'error')),
+  loadBehaviour().catch((e) => showResult('behaviour-result', `Could not read the saved settings: ${errorText(e)}`, 'error')),
+]).finally(() => { document.documentElement.dataset.loaded = 'true'; });
 refreshStatus();

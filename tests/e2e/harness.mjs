@@ -186,6 +186,8 @@ export async function launchExtension(spec, options = {}) {
         if (optionsPage && !optionsPage.isClosed()) return optionsPage;
         optionsPage = await ctx.newPage();
         await optionsPage.goto(ext.url('extension/options.html'));
+        // The forms are filled from storage after load: typing earlier would be overwritten.
+        await optionsPage.locator('html[data-loaded="true"]').waitFor({ state: 'attached', timeout: 10000 });
         return optionsPage;
       },
 

@@ -238,6 +238,9 @@ export async function labFiles() {
  * @param {{server?: string, username?: string, password?: string}} account
  */
 export async function saveAccount(page, account) {
+  // The page fills the form from storage after load (also after a reload): wait, or that would
+  // overwrite what is typed here.
+  await page.locator('html[data-loaded="true"]').waitFor({ state: 'attached', timeout: 10000 });
   if (account.server !== undefined) await page.getByLabel('Server', { exact: true }).fill(account.server);
   if (account.username !== undefined) await page.getByLabel('Username', { exact: true }).fill(account.username);
   if (account.password !== undefined) await page.getByLabel('Password', { exact: true }).fill(account.password);
