@@ -92,7 +92,10 @@ async fn run(m: MediaRequest) {
     // StopRing for a call that never got the document (it ended very early): nothing to stop.
     let holds = HOLDERS.with(|h| h.borrow().contains(&call));
     if !holds {
-        if matches!(m.op, MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_)) {
+        if matches!(
+            m.op,
+            MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_) | MediaOp::OpenMicrophone | MediaOp::ZipTone
+        ) {
             return;
         }
         if let Err(e) = offscreen::acquire().await {
@@ -109,6 +112,17 @@ async fn run(m: MediaRequest) {
         MediaOp::CreateAnswer { offer } => {
             ("media-answer", json!({ "callId": call, "sdp": offer, "iceServers": ice, "gatheringTimeoutMs": gather }))
         }
+        // Prepared ahead of a delayed automatic answer: the SDP without the microphone.
+        MediaOp::PrepareOffer => (
+            "media-offer",
+            json!({ "callId": call, "iceServers": ice, "gatheringTimeoutMs": gather, "microphone": false }),
+        ),
+        MediaOp::PrepareAnswer { offer } => (
+            "media-answer",
+            json!({ "callId": call, "sdp": offer, "iceServers": ice, "gatheringTimeoutMs": gather, "microphone": false }),
+        ),
+        MediaOp::OpenMicrophone => ("media-microphone", json!({ "callId": call })),
+        MediaOp::ZipTone => ("tone-zip", json!({ "callId": call })),
         MediaOp::ApplyAnswer { answer, final_answer } => {
             ("media-remote", json!({ "callId": call, "sdp": answer, "final": final_answer }))
         }
@@ -145,8 +159,9 @@ fn report(m: &MediaRequest, result: Result<Value, String>) {
         host::with_ua(|ua| ua.media_result(now, &m.call, m.req, sdp));
     } else if let Err(e) = result {
         match m.op {
-            // A failed remote description means no media: end the call.
-            MediaOp::ApplyAnswer { .. } => {
+            // A failed remote description means no media; a microphone that cannot open means the
+            // far end would hear nothing: end the call.
+            MediaOp::ApplyAnswer { .. } | MediaOp::OpenMicrophone => {
                 host::with_ua(|ua| ua.media_failed(now, &m.call, &e));
             }
             // RFC 4733 impossible on this call: the core sends the digits as SIP INFO.
@@ -166,6 +181,10 @@ fn op_name(op: &MediaOp) -> &'static str {
     match op {
         MediaOp::CreateOffer => "offer",
         MediaOp::CreateAnswer { .. } => "answer",
+        MediaOp::PrepareOffer => "offer (no microphone)",
+        MediaOp::PrepareAnswer { .. } => "answer (no microphone)",
+        MediaOp::OpenMicrophone => "microphone",
+        MediaOp::ZipTone => "zip tone",
         MediaOp::ApplyAnswer { .. } => "remote",
         MediaOp::Reoffer { .. } => "reoffer",
         MediaOp::Rollback => "rollback",
