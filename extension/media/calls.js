@@ -18,6 +18,8 @@ import {
   ringtonePlaying,
   ringtoneStart,
   ringtoneStop,
+  zipTone,
+  zipTonesPlayed,
 } from './audio.js';
 
 const DEFAULT_GATHERING_TIMEOUT_MS = 2000;
@@ -48,6 +50,8 @@ class Call {
     /** @type {Meter | null} */
     this.localMeter = null;
     this.muted = false;
+    /** The SDP was made without the microphone (delayed automatic answer): `media-microphone` opens it. */
+    this.micDeferred = false;
     this.closed = false;
     /** @type {Promise<unknown>} the tail of this call's SDP operation queue */
     this.queue = Promise.resolve();
@@ -234,6 +238,9 @@ function createCall(callId, iceServers) {
 async function openMicrophone(call) {
   /** @type {MediaStream} */
   let stream;
+  // The epoch time is logged so tests can compare it with the 200 OK on the wire (PRIVACY.md:
+  // the microphone opens only when a call is answered or dialled).
+  log(`call ${call.callId}: getUserMedia requested at ${Date.now()}`);
   const request = navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS);
   // A microphone that arrives after the call was closed is released at once.
   request.then(
@@ -532,12 +539,20 @@ async function mediaOffer(m) {
   const callId = callIdOf(m);
   if (calls.has(callId)) throw new OffscreenError('bad-request', `media-offer: call ${callId} already has media (use media-reoffer)`);
   const call = createCall(callId, iceServersOf(m));
+  call.micDeferred = m.microphone === false;
   try {
     return await enqueue(call, async () => {
-      await openMicrophone(call);
-      if (call.closed || !call.micTrack || !call.stream) throw closedError(call);
-      const sender = call.pc.addTrack(call.micTrack, call.stream);
-      const transceiver = call.pc.getTransceivers().find((t) => t.sender === sender);
+      /** @type {RTCRtpTransceiver | undefined} */
+      let transceiver;
+      if (call.micDeferred) {
+        // A sendrecv audio stream without a track: the microphone is attached by media-microphone.
+        transceiver = call.pc.addTransceiver('audio', { direction: 'sendrecv' });
+      } else {
+        await openMicrophone(call);
+        if (call.closed || !call.micTrack || !call.stream) throw closedError(call);
+        const sender = call.pc.addTrack(call.micTrack, call.stream);
+        transceiver = call.pc.getTransceivers().find((t) => t.sender === sender);
+      }
       if (!transceiver) throw new OffscreenError('internal', 'addTrack created no transceiver');
       await useTransceiver(call, transceiver);
       const offer = await guard(call, call.pc.createOffer());
@@ -561,7 +576,10 @@ async function mediaAnswer(m) {
   const sdp = sdpOf(m);
   let call = calls.get(callId);
   const isNew = !call;
-  if (!call) call = createCall(callId, iceServersOf(m));
+  if (!call) {
+    call = createCall(callId, iceServersOf(m));
+    call.micDeferred = m.microphone === false;
+  }
   const c = call;
   try {
     return await enqueue(c, async () => {
@@ -580,7 +598,7 @@ async function mediaAnswer(m) {
         applyMicrophone(c);
       }
       try {
-        if (!c.micTrack) await openMicrophone(c);
+        if (!c.micTrack && !c.micDeferred) await openMicrophone(c);
         await adoptOfferedTransceivers(c);
         /** @type {RTCSessionDescriptionInit} */
         let answer;
@@ -799,6 +817,33 @@ function dtmfClockMismatch(sender) {
   return `telephone-event is negotiated at ${events.map((e) => e.clockRate).join('/')} Hz but the audio codec ${audio.mimeType} runs at ${audio.clockRate} Hz: RFC 4733 timing would be wrong`;
 }
 
+/**
+ * `media-microphone {callId}` → `{ok}`: the 200 of a call prepared without the microphone went
+ * out: open it now and send it on the call's audio stream (replaceTrack: no renegotiation).
+ * @param {any} m
+ */
+async function mediaMicrophone(m) {
+  const call = callOf(m);
+  return enqueue(call, async () => {
+    if (call.micTrack) return { ok: true };
+    await openMicrophone(call);
+    call.micDeferred = false;
+    const t = call.transceiver;
+    if (call.closed || !call.micTrack) throw closedError(call);
+    if (t && !isStopped(t)) await guard(call, t.sender.replaceTrack(call.micTrack));
+    applyMicrophone(call);
+    updateRingtone();
+    return { ok: true };
+  });
+}
+
+/** `tone-zip {callId}` → `{ok}`: the call was answered automatically; play the zip tone. @param {any} m */
+async function toneZip(m) {
+  callIdOf(m);
+  zipTone();
+  return { ok: true };
+}
+
 /** `ring-start {callId}` → `{ok}`: one ringtone at most, whatever the number of ringing calls. @param {any} m */
 async function ringStart(m) {
   const callId = callIdOf(m);
@@ -887,6 +932,7 @@ async function mediaCalls() {
     ringing: [...ringing],
     ringtone: ringtonePlaying(),
     ringtoneKind: ringtoneKind(),
+    zipTones: zipTonesPlayed(),
     audioContext: audioContextState(),
     liveMicrophoneTracks: live(allMicTracks),
     liveRemoteTracks: live(allRemoteTracks),
@@ -904,6 +950,8 @@ export const mediaHandlers = {
   'media-close': mediaClose,
   'media-mute': mediaMute,
   'media-dtmf': mediaDtmf,
+  'media-microphone': mediaMicrophone,
+  'tone-zip': toneZip,
   'ring-start': ringStart,
   'ring-stop': ringStop,
   'media-stats': mediaStats,
