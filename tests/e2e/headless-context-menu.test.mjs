@@ -66,7 +66,6 @@ test('context menu: a sip: link and a selection dial bob; a web link is refused'
   const confirmation = await poll(async () => Object.entries(await worker.evaluate(() => chrome.notifications.getAll()))
     .find(([id]) => id.startsWith('ferrophone-confirm-')), { timeoutMs: 5000 });
   assert.ok(confirmation, 'the link dial asks for confirmation');
-  assert.equal(confirmation[1].title, 'Call sip:bob@127.0.0.1?');
   await sleep(500);
   assert.equal((await callEvents()).length, 0, 'nothing dialled before Call');
   await worker.evaluate((id) => {

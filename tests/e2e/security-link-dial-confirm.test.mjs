@@ -18,10 +18,14 @@ import { poll, sleep } from './harness.mjs';
 import { diagnostics } from './lab.mjs';
 import { pressAltShift, recordCallEvents, registeredAlice, waitCallEvent } from './fixtures/headless.mjs';
 
-/** @param {any} diag  the INVITEs (first lines) in the extension's own SIP trace */
-const invitesIn = (diag) => ((diag.ua && diag.ua.trace) || [])
+/**
+ * The calls we placed, by the Call-IDs of the INVITEs in the extension's own SIP trace (a call's
+ * INVITE repeated with credentials after a 407 is the same call).
+ * @param {any} diag
+ */
+const invitesIn = (diag) => [...new Set(((diag.ua && diag.ua.trace) || [])
   .filter((/** @type {{direction: string, text: string}} */ e) => e.direction === 'out' && e.text.startsWith('INVITE '))
-  .map((/** @type {{text: string}} */ e) => e.text.split('\r\n', 1)[0]);
+  .map((/** @type {{text: string}} */ e) => (/^(?:Call-ID|i):\s*(\S+)/im.exec(e.text) || [])[1]))];
 
 test('a link dial shows the real target and dials only after "Call"', async (t) => {
   const { ext, page } = await registeredAlice('security-link-dial-confirm');
@@ -38,14 +42,28 @@ test('a link dial shows the real target and dials only after "Call"', async (t) 
       undefined,
     );
   }, linkUrl);
-  /** @returns {Promise<Record<string, any>>} the notifications Chrome shows for us, by id */
+  // chrome.notifications.getAll() lists only ids: what each notification says is recorded on its
+  // way into Chrome by wrapping chrome.notifications.create in the worker (the wasm glue looks
+  // the function up at every call).
+  await worker.evaluate(() => {
+    const g = /** @type {any} */ (globalThis);
+    g.createdNotifications = {};
+    const create = chrome.notifications.create.bind(chrome.notifications);
+    /** @type {any} */ (chrome.notifications).create = (/** @type {string} */ id, /** @type {any} */ options) => {
+      g.createdNotifications[id] = options;
+      return create(id, options);
+    };
+  });
+  /** @returns {Promise<Record<string, any>>} the notifications Chrome shows for us now, by id */
   const shown = () => worker.evaluate(() => chrome.notifications.getAll());
   /** Waits for a new confirmation notification; returns [id, options]. @param {Set<string>} known */
   const newConfirmation = async (known) => {
-    const hit = await poll(async () => Object.entries(await shown()).find(([id]) => id.startsWith('ferrophone-confirm-') && !known.has(id)), { timeoutMs: 5000 });
-    assert.ok(hit, 'a confirmation notification appeared');
-    known.add(hit[0]);
-    return hit;
+    const id = await poll(async () => Object.keys(await shown()).find((n) => n.startsWith('ferrophone-confirm-') && !known.has(n)), { timeoutMs: 5000 });
+    assert.ok(id, 'a confirmation notification appeared');
+    known.add(id);
+    /** @type {any} */
+    const options = await worker.evaluate((n) => /** @type {any} */ (globalThis).createdNotifications[n], id);
+    return /** @type {[string, any]} */ ([id, options]);
   };
   /** @param {string} id @param {number} index  0 = Call, 1 = Cancel */
   const press = (id, index) => worker.evaluate(([nid, i]) => {
@@ -99,7 +117,7 @@ test('a link dial shows the real target and dials only after "Call"', async (t) 
   ext.note(`Call pressed → call event after ${call.at - before} ms`);
   assert.equal(call.call.remote, 'sip:bob@127.0.0.1');
   await waitCallEvent(callEvents, (e) => e.call.id === call.call.id && e.call.state === 'active', 'bob answering', 15000);
-  assert.equal((await invites()).length, 1, 'exactly one INVITE, after Call');
+  assert.equal((await invites()).length, 1, 'exactly one call (INVITE), after Call');
   assert.ok(!(bobId in (await shown())), 'the confirmation is gone once used');
   await pressAltShift(ext.ctx, tab, 'H');
   await waitCallEvent(callEvents, (e) => e.call.id === call.call.id && e.call.state === 'ended', 'the hang-up', 5000);
