@@ -133,6 +133,29 @@ function iceServersOf(m) {
   return m.iceServers;
 }
 
+/**
+ * The ICE servers for a new call. A TURN password never travels in a media request (every page of
+ * the extension receives runtime messages): when the request says `iceCredentials: true`, the
+ * full list comes from the worker's reply to `ice-servers`, which only this document receives.
+ * @param {any} m
+ * @returns {Promise<RTCIceServer[]>}
+ */
+async function iceServersFor(m) {
+  const servers = iceServersOf(m);
+  if (m.iceCredentials !== true) return servers;
+  /** @type {any} */
+  let reply;
+  try {
+    reply = await chrome.runtime.sendMessage({ ferrophone: 1, target: 'worker', cmd: 'ice-servers' });
+  } catch (e) {
+    throw new OffscreenError('internal', `cannot get the TURN credentials from the worker: ${describe(e)}`);
+  }
+  if (!reply || reply.ok !== true || !Array.isArray(reply.iceServers)) {
+    throw new OffscreenError('internal', 'the worker did not send the ICE servers');
+  }
+  return reply.iceServers;
+}
+
 /** @param {Call} call */
 function closedError(call) {
   return new OffscreenError('no-such-call', `call ${call.callId} was closed meanwhile`);
@@ -538,7 +561,7 @@ function releaseAudioIfIdle() {
 async function mediaOffer(m) {
   const callId = callIdOf(m);
   if (calls.has(callId)) throw new OffscreenError('bad-request', `media-offer: call ${callId} already has media (use media-reoffer)`);
-  const call = createCall(callId, iceServersOf(m));
+  const call = createCall(callId, await iceServersFor(m));
   call.micDeferred = m.microphone === false;
   try {
     return await enqueue(call, async () => {
@@ -577,7 +600,7 @@ async function mediaAnswer(m) {
   let call = calls.get(callId);
   const isNew = !call;
   if (!call) {
-    call = createCall(callId, iceServersOf(m));
+    call = createCall(callId, await iceServersFor(m));
     call.micDeferred = m.microphone === false;
   }
   const c = call;

@@ -211,6 +211,9 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             status_reply()
         }
         "mic-test" if !external => offscreen::mic_test().await,
+        // The offscreen document's TURN passwords: in the reply only (it reaches the asker alone),
+        // never in a media request (a runtime message every page of the extension receives).
+        "ice-servers" if !external => ok(json!({ "iceServers": media::ice_servers_with_credentials() })),
         "test-connection" if !external => {
             let server = match msg.get("server").and_then(Value::as_str) {
                 Some(s) => s.to_string(),
