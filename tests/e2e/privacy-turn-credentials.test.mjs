@@ -83,12 +83,12 @@ test('a TURN password appears in no log, no message between contexts, no event a
     'diagnostics reply': JSON.stringify(diag),
     'options page DOM': await page.content(),
   };
-  const mediaRequests = places['runtime messages received and sent by the worker'].split('\n').filter((l) => /media-(offer|answer)/.test(l));
-  assert.ok(mediaRequests.length > 0, 'the worker\'s media requests were recorded');
-  assert.ok(mediaRequests.every((l) => l.includes('"iceCredentials":true') && l.includes('fpturn')), 'they name the TURN server and say a password is withheld');
   ext.note(`searched: ${Object.entries(places).map(([k, v]) => `${k} (${v.length} chars)`).join(', ')}`);
   for (const [where, text] of Object.entries(places)) {
     assert.ok(!text.includes(canary), `the TURN password is not in the ${where}`);
   }
+  const mediaRequests = places['runtime messages received and sent by the worker'].split('\n').filter((l) => /media-(offer|answer)/.test(l));
+  assert.ok(mediaRequests.length > 0, 'the worker\'s media requests were recorded');
+  assert.ok(mediaRequests.every((l) => l.includes('"iceCredentials":true') && l.includes('fpturn')), 'they name the TURN server and say a password is withheld');
   await poll(async () => (await callEvents()).some((e) => e.call.state === 'ended'), { timeoutMs: 5000 });
 });
