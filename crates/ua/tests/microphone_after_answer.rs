@@ -107,16 +107,14 @@ fn a_call_cancelled_during_the_delay_never_opens_the_microphone() {
     let id = sim.last_call_event().id;
     produce_sdp(&mut sim, &id, ANSWER);
     sim.advance(500);
-    let cancel = format!(
-        "CANCEL sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\n\
+    let cancel = "CANCEL sip:alice@abc.invalid;transport=ws;ob SIP/2.0\r\n\
          Via: SIP/2.0/WSS 127.0.0.1:8443;branch=z9hG4bKmic4\r\n\
          Max-Forwards: 69\r\n\
          From: \"Bob\" <sip:bob@127.0.0.1>;tag=bobtag\r\n\
          To: <sip:alice@127.0.0.1>\r\n\
          Call-ID: mic-4\r\n\
          CSeq: 10 CANCEL\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
+         Content-Length: 0\r\n\r\n";
     sim.deliver(cancel.as_bytes());
     sim.advance(3000);
     assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Ended);

@@ -309,7 +309,9 @@ pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
                 Some(t) => match host::load_config().await.0 {
                     None => error("not-connected", "no account is configured"),
                     Some(account) => match ferrophone_ua::call::normalize_target(&t, &account.domain) {
-                        Ok(uri) => notify::confirm_link_dial(uri, link, info.get("pageUrl").and_then(Value::as_str)).await,
+                        Ok(uri) => {
+                            notify::confirm_link_dial(uri, link, info.get("pageUrl").and_then(Value::as_str)).await
+                        }
                         Err(e) => error(e.code(), e.to_string()),
                     },
                 },

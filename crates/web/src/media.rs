@@ -121,12 +121,14 @@ async fn run(m: MediaRequest) {
     }
     let (ice, credentials, gather) = settings_json();
     let (kind, body) = match &m.op {
-        MediaOp::CreateOffer => {
-            ("media-offer", json!({ "callId": call, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather }))
-        }
-        MediaOp::CreateAnswer { offer } => {
-            ("media-answer", json!({ "callId": call, "sdp": offer, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather }))
-        }
+        MediaOp::CreateOffer => (
+            "media-offer",
+            json!({ "callId": call, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather }),
+        ),
+        MediaOp::CreateAnswer { offer } => (
+            "media-answer",
+            json!({ "callId": call, "sdp": offer, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather }),
+        ),
         // Prepared ahead of a delayed automatic answer: the SDP without the microphone.
         MediaOp::PrepareOffer => (
             "media-offer",
