@@ -39,6 +39,7 @@ pub async fn start() -> Result<(), JsValue> {
         return Ok(());
     }
     offscreen::close_stale().await;
+    notify::clear_stale_confirmations().await;
     let identity = host::load_identity().await;
     let (account, settings, problem) = host::load_config().await;
     let mut h = host::Host::new(UserAgent::new(random_seed(), identity));

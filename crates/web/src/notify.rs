@@ -123,6 +123,19 @@ pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str
     crate::schema::ok(json!({ "confirm": { "notificationId": id, "target": target, "expiresInMs": CONFIRM_TTL_MS } }))
 }
 
+/// A worker that starts knows no pending confirmation: clear any a stopped worker left on screen
+/// (pressing "Call" on one would dial nothing anyway, and its 30 s timer died with the worker).
+pub async fn clear_stale_confirmations() {
+    let Ok(all) = chrome::call(chrome::notifications_get_all()).await else { return };
+    if let Value::Object(ids) = crate::schema::from_js(&all) {
+        for id in ids.keys().filter(|id| id.starts_with(CONFIRM_PREFIX)) {
+            if PENDING.with(|p| !p.borrow().contains_key(id)) {
+                clear(id);
+            }
+        }
+    }
+}
+
 /// A notification button was pressed (`chrome.notifications.onButtonClicked`).
 pub fn on_button(id: &str, index: u32) -> Value {
     if !id.starts_with(CONFIRM_PREFIX) {
