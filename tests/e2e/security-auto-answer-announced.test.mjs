@@ -57,7 +57,7 @@ test('an automatically answered call is announced: notification naming the calle
       const options = (await created())[notificationId];
       ext.note(`notification: ${JSON.stringify(options)}`);
       assert.equal(options.title, 'Call answered automatically');
-      assert.match(options.message, /Front Door <sip:trunk@127\.0\.0\.1(:\d+)?>/, 'it names the caller: display name and URI');
+      assert.match(options.message, /"Front Door" <sip:trunk@127\.0\.0\.1(:\d+)?>/, 'it names the caller: display name and URI');
       // The zip tone reached the offscreen document and played, during the call.
       const played = await poll(async () => {
         const r = await ext.send({ ferrophone: 1, target: 'offscreen', type: 'media-calls' }).catch(() => undefined);

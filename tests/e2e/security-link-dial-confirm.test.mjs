@@ -94,6 +94,12 @@ test('a link dial shows the real target and dials only after "Call"', async (t) 
   assert.deepEqual(await invites(), [], 'Cancel: no INVITE ever');
   assert.ok(ext.lines.some((l) => l.includes(`link dial ${premiumId}: cancelled by the user`)));
 
+  // A link whose address is too long to show in full is refused outright.
+  await clickLink(`sip:${'support-'.repeat(12)}@attacker.example`);
+  await sleep(1000);
+  assert.ok(ext.lines.some((l) => /context menu dial: this link's address is longer than 100 characters/.test(l)), 'a too long target is refused');
+  assert.equal(Object.keys(await shown()).filter((n) => n.startsWith('ferrophone-confirm-') && !known.has(n)).length, 0, 'no confirmation for it');
+
   // 2. Closing the notification (the ✕) cancels too.
   await clickLink('sip:bob@127.0.0.1');
   const [closedId] = await newConfirmation(known);

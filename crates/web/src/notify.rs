@@ -69,9 +69,19 @@ fn icon() -> String {
     chrome::get_url("extension/icons/icon128.png")
 }
 
+/// Longest target a link may ask for: the notification must show all of it (a long user part
+/// could push the real domain out of sight).
+const MAX_LINK_TARGET: usize = 100;
+
 /// A link asked to dial `target` (already normalised against the account): ask the user.
 /// Answers `{ok: true, confirm: {notificationId, target, expiresInMs}}`; nothing is dialled yet.
 pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str>) -> Value {
+    if target.chars().count() > MAX_LINK_TARGET {
+        return error(
+            "invalid-target",
+            format!("this link's address is longer than {MAX_LINK_TARGET} characters and cannot be shown in full"),
+        );
+    }
     let id = format!("{CONFIRM_PREFIX}{}", token());
     let from = page_url
         .and_then(|u| u.split("://").nth(1))
@@ -175,8 +185,11 @@ pub fn on_closed(id: &str) {
 /// A call was answered without a user action: tell the user who is on the line.
 pub fn auto_answered(call: &CallInfo) {
     let id = format!("{AUTO_PREFIX}{}", call.id);
-    let who = match call.remote_name.as_deref().map(|n| clean(n, 60)).filter(|n| !n.is_empty()) {
-        Some(name) => format!("{name} <{}>", clean(&call.remote, 120)),
+    // The display name is the caller's own text: quoted, and without quotes or angle brackets of
+    // its own, so it cannot pose as an address ("Boss <sip:boss@corp>").
+    let name = call.remote_name.as_deref().map(|n| clean(&n.replace(['"', '<', '>'], ""), 60));
+    let who = match name.filter(|n| !n.is_empty()) {
+        Some(name) => format!("\"{name}\" <{}>", clean(&call.remote, 120)),
         None => clean(&call.remote, 120),
     };
     let options = json!({
