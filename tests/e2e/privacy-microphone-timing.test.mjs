@@ -7,15 +7,19 @@
 //
 // 1. A trunk INVITE with `Call-Info: ;answer-after=2` (policy "headers", set explicitly): the
 //    answer SDP is prepared at once without the microphone, the 200 leaves 2 s later (±300 ms at
-//    sipp, as headless-auto-answer), and getUserMedia comes only after the 200 left.
-// 2. A call that rings for 3 s and is cancelled: no getUserMedia at all.
-// 3. A call that rings and is answered by the user (`answer` command) after 1.5 s: no getUserMedia
+//    sipp, as headless-auto-answer), and getUserMedia comes only after the 200 left; the trunk's
+//    media port (rtp_tap) then hears our 440 Hz: the microphone attached late is really sent.
+// 2. The same for an INVITE without SDP (late offer, answer-after=1): our offer in the 200 is made
+//    without the microphone, which opens after the 200.
+// 3. A call that rings for 3 s and is cancelled: no getUserMedia at all.
+// 4. A call that rings and is answered by the user (`answer` command) after 1.5 s: no getUserMedia
 //    before the command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll, sleep } from './harness.mjs';
 import { diagnostics } from './lab.mjs';
 import { recordCallEvents, registeredAlice, sipHeader, startSipp, sipp } from './fixtures/headless.mjs';
+import { MIC_HZ, analyzeWav, startRtpTap } from './calls.mjs';
 
 const TOLERANCE_MS = 300;
 
@@ -49,13 +53,18 @@ test('the microphone opens with the 200 OK, never while ringing or during an aut
     return ok.at;
   };
 
-  await t.test('automatic answer after 2 s: getUserMedia only after the 200 OK', async () => {
+  await t.test('automatic answer after 2 s: getUserMedia only after the 200 OK, and the far end hears it', async (st) => {
     const from = (await callEvents()).length;
+    // The far end's ear: the first sipp run of this file gets media port 32100 (fixtures/headless.mjs).
+    const tap = await startRtpTap(st, 'microphone-timing', 32100);
+    const tapStarted = Date.now();
     const run = await sipp('uac_autoanswer.xml', {
-      name: 'answer-after-2', artifacts: ext.artifacts, note: ext.note, durationMs: 1000,
+      name: 'answer-after-2', artifacts: ext.artifacts, note: ext.note, durationMs: 3000,
       keys: { aa_header: 'Call-Info: <sip:127.0.0.1>;answer-after=2', aa_header2: 'X-Lab: microphone timing' },
     });
+    const heard = await tap.stop();
     assert.equal(run.code, 0, `sipp completed the call (${run.stderr.slice(-500)})`);
+    assert.ok(ext.lines.some((l) => l.includes('sipp ') && l.includes(' -mp 32100 ')), 'sipp used media port 32100');
     const invite = run.messages.find((m) => m.dir === 'sent' && m.method === 'INVITE');
     const ok = run.messages.find((m) => m.dir === 'received' && m.status === 200 && /INVITE$/.test(m.cseq));
     assert.ok(invite && ok, 'the trace holds the INVITE and its 200');
@@ -71,10 +80,32 @@ test('the microphone opens with the 200 OK, never while ringing or during an aut
     assert.equal(opens.length, 1, 'one getUserMedia for the call');
     assert.ok(opens[0] >= sent, `getUserMedia (${opens[0]}) not before the 200 left (${sent})`);
     assert.ok(opens[0] - sent < 1000, 'and right after it');
+    // The microphone attached after the answer really is sent: the trunk's port hears our 440 Hz.
+    const from200 = (ok.time - tapStarted) / 1000 + 0.7;
+    const tone = await analyzeWav(heard.wav, MIC_HZ, ['--start', from200.toFixed(2), '--seconds', '1.5']);
+    ext.note(`at the trunk's media port, ${from200.toFixed(2)} s into the capture: ${JSON.stringify(tone)}; packets ${heard.packets.length}`);
+    assert.ok(tone.ok, `the far end hears our ${MIC_HZ} Hz after the 200: ${JSON.stringify(tone)}`);
     // The answer SDP was prepared during the delay, without the microphone.
     const prepared = ext.lines.find((l) => l.includes(`call ${callId}: answer ready`));
     assert.ok(prepared, 'the answer was prepared in the offscreen document');
     assert.ok(Date.parse(prepared.slice(0, 24)) < sent, 'before the 200 (the 200 left on time because of it)');
+  });
+
+  await t.test('late offer, automatic answer after 1 s: our offer prepared without the microphone', async () => {
+    const from = (await callEvents()).length;
+    const run = await sipp('uac_late_offer_autoanswer.xml', { name: 'late-offer-after-1', artifacts: ext.artifacts, note: ext.note, durationMs: 1500 });
+    assert.equal(run.code, 0, `sipp: the 200 carried a PCMU offer, ACK with the answer (${run.stderr.slice(-500)})`);
+    const invite = run.messages.find((m) => m.dir === 'sent' && m.method === 'INVITE');
+    const ok = run.messages.find((m) => m.dir === 'received' && m.status === 200 && /INVITE$/.test(m.cseq));
+    assert.ok(invite && ok);
+    const callId = await incoming(from);
+    const sent = await okSentAt(/** @type {string} */ (sipHeader(invite.text, 'Call-ID')));
+    const opens = micOpens(callId);
+    const summary = `200 at sipp +${Math.round(ok.time - invite.time)} ms; getUserMedia ${opens.map((g) => `${g - sent} ms after the 200 left`).join(', ') || 'never'}`;
+    ext.note(`late offer, answer-after=1: ${summary}`);
+    assert.ok(Math.abs(ok.time - invite.time - 1000) <= TOLERANCE_MS, `answered ${Math.round(ok.time - invite.time)} ms after the INVITE (1000 ±${TOLERANCE_MS})`);
+    assert.equal(opens.length, 1, 'one getUserMedia for the call');
+    assert.ok(opens[0] >= sent, `getUserMedia (${opens[0]}) not before the 200 left (${sent})`);
   });
 
   await t.test('a call that rings and is cancelled never opens the microphone', async () => {
