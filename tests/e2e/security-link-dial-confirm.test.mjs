@@ -3,7 +3,8 @@
 // address (a premium number, an attacker's URI), so "Call this number with Ferrophone" on a link
 // shows the REAL target in a notification ("Call <target>?", buttons Call / Cancel) and sends no
 // INVITE until "Call" is pressed. "Cancel", closing the notification, and letting it expire (30 s)
-// never dial — not even when "Call" is pressed afterwards.
+// never dial — not even when "Call" is pressed afterwards; nor does a confirmation left on screen
+// by a worker Chrome stopped (the next worker clears it).
 //
 // How it is driven: headless Chromium has no notification centre to click in, so the spec fires
 // the real `chrome.notifications.onButtonClicked` / `onClosed` events inside the worker with their
@@ -139,4 +140,34 @@ test('a link dial shows the real target and dials only after "Call"', async (t) 
   await sleep(1500);
   assert.equal((await callEvents()).length, calls, 'expired: no call');
   assert.equal((await invites()).length, 1, 'expired: no INVITE');
+
+  // 5. Chrome stops the worker while a confirmation waits: its timer and its memory are gone. The
+  //    worker that starts next clears the orphaned notification, and "Call" on it dials nothing.
+  await clickLink('sip:bob@127.0.0.1');
+  const [orphanId] = await newConfirmation(known);
+  const cdp = await ext.ctx.newCDPSession(page);
+  /** @type {Map<string, string>} versionId → runningStatus */
+  const running = new Map();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    for (const v of versions) running.set(v.versionId, v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  const stopped = await poll(async () => running.size > 0 && [...running.values()].every((st) => st === 'stopped'), { timeoutMs: 5000 });
+  assert.ok(stopped, 'the worker stopped');
+  const pageShown = () => page.evaluate(() => chrome.notifications.getAll());
+  assert.ok(orphanId in (await pageShown()), 'the confirmation is still on screen after the worker stopped');
+  const woke = await page.evaluate(() => chrome.runtime.sendMessage({ ferrophone: 1, cmd: 'status' }));
+  assert.equal(woke.ok, true, 'a message wakes the worker');
+  const cleared = await poll(async () => !(orphanId in (await pageShown())), { timeoutMs: 5000 });
+  assert.ok(cleared, 'the new worker cleared the orphaned confirmation');
+  const newWorker = await poll(async () => ext.worker(), { timeoutMs: 5000 });
+  assert.ok(newWorker);
+  await newWorker.evaluate((nid) => {
+    /** @type {any} */ (chrome.notifications.onButtonClicked).dispatch(nid, 0);
+  }, orphanId);
+  await sleep(1500);
+  assert.equal((await callEvents()).length, calls, 'orphaned: no call');
+  assert.ok(ext.lines.some((l) => l.includes(`link dial ${orphanId}: unknown or expired, not dialled`)));
+  await cdp.detach().catch(() => {});
 });
