@@ -107,10 +107,11 @@ chrome.storage.onChanged.addListener((changes, areaName) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Headless surfaces (docs/HEADLESS.md): the omnibox keyword `call`, the keyboard commands and the
-// context menu. Each hands the browser's event to the wasm as it is; the wasm decides what to dial
-// or which call to act on, logs the outcome (`[ferrophone] omnibox dial: ok`) and answers
-// `{ok: true, call}` or `{ok: false, error}`. Chrome gives these events no way to reply.
+// Headless surfaces (docs/HEADLESS.md): the omnibox keyword `call`, the keyboard commands, the
+// context menu and the notifications' buttons. Each hands the browser's event to the wasm as it
+// is; the wasm decides what to dial or which call to act on, logs the outcome (`[ferrophone]
+// omnibox dial: ok`) and answers `{ok: true, call}` or `{ok: false, error}`. Chrome gives these
+// events no way to reply.
 
 /**
  * @param {string} what  the surface, for the log line
@@ -148,6 +149,16 @@ chrome.commands.onCommand.addListener((name) => {
 
 chrome.contextMenus.onClicked.addListener((info) => {
   logFailure(`context menu ${info.menuItemId}`, callWasm('onContextMenu', info));
+});
+
+// Notifications (docs/HEADLESS.md): a dial from a link waits for the "Call" button (index 0) of
+// the confirmation the wasm shows; "Cancel" (1), closing it or letting it expire never dials. The
+// wasm also announces automatically answered calls with a notification (no buttons).
+chrome.notifications.onButtonClicked.addListener((id, index) => {
+  logFailure(`notification button ${index}`, callWasm('onNotificationButton', id, index));
+});
+chrome.notifications.onClosed.addListener((id) => {
+  logFailure('notification closed', callWasm('onNotificationClosed', id));
 });
 
 /**

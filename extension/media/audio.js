@@ -123,17 +123,23 @@ export const RINGTONES = {
   waiting: { frequencies: [440], bursts: [[0, 0.3], [0.5, 0.8]], period: 10, gain: 0.12 },
 };
 
+/**
+ * The zip tone: two short 880 Hz beeps (100 ms, 100 ms apart), played once when a call was
+ * answered automatically, as desk phones do: the user hears that the line is open.
+ */
+export const ZIP_TONE = { frequencies: [880], bursts: /** @type {[number, number][]} */ ([[0, 0.1], [0.2, 0.3]]), period: 0.35, gain: 0.2 };
+
 /** @type {{source: AudioBufferSourceNode, gain: GainNode, context: AudioContext, kind: RingKind} | null} */
 let ring = null;
 /** @type {Map<string, AudioBuffer>} one cycle of each cadence per sample rate */
 const cycles = new Map();
 
-/** @param {AudioContext} ac @param {RingKind} kind */
+/** @param {AudioContext} ac @param {RingKind | 'zip'} kind */
 function ringCycle(ac, kind) {
   const key = `${kind}/${ac.sampleRate}`;
   const cached = cycles.get(key);
   if (cached) return cached;
-  const tone = RINGTONES[kind];
+  const tone = kind === 'zip' ? ZIP_TONE : RINGTONES[kind];
   const rate = ac.sampleRate;
   const buffer = ac.createBuffer(1, Math.round(tone.period * rate), rate);
   const data = buffer.getChannelData(0);
@@ -194,4 +200,28 @@ export function ringtoneStop() {
 
 export function ringtonePlaying() {
   return ring !== null && ring.context.state !== 'closed';
+}
+
+/** How many zip tones this document has started (diagnostics, `media-calls`). */
+let zipTones = 0;
+
+/** Plays the zip tone once, over whatever else plays (it lasts 0.3 s). */
+export function zipTone() {
+  const ac = audioContext();
+  const source = ac.createBufferSource();
+  source.buffer = ringCycle(ac, 'zip');
+  const gain = ac.createGain();
+  gain.gain.value = ZIP_TONE.gain;
+  source.connect(gain).connect(ac.destination);
+  source.addEventListener('ended', () => {
+    source.disconnect();
+    gain.disconnect();
+  });
+  source.start();
+  zipTones += 1;
+  log(`zip tone (audio context ${ac.state})`);
+}
+
+export function zipTonesPlayed() {
+  return zipTones;
 }

@@ -18,6 +18,8 @@ import {
   ringtonePlaying,
   ringtoneStart,
   ringtoneStop,
+  zipTone,
+  zipTonesPlayed,
 } from './audio.js';
 
 const DEFAULT_GATHERING_TIMEOUT_MS = 2000;
@@ -48,6 +50,8 @@ class Call {
     /** @type {Meter | null} */
     this.localMeter = null;
     this.muted = false;
+    /** The SDP was made without the microphone (delayed automatic answer): `media-microphone` opens it. */
+    this.micDeferred = false;
     this.closed = false;
     /** @type {Promise<unknown>} the tail of this call's SDP operation queue */
     this.queue = Promise.resolve();
@@ -127,6 +131,29 @@ function iceServersOf(m) {
   if (m.iceServers === undefined || m.iceServers === null) return [];
   if (!Array.isArray(m.iceServers)) throw new OffscreenError('bad-request', `${m.type}: iceServers must be an array`);
   return m.iceServers;
+}
+
+/**
+ * The ICE servers for a new call. A TURN password never travels in a media request (every page of
+ * the extension receives runtime messages): when the request says `iceCredentials: true`, the
+ * full list comes from the worker's reply to `ice-servers`, which only this document receives.
+ * @param {any} m
+ * @returns {Promise<RTCIceServer[]>}
+ */
+async function iceServersFor(m) {
+  const servers = iceServersOf(m);
+  if (m.iceCredentials !== true) return servers;
+  /** @type {any} */
+  let reply;
+  try {
+    reply = await chrome.runtime.sendMessage({ ferrophone: 1, target: 'worker', cmd: 'ice-servers' });
+  } catch (e) {
+    throw new OffscreenError('internal', `cannot get the TURN credentials from the worker: ${describe(e)}`);
+  }
+  if (!reply || reply.ok !== true || !Array.isArray(reply.iceServers)) {
+    throw new OffscreenError('internal', 'the worker did not send the ICE servers');
+  }
+  return reply.iceServers;
 }
 
 /** @param {Call} call */
@@ -234,6 +261,9 @@ function createCall(callId, iceServers) {
 async function openMicrophone(call) {
   /** @type {MediaStream} */
   let stream;
+  // The epoch time is logged so tests can compare it with the 200 OK on the wire (PRIVACY.md:
+  // the microphone opens only when a call is answered or dialled).
+  log(`call ${call.callId}: getUserMedia requested at ${Date.now()}`);
   const request = navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS);
   // A microphone that arrives after the call was closed is released at once.
   request.then(
@@ -531,13 +561,21 @@ function releaseAudioIfIdle() {
 async function mediaOffer(m) {
   const callId = callIdOf(m);
   if (calls.has(callId)) throw new OffscreenError('bad-request', `media-offer: call ${callId} already has media (use media-reoffer)`);
-  const call = createCall(callId, iceServersOf(m));
+  const call = createCall(callId, await iceServersFor(m));
+  call.micDeferred = m.microphone === false;
   try {
     return await enqueue(call, async () => {
-      await openMicrophone(call);
-      if (call.closed || !call.micTrack || !call.stream) throw closedError(call);
-      const sender = call.pc.addTrack(call.micTrack, call.stream);
-      const transceiver = call.pc.getTransceivers().find((t) => t.sender === sender);
+      /** @type {RTCRtpTransceiver | undefined} */
+      let transceiver;
+      if (call.micDeferred) {
+        // A sendrecv audio stream without a track: the microphone is attached by media-microphone.
+        transceiver = call.pc.addTransceiver('audio', { direction: 'sendrecv' });
+      } else {
+        await openMicrophone(call);
+        if (call.closed || !call.micTrack || !call.stream) throw closedError(call);
+        const sender = call.pc.addTrack(call.micTrack, call.stream);
+        transceiver = call.pc.getTransceivers().find((t) => t.sender === sender);
+      }
       if (!transceiver) throw new OffscreenError('internal', 'addTrack created no transceiver');
       await useTransceiver(call, transceiver);
       const offer = await guard(call, call.pc.createOffer());
@@ -561,7 +599,10 @@ async function mediaAnswer(m) {
   const sdp = sdpOf(m);
   let call = calls.get(callId);
   const isNew = !call;
-  if (!call) call = createCall(callId, iceServersOf(m));
+  if (!call) {
+    call = createCall(callId, await iceServersFor(m));
+    call.micDeferred = m.microphone === false;
+  }
   const c = call;
   try {
     return await enqueue(c, async () => {
@@ -580,7 +621,7 @@ async function mediaAnswer(m) {
         applyMicrophone(c);
       }
       try {
-        if (!c.micTrack) await openMicrophone(c);
+        if (!c.micTrack && !c.micDeferred) await openMicrophone(c);
         await adoptOfferedTransceivers(c);
         /** @type {RTCSessionDescriptionInit} */
         let answer;
@@ -799,6 +840,33 @@ function dtmfClockMismatch(sender) {
   return `telephone-event is negotiated at ${events.map((e) => e.clockRate).join('/')} Hz but the audio codec ${audio.mimeType} runs at ${audio.clockRate} Hz: RFC 4733 timing would be wrong`;
 }
 
+/**
+ * `media-microphone {callId}` → `{ok}`: the 200 of a call prepared without the microphone went
+ * out: open it now and send it on the call's audio stream (replaceTrack: no renegotiation).
+ * @param {any} m
+ */
+async function mediaMicrophone(m) {
+  const call = callOf(m);
+  return enqueue(call, async () => {
+    if (call.micTrack) return { ok: true };
+    await openMicrophone(call);
+    call.micDeferred = false;
+    const t = call.transceiver;
+    if (call.closed || !call.micTrack) throw closedError(call);
+    if (t && !isStopped(t)) await guard(call, t.sender.replaceTrack(call.micTrack));
+    applyMicrophone(call);
+    updateRingtone();
+    return { ok: true };
+  });
+}
+
+/** `tone-zip {callId}` → `{ok}`: the call was answered automatically; play the zip tone. @param {any} m */
+async function toneZip(m) {
+  callIdOf(m);
+  zipTone();
+  return { ok: true };
+}
+
 /** `ring-start {callId}` → `{ok}`: one ringtone at most, whatever the number of ringing calls. @param {any} m */
 async function ringStart(m) {
   const callId = callIdOf(m);
@@ -887,6 +955,7 @@ async function mediaCalls() {
     ringing: [...ringing],
     ringtone: ringtonePlaying(),
     ringtoneKind: ringtoneKind(),
+    zipTones: zipTonesPlayed(),
     audioContext: audioContextState(),
     liveMicrophoneTracks: live(allMicTracks),
     liveRemoteTracks: live(allRemoteTracks),
@@ -904,6 +973,8 @@ export const mediaHandlers = {
   'media-close': mediaClose,
   'media-mute': mediaMute,
   'media-dtmf': mediaDtmf,
+  'media-microphone': mediaMicrophone,
+  'tone-zip': toneZip,
   'ring-start': ringStart,
   'ring-stop': ringStop,
   'media-stats': mediaStats,

@@ -1,8 +1,9 @@
 // @ts-check
-// The context menu (docs/HEADLESS.md): "Call this number with Ferrophone" on a sip: link dials
-// bob (the lab's baresip phone answers by itself) and the call becomes active; "Call “bob” with
-// Ferrophone" on a selection dials too; a web link is refused. A keyboard command (Alt+Shift+H)
-// hangs each call up.
+// The context menu (docs/HEADLESS.md): "Call this number with Ferrophone" on a sip: link asks
+// first (a notification naming the target; security-link-dial-confirm covers it in depth) and
+// dials bob (the lab's baresip phone answers by itself) once its "Call" button is pressed; "Call
+// “bob” with Ferrophone" on a selection dials at once; a web link is refused. A keyboard command
+// (Alt+Shift+H) hangs each call up.
 //
 // How the menu is driven: headless Chromium cannot pick an item of its native context menu (the
 // DevTools protocol reaches the page, not the menu), so the spec (1) checks that sw.js created
@@ -14,7 +15,7 @@
 // real, headed menu: see docs/HEADLESS.md.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from './harness.mjs';
+import { poll, sleep } from './harness.mjs';
 import { pressAltShift, recordCallEvents, registeredAlice, waitCallEvent } from './fixtures/headless.mjs';
 
 test('context menu: a sip: link and a selection dial bob; a web link is refused', async (t) => {
@@ -58,8 +59,18 @@ test('context menu: a sip: link and a selection dial bob; a web link is refused'
   assert.equal((await callEvents()).length, 0, 'no call for a web link');
   assert.ok(ext.lines.some((l) => /\[ferrophone\] context menu dial: /.test(l) && !/: ok$/.test(l)), 'the refusal is logged');
 
-  // "Call this number with Ferrophone" on the sip: link.
+  // "Call this number with Ferrophone" on the sip: link: a confirmation first, then "Call" (the
+  // notification's button event, fired in the worker like the menu click above).
   await click({ menuItemId: 'ferrophone-call-link', linkUrl: 'sip:bob@127.0.0.1' });
+  /** @type {[string, any] | undefined} */
+  const confirmation = await poll(async () => Object.entries(await worker.evaluate(() => chrome.notifications.getAll()))
+    .find(([id]) => id.startsWith('ferrophone-confirm-')), { timeoutMs: 5000 });
+  assert.ok(confirmation, 'the link dial asks for confirmation');
+  await sleep(500);
+  assert.equal((await callEvents()).length, 0, 'nothing dialled before Call');
+  await worker.evaluate((id) => {
+    /** @type {any} */ (chrome.notifications.onButtonClicked).dispatch(id, 0);
+  }, confirmation[0]);
   const viaLink = await waitCallEvent(callEvents, (e) => e.call.direction === 'outgoing', 'the call from the link', 5000);
   assert.equal(viaLink.call.remote, 'sip:bob@127.0.0.1');
   await waitCallEvent(callEvents, (e) => e.call.id === viaLink.call.id && e.call.state === 'active', 'bob answering', 15000);
@@ -75,5 +86,6 @@ test('context menu: a sip: link and a selection dial bob; a web link is refused'
   await pressAltShift(ext.ctx, tab, 'H');
   const second = await waitCallEvent(callEvents, (e) => e.call.id === viaSelection.call.id && e.call.state === 'ended', 'the second hang-up', 5000);
   assert.equal(second.call.endReason, 'local-hangup');
-  assert.equal(ext.lines.filter((l) => l.includes('[ferrophone] context menu dial: ok')).length, 2);
+  assert.equal(ext.lines.filter((l) => l.includes('[ferrophone] context menu dial: ok')).length, 1, 'the selection dialled at once');
+  assert.equal(ext.lines.filter((l) => /\[ferrophone\] link dial \S+: confirmed, dial: ok/.test(l)).length, 1, 'the link dialled after Call');
 });

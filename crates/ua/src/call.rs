@@ -50,10 +50,24 @@ pub struct CallInfo {
 pub enum MediaOp {
     /// Create a local offer (new call, or an offer in a 200 to an INVITE without SDP).
     CreateOffer,
-    /// Answer this remote offer (new call or re-INVITE/UPDATE on an existing one).
+    /// Answer this remote offer (new call or re-INVITE/UPDATE on an existing one). A new call's
+    /// answer opens the microphone.
     CreateAnswer {
         offer: String,
     },
+    /// Prepare the answer to a new call's offer WITHOUT opening the microphone (a delayed
+    /// automatic answer: the SDP is ready when the 200 must leave, the microphone is not open
+    /// during the delay). [`MediaOp::OpenMicrophone`] follows when the 200 goes out.
+    PrepareAnswer {
+        offer: String,
+    },
+    /// As [`MediaOp::PrepareAnswer`] for an INVITE without SDP: our offer, without the microphone.
+    PrepareOffer,
+    /// The 200 of a call prepared without the microphone went out: open it and send it now.
+    OpenMicrophone,
+    /// The call was answered without a user action: announce it (the zip tone; the host also
+    /// shows a notification naming the caller).
+    ZipTone,
     /// Apply the far end's answer to our offer; `final_answer` false for early media (183).
     ApplyAnswer {
         answer: String,
@@ -77,7 +91,14 @@ pub enum MediaOp {
 impl MediaOp {
     /// Whether the host must answer with an SDP (`media_result`).
     pub fn wants_sdp(&self) -> bool {
-        matches!(self, MediaOp::CreateOffer | MediaOp::CreateAnswer { .. } | MediaOp::Reoffer { .. })
+        matches!(
+            self,
+            MediaOp::CreateOffer
+                | MediaOp::CreateAnswer { .. }
+                | MediaOp::PrepareAnswer { .. }
+                | MediaOp::PrepareOffer
+                | MediaOp::Reoffer { .. }
+        )
     }
 }
 

@@ -28,6 +28,15 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "offscreen"], js_name = closeDocument, catch)]
     pub fn offscreen_close() -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = create, catch)]
+    pub fn notifications_create(id: &str, options: &JsValue) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = getAll, catch)]
+    pub fn notifications_get_all() -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = clear, catch)]
+    pub fn notifications_clear(id: &str) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
+    pub fn get_url(path: &str) -> String;
+
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(s: &str);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]

@@ -263,6 +263,13 @@ pub fn run_effects(fx: Effects) {
         }
         broadcast(ev);
     }
+    // An automatically answered call is announced: a notification naming the caller here, the
+    // zip tone in the offscreen document (the media request itself).
+    for m in fx.media.iter().filter(|m| m.op == ferrophone_ua::call::MediaOp::ZipTone) {
+        if let Some(info) = with_host(|h| h.ua.call(&m.call)).flatten() {
+            crate::notify::auto_answered(&info);
+        }
+    }
     crate::media::enqueue(fx.media);
     for s in fx.statuses {
         let problem = with_host(|h| h.config_problem.clone()).flatten();

@@ -6,6 +6,7 @@
 mod chrome;
 mod host;
 mod media;
+mod notify;
 mod offscreen;
 mod probe;
 mod schema;
@@ -38,6 +39,7 @@ pub async fn start() -> Result<(), JsValue> {
         return Ok(());
     }
     offscreen::close_stale().await;
+    notify::clear_stale_confirmations().await;
     let identity = host::load_identity().await;
     let (account, settings, problem) = host::load_config().await;
     let mut h = host::Host::new(UserAgent::new(random_seed(), identity));
@@ -210,6 +212,9 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             status_reply()
         }
         "mic-test" if !external => offscreen::mic_test().await,
+        // The offscreen document's TURN passwords: in the reply only (it reaches the asker alone),
+        // never in a media request (a runtime message every page of the extension receives).
+        "ice-servers" if !external => ok(json!({ "iceServers": media::ice_servers_with_credentials() })),
         "test-connection" if !external => {
             let server = match msg.get("server").and_then(Value::as_str) {
                 Some(s) => s.to_string(),
@@ -289,24 +294,56 @@ pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
     Ok(to_js(&r))
 }
 
-/// Context menu: "Call … with Ferrophone" on a selection or a tel:/sip: link.
+/// Context menu: "Call … with Ferrophone" on a selection or a tel:/sip:/sips:/callto: link.
+/// A selection (whose text Chrome shows in the menu item) dials at once. A link does NOT: its
+/// visible text can hide any address, so the real target is shown in a notification and dialled
+/// only when the user presses its "Call" button (`notify.rs`).
 #[wasm_bindgen(js_name = onContextMenu)]
 pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
     ensure_started().await;
     let info = from_js(&info);
-    let target = match info.get("menuItemId").and_then(Value::as_str) {
+    let r = match info.get("menuItemId").and_then(Value::as_str) {
         Some("ferrophone-call-link") => {
-            info.get("linkUrl").and_then(Value::as_str).and_then(ferrophone_ua::call::target_from_link)
+            let link = info.get("linkUrl").and_then(Value::as_str).unwrap_or("");
+            match ferrophone_ua::call::target_from_link(link) {
+                None => error("invalid-target", "nothing to call in this link"),
+                Some(t) => match host::load_config().await.0 {
+                    None => error("not-connected", "no account is configured"),
+                    Some(account) => match ferrophone_ua::call::normalize_target(&t, &account.domain) {
+                        Ok(uri) => {
+                            notify::confirm_link_dial(uri, link, info.get("pageUrl").and_then(Value::as_str)).await
+                        }
+                        Err(e) => error(e.code(), e.to_string()),
+                    },
+                },
+            }
         }
-        Some("ferrophone-call-selection") => info.get("selectionText").and_then(Value::as_str).map(str::to_string),
-        _ => None,
+        Some("ferrophone-call-selection") => match info.get("selectionText").and_then(Value::as_str) {
+            Some(t) => call_reply(host::with_ua(|ua| ua.dial(host::now(), t))),
+            None => error("invalid-target", "nothing to call in this selection"),
+        },
+        _ => error("invalid-target", "nothing to call in this selection or link"),
     };
-    let r = match target {
-        Some(t) => call_reply(host::with_ua(|ua| ua.dial(host::now(), &t))),
-        None => error("invalid-target", "nothing to call in this selection or link"),
-    };
-    log_result("context menu dial", &r);
+    if r.get("confirm").is_some() {
+        chrome::console_log("[ferrophone] context menu dial: waiting for the user's confirmation");
+    } else {
+        log_result("context menu dial", &r);
+    }
     Ok(to_js(&r))
+}
+
+/// `chrome.notifications.onButtonClicked`: the "Call" (0) / "Cancel" (1) buttons of a link dial's
+/// confirmation.
+#[wasm_bindgen(js_name = onNotificationButton)]
+pub async fn on_notification_button(id: String, index: u32) -> Result<JsValue, JsValue> {
+    ensure_started().await;
+    Ok(to_js(&notify::on_button(&id, index)))
+}
+
+/// `chrome.notifications.onClosed`: a link dial's confirmation closed without "Call" is cancelled.
+#[wasm_bindgen(js_name = onNotificationClosed)]
+pub fn on_notification_closed(id: String) {
+    notify::on_closed(&id);
 }
 
 /// `chrome.alarms` tick: the safety net that keeps timers running even if Chrome suspended us.

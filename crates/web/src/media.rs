@@ -70,12 +70,27 @@ pub fn enqueue(reqs: Vec<MediaRequest>) {
     });
 }
 
-fn settings_json() -> (Value, u32) {
-    host::with_host(|h| {
-        let s = h.ua.settings();
-        (serde_json::to_value(&s.ice_servers).unwrap_or(json!([])), s.ice_gathering_timeout_ms)
-    })
-    .unwrap_or((json!([]), 2000))
+/// The configured STUN/TURN servers as RTCPeerConnection takes them, secrets included: only for
+/// the `ice-servers` reply, which goes to the context that asked (the offscreen document).
+pub fn ice_servers_with_credentials() -> Value {
+    host::with_host(|h| serde_json::to_value(&h.ua.settings().ice_servers).unwrap_or(json!([]))).unwrap_or(json!([]))
+}
+
+/// The ICE servers for a media request, WITHOUT TURN passwords (a request is a runtime message
+/// every page of the extension receives), whether any was left out, and the gathering cap. The
+/// offscreen document fetches the passwords with `ice-servers`, whose reply only it receives.
+fn settings_json() -> (Value, bool, u32) {
+    let gather = host::with_host(|h| h.ua.settings().ice_gathering_timeout_ms).unwrap_or(2000);
+    let mut servers = ice_servers_with_credentials();
+    let mut withheld = false;
+    if let Some(list) = servers.as_array_mut() {
+        for server in list {
+            if let Some(obj) = server.as_object_mut() {
+                withheld |= obj.remove("credential").is_some();
+            }
+        }
+    }
+    (servers, withheld, gather)
 }
 
 async fn run(m: MediaRequest) {
@@ -92,7 +107,10 @@ async fn run(m: MediaRequest) {
     // StopRing for a call that never got the document (it ended very early): nothing to stop.
     let holds = HOLDERS.with(|h| h.borrow().contains(&call));
     if !holds {
-        if matches!(m.op, MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_)) {
+        if matches!(
+            m.op,
+            MediaOp::StopRing | MediaOp::Rollback | MediaOp::Mute(_) | MediaOp::OpenMicrophone | MediaOp::ZipTone
+        ) {
             return;
         }
         if let Err(e) = offscreen::acquire().await {
@@ -101,14 +119,27 @@ async fn run(m: MediaRequest) {
         HOLDERS.with(|h| h.borrow_mut().insert(call.clone()));
         update_watchdog();
     }
-    let (ice, gather) = settings_json();
+    let (ice, credentials, gather) = settings_json();
     let (kind, body) = match &m.op {
-        MediaOp::CreateOffer => {
-            ("media-offer", json!({ "callId": call, "iceServers": ice, "gatheringTimeoutMs": gather }))
-        }
-        MediaOp::CreateAnswer { offer } => {
-            ("media-answer", json!({ "callId": call, "sdp": offer, "iceServers": ice, "gatheringTimeoutMs": gather }))
-        }
+        MediaOp::CreateOffer => (
+            "media-offer",
+            json!({ "callId": call, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather }),
+        ),
+        MediaOp::CreateAnswer { offer } => (
+            "media-answer",
+            json!({ "callId": call, "sdp": offer, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather }),
+        ),
+        // Prepared ahead of a delayed automatic answer: the SDP without the microphone.
+        MediaOp::PrepareOffer => (
+            "media-offer",
+            json!({ "callId": call, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather, "microphone": false }),
+        ),
+        MediaOp::PrepareAnswer { offer } => (
+            "media-answer",
+            json!({ "callId": call, "sdp": offer, "iceServers": ice, "iceCredentials": credentials, "gatheringTimeoutMs": gather, "microphone": false }),
+        ),
+        MediaOp::OpenMicrophone => ("media-microphone", json!({ "callId": call })),
+        MediaOp::ZipTone => ("tone-zip", json!({ "callId": call })),
         MediaOp::ApplyAnswer { answer, final_answer } => {
             ("media-remote", json!({ "callId": call, "sdp": answer, "final": final_answer }))
         }
@@ -145,8 +176,9 @@ fn report(m: &MediaRequest, result: Result<Value, String>) {
         host::with_ua(|ua| ua.media_result(now, &m.call, m.req, sdp));
     } else if let Err(e) = result {
         match m.op {
-            // A failed remote description means no media: end the call.
-            MediaOp::ApplyAnswer { .. } => {
+            // A failed remote description means no media; a microphone that cannot open means the
+            // far end would hear nothing: end the call.
+            MediaOp::ApplyAnswer { .. } | MediaOp::OpenMicrophone => {
                 host::with_ua(|ua| ua.media_failed(now, &m.call, &e));
             }
             // RFC 4733 impossible on this call: the core sends the digits as SIP INFO.
@@ -166,6 +198,10 @@ fn op_name(op: &MediaOp) -> &'static str {
     match op {
         MediaOp::CreateOffer => "offer",
         MediaOp::CreateAnswer { .. } => "answer",
+        MediaOp::PrepareOffer => "offer (no microphone)",
+        MediaOp::PrepareAnswer { .. } => "answer (no microphone)",
+        MediaOp::OpenMicrophone => "microphone",
+        MediaOp::ZipTone => "zip tone",
         MediaOp::ApplyAnswer { .. } => "remote",
         MediaOp::Reoffer { .. } => "reoffer",
         MediaOp::Rollback => "rollback",

@@ -103,6 +103,8 @@ pub(super) struct Call {
     pub auto_answer_at: Option<Millis>,
     /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
     pub prepared: Option<(String, bool)>,
+    /// Our SDP was (or is being) prepared without the microphone: open it when the 200 goes out.
+    pub mic_deferred: bool,
     pub answer_mode_echo: Option<(&'static str, &'static str)>,
     /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
     /// next flow, or end the call when that has not worked by `recover_deadline`.
@@ -183,6 +185,7 @@ impl Call {
             refresh_reinvite: false,
             auto_answer_at: None,
             prepared: None,
+            mic_deferred: false,
             answer_mode_echo: None,
             needs_refresh: false,
             recover_deadline: None,
@@ -325,12 +328,15 @@ impl UserAgent {
         Ok(())
     }
 
-    /// Ask the media side for our answer (or offer) to an incoming INVITE without answering yet.
+    /// Ask the media side for our answer (or offer) to an incoming INVITE without answering yet,
+    /// and without the microphone: it opens when the 200 goes out (`send_200_to_invite`), never
+    /// during the delay of an automatic answer.
     fn prepare_answer(&mut self, id: &str) {
-        let Some(call) = self.calls.get(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else { return };
+        call.mic_deferred = true;
         match call.remote_offer.clone() {
-            Some(offer) => self.media(id, MediaOp::CreateAnswer { offer }, Some(Pending::InviteAnswer)),
-            None => self.media(id, MediaOp::CreateOffer, Some(Pending::OfferIn200)),
+            Some(offer) => self.media(id, MediaOp::PrepareAnswer { offer }, Some(Pending::InviteAnswer)),
+            None => self.media(id, MediaOp::PrepareOffer, Some(Pending::OfferIn200)),
         }
     }
 
@@ -1016,7 +1022,17 @@ impl UserAgent {
         call.expect_answer_in_ack = offer_in_200;
         call.ring_deadline = None;
         let timer = call.pending_uas_timer.take();
+        // Prepared without the microphone (delayed automatic answer): it opens now, with the 200.
+        let open_mic = std::mem::take(&mut call.mic_deferred);
+        let announce = call.auto_answer;
         self.txl.respond(self.now, tx, r);
+        if open_mic {
+            self.media(id, MediaOp::OpenMicrophone, None);
+        }
+        if announce {
+            // Answered without a user action: the user must hear and see it (zip tone, notification).
+            self.media(id, MediaOp::ZipTone, None);
+        }
         self.arm_session_timer(id, timer);
         self.set_state(id, CallState::Active);
     }
