@@ -41,6 +41,10 @@ fn talk_answers_hold_holds_talk_resumes() {
     assert_eq!(sim.last_response().status, 200, "the INVITE is answered");
     sim.deliver(&in_dialog_from_bob("ACK", "bs-1", &tag, 10, "z9hG4bKbsack", None));
     assert_eq!(sim.ua.call(&id).unwrap().state, CallState::Active);
+    // Answered without a user action: announced like any automatic answer.
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::StopRing), "the ringtone stops");
+    assert!(sim.has_media_op(&id, |op| *op == MediaOp::ZipTone), "the remote answer is announced");
+    assert!(sim.ua.call(&id).unwrap().auto_answer);
 
     sim.deliver(&notify("bs-1", &tag, 12, "hold"));
     assert_eq!(sim.last_response().status, 200);

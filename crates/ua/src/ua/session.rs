@@ -1706,7 +1706,13 @@ impl UserAgent {
         let handled = match (event.as_str(), state) {
             ("talk", Some((Direction::Incoming, CallState::Ringing, false))) => {
                 self.log(&format!("call {id}: remote answer (NOTIFY talk)"));
-                self.answer(self.now, id).is_ok()
+                let answered = self.answer(self.now, id).is_ok();
+                // Answered without a user action: announced like any automatic answer (after
+                // `answer`, which stopped the ringtone as for a call that rang aloud).
+                if let Some(c) = self.calls.get_mut(id).filter(|_| answered) {
+                    c.auto_answer = true;
+                }
+                answered
             }
             ("talk", Some((_, CallState::Held, _))) => {
                 self.log(&format!("call {id}: remote resume (NOTIFY talk)"));
