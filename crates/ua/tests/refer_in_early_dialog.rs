@@ -47,20 +47,14 @@ fn refer_while_our_phone_rings_is_refused() {
 #[test]
 fn refer_before_the_ack_of_our_200_is_refused() {
     let (mut sim, _reg) = registered_sim(1202);
-    sim.take_sent();
-    sim.deliver(&incoming_invite("z9hG4bKer2", "early-refer-2", Some(OFFER), ""));
-    let id = sim.last_call_event().id;
-    sim.ua.answer(sim.now, &id).unwrap();
-    sim.pump();
-    sim.answer_media(ANSWER);
-    let ok = sim.take_responses().into_iter().find(|r| r.status == 200).unwrap();
+    let (_id, ok) = answer_unacked(&mut sim, "early-refer-2", "");
     let tag = ok.headers.to().unwrap().tag().unwrap().to_string();
     // The 200 is out but not ACKed: the dialog is not confirmed on both sides yet.
     sim.deliver(&refer("early-refer-2", &tag, 11, "sip:carol@sip.example.com"));
     assert_eq!(sim.last_response().status, 403);
     assert_eq!(sim.ua.calls().len(), 1);
     // After the ACK the same REFER is accepted (a transfer of an answered call).
-    sim.deliver(&in_dialog_from_bob("ACK", "early-refer-2", &tag, 10, "z9hG4bKer2ack", None));
+    sim.deliver(&in_dialog_from_bob("ACK", "early-refer-2", &tag, 10, "z9hG4bKearly-refer-2ack", None));
     sim.deliver(&refer("early-refer-2", &tag, 12, "sip:carol@sip.example.com"));
     assert_eq!(sim.last_response().status, 202);
     assert_eq!(sim.ua.calls().len(), 2, "the transfer places the call");

@@ -48,13 +48,7 @@ fn our_invite_shows_the_aor_a_random_contact_host_and_the_program_name() {
 #[test]
 fn our_200_shows_the_same_and_server() {
     let (mut sim, _reg) = registered_sim(1252);
-    sim.take_sent();
-    sim.deliver(&incoming_invite("z9hG4bKfe1", "far-end-sees-1", Some(OFFER), ""));
-    let id = sim.last_call_event().id;
-    sim.ua.answer(sim.now, &id).unwrap();
-    sim.pump();
-    sim.answer_media(ANSWER);
-    let ok = sim.take_responses().into_iter().find(|r| r.status == 200).unwrap();
+    let (_id, ok) = answer_unacked(&mut sim, "far-end-sees-1", "");
     assert_eq!(
         names(&ok.headers),
         [

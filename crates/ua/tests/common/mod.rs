@@ -500,25 +500,23 @@ pub fn answered_incoming(seed: u64, call_id: &str, extra: &str) -> (Sim, String,
     (sim, id, tag)
 }
 
-/// As `answered_incoming`, on an existing (registered, maybe reconfigured) `sim`.
-pub fn answer_incoming(sim: &mut Sim, call_id: &str, extra: &str) -> (String, String) {
+/// An incoming call from bob (`call_id`, INVITE with `extra` headers) answered with ANSWER: the
+/// call id and our 200 OK, which nobody has ACKed yet.
+pub fn answer_unacked(sim: &mut Sim, call_id: &str, extra: &str) -> (String, Response) {
     sim.take_sent();
     sim.deliver(&incoming_invite(&format!("z9hG4bK{call_id}"), call_id, Some(OFFER), extra));
     let id = sim.last_call_event().id;
     sim.ua.answer(sim.now, &id).unwrap();
     sim.pump();
     sim.answer_media(ANSWER);
-    let tag = sim
-        .take_responses()
-        .into_iter()
-        .find(|r| r.status == 200)
-        .unwrap()
-        .headers
-        .to()
-        .unwrap()
-        .tag()
-        .unwrap()
-        .to_string();
+    let ok = sim.take_responses().into_iter().find(|r| r.status == 200).unwrap();
+    (id, ok)
+}
+
+/// As `answered_incoming`, on an existing (registered, maybe reconfigured) `sim`.
+pub fn answer_incoming(sim: &mut Sim, call_id: &str, extra: &str) -> (String, String) {
+    let (id, ok) = answer_unacked(sim, call_id, extra);
+    let tag = ok.headers.to().unwrap().tag().unwrap().to_string();
     sim.deliver(&in_dialog_from_bob("ACK", call_id, &tag, 10, &format!("z9hG4bK{call_id}ack"), None));
     (id, tag)
 }
