@@ -14,37 +14,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { launchExtension, poll } from './harness.mjs';
 import { registerSippPhone, startSipp } from './calls.mjs';
+import { recordMessages, recordedMessages } from './fixtures/messages.mjs';
 import { SERVERS, contacts, diagnostics, kamcmd, labFiles, resetAor, saveAccount, waitStatus } from './lab.mjs';
 
 const USER = 'frank'; // not a stock lab user: it exists only while this spec runs
 
-/**
- * Installs, in an extension context (page or worker), a recorder of every runtime message it
- * receives and of every message it sends with the reply it gets.
- * @param {{evaluate: (fn: () => void) => Promise<void>}} context
- */
-const recordMessages = (context) => context.evaluate(() => {
-  const g = /** @type {any} */ (globalThis);
-  g.recordedMessages = [];
-  /** @param {string} kind @param {unknown} value */
-  const record = (kind, value) => g.recordedMessages.push(JSON.stringify({ kind, value }));
-  chrome.runtime.onMessage.addListener((message, sender) => {
-    record('received', { message, from: sender.url || sender.id });
-    return false;
-  });
-  const runtime = /** @type {any} */ (chrome.runtime);
-  const send = runtime.sendMessage.bind(chrome.runtime);
-  runtime.sendMessage = (/** @type {any[]} */ ...args) => {
-    record('sent', args);
-    return Promise.resolve(send(...args)).then((reply) => {
-      record('reply', reply);
-      return reply;
-    });
-  };
-});
-
-/** @param {{evaluate: (fn: () => string[]) => Promise<string[]>}} context */
-const recordedMessages = (context) => context.evaluate(() => /** @type {string[]} */ (/** @type {any} */ (globalThis).recordedMessages.slice()));
 
 test('the password appears in no log, no message, no page and no server trace', async (t) => {
   const canary = `canary-${randomUUID()}`;

@@ -15,34 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { poll, sleep } from './harness.mjs';
 import { diagnostics } from './lab.mjs';
 import { recordCallEvents, registeredAlice, sipp } from './fixtures/headless.mjs';
+import { recordMessages, recordedMessages } from './fixtures/messages.mjs';
 
-/**
- * Records, in an extension context, every runtime message it receives and every message it sends
- * with the reply (as privacy-canary does).
- * @param {{evaluate: (fn: () => void) => Promise<void>}} context
- */
-const recordMessages = (context) => context.evaluate(() => {
-  const g = /** @type {any} */ (globalThis);
-  g.recordedMessages = [];
-  /** @param {string} kind @param {unknown} value */
-  const record = (kind, value) => g.recordedMessages.push(JSON.stringify({ kind, value }));
-  chrome.runtime.onMessage.addListener((message, sender) => {
-    record('received', { message, from: sender.url || sender.id });
-    return false;
-  });
-  const runtime = /** @type {any} */ (chrome.runtime);
-  const send = runtime.sendMessage.bind(chrome.runtime);
-  runtime.sendMessage = (/** @type {any[]} */ ...args) => {
-    record('sent', args);
-    return Promise.resolve(send(...args)).then((reply) => {
-      record('reply', reply);
-      return reply;
-    });
-  };
-});
-
-/** @param {{evaluate: (fn: () => string[]) => Promise<string[]>}} context */
-const recordedMessages = (context) => context.evaluate(() => /** @type {string[]} */ (/** @type {any} */ (globalThis).recordedMessages.slice()));
 
 test('a TURN password appears in no log, no message between contexts, no event and no diagnostics', async (t) => {
   const canary = `turn-canary-${randomUUID()}`;
