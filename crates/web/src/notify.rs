@@ -46,6 +46,17 @@ fn clean(text: &str, max: usize) -> String {
     }
 }
 
+/// How a caller is named in a notification: `"Display Name" <uri>`. The display name is the
+/// caller's own text: quoted, without quotes, angle brackets or control characters of its own, so
+/// it cannot pose as an address ("Boss <sip:boss@corp>") or add lines; both parts are capped.
+fn caller_label(display_name: Option<&str>, remote: &str) -> String {
+    let name = display_name.map(|n| clean(&n.replace(['"', '<', '>'], ""), 60));
+    match name.filter(|n| !n.is_empty()) {
+        Some(name) => format!("\"{name}\" <{}>", clean(remote, 120)),
+        None => clean(remote, 120),
+    }
+}
+
 fn token() -> String {
     let mut b = [0u8; 8];
     if getrandom::getrandom(&mut b).is_err() {
@@ -185,13 +196,7 @@ pub fn on_closed(id: &str) {
 /// A call was answered without a user action: tell the user who is on the line.
 pub fn auto_answered(call: &CallInfo) {
     let id = format!("{AUTO_PREFIX}{}", call.id);
-    // The display name is the caller's own text: quoted, and without quotes or angle brackets of
-    // its own, so it cannot pose as an address ("Boss <sip:boss@corp>").
-    let name = call.remote_name.as_deref().map(|n| clean(&n.replace(['"', '<', '>'], ""), 60));
-    let who = match name.filter(|n| !n.is_empty()) {
-        Some(name) => format!("\"{name}\" <{}>", clean(&call.remote, 120)),
-        None => clean(&call.remote, 120),
-    };
+    let who = caller_label(call.remote_name.as_deref(), &call.remote);
     let options = json!({
         "type": "basic",
         "iconUrl": icon(),
@@ -206,4 +211,27 @@ pub fn auto_answered(call: &CallInfo) {
             chrome::console_warn(&format!("[ferrophone] auto-answer notification failed: {e}"));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caller_label;
+
+    #[test]
+    fn a_display_name_cannot_pose_as_an_address_or_add_lines() {
+        let label = caller_label(Some("Boss <sip:boss@corp.example>\"\r\nCall answered by IT"), "sip:evil@x.example");
+        assert_eq!(label, "\"Boss sip:boss@corp.exampleCall answered by IT\" <sip:evil@x.example>");
+        assert_eq!(label.matches('<').count(), 1, "only the real address is in angle brackets");
+    }
+
+    #[test]
+    fn long_or_empty_names() {
+        let long = "x".repeat(500);
+        let label = caller_label(Some(&long), "sip:a@b");
+        assert!(label.starts_with(&format!("\"{}…\"", "x".repeat(60))), "{label}");
+        assert_eq!(caller_label(Some(" \"<>\u{7} "), "sip:a@b"), "sip:a@b");
+        assert_eq!(caller_label(None, "sip:a@b"), "sip:a@b");
+        let uri = format!("sip:{}@b", "y".repeat(300));
+        assert_eq!(caller_label(None, &uri).chars().count(), 121, "the address is capped too");
+    }
 }
