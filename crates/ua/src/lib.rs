@@ -49,6 +49,7 @@
 //! (RFC 3261 §17), [`auth`] (digest), [`registration`], [`identity`], [`config`], [`trace`].
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod auth;
 pub mod auto_answer;
 pub mod call;
