@@ -376,7 +376,7 @@ pub fn unknown_command(name: &str) -> ApiError {
 
 /// Parse one request from any serde source (a JS object in the worker, JSON in tests).
 pub fn parse_command<'de, D: Deserializer<'de>>(d: D) -> Result<Command, RequestError> {
-    let f = d.deserialize_map(FieldsVisitor).map_err(|_: D::Error| RequestError::Envelope(ENVELOPE))?;
+    let f = d.deserialize_struct("Request", FIELDS, FieldsVisitor).map_err(|_: D::Error| RequestError::Envelope(ENVELOPE))?;
     if !f.v1 {
         return Err(RequestError::Envelope(ENVELOPE));
     }
@@ -431,6 +431,9 @@ pub fn parse_command<'de, D: Deserializer<'de>>(d: D) -> Result<Command, Request
 }
 
 const ENVELOPE: &str = "expected { ferrophone: 1, cmd: ... }";
+
+/// Every key a request may carry (a JS object is read only at these keys).
+const FIELDS: &[&str] = &["ferrophone", "cmd", "target", "id", "digits", "replaces", "server", "callId", "event", "detail"];
 
 /// The arguments a request may carry; a value of the wrong type counts as absent.
 #[derive(Default)]
@@ -790,7 +793,7 @@ pub struct DiagnosticsReply {
 pub struct DiagnosticsAccount {
     pub server: String,
     pub username: String,
-    pub auth_username: Option<String>,
+    pub auth_username: String,
     pub domain: String,
     pub display_name: Option<String>,
     pub aor: String,
@@ -832,6 +835,31 @@ impl From<&crate::trace::TraceEntry> for TraceLine {
     }
 }
 
+/// The context menu's link dial waits for the user's "Call" (docs/HEADLESS.md); the reply of
+/// that browser surface, not of a runtime message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfirmReply {
+    pub ok: True,
+    pub confirm: LinkConfirm,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LinkConfirm {
+    pub notification_id: String,
+    pub target: String,
+    pub expires_in_ms: u64,
+}
+
+/// The user pressed "Cancel" on a link dial's confirmation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelledReply {
+    pub ok: True,
+    pub cancelled: bool,
+}
+
 /// Every reply the worker sends, serialised as the variant's own shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -845,6 +873,8 @@ pub enum Reply {
     MicProbe(MicProbeReply),
     ConnectionTest(ConnectionTestReply),
     Diagnostics(Box<DiagnosticsReply>),
+    LinkConfirm(LinkConfirmReply),
+    Cancelled(CancelledReply),
 }
 
 impl Reply {

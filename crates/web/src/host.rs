@@ -1,12 +1,14 @@
 //! The run loop: owns the `UserAgent`, the WebSocket and the timer, and pumps outputs.
 
 use crate::chrome;
-use crate::schema::{to_js, SCHEMA_VERSION};
+use crate::schema::to_js;
+use ferrophone_ua::api;
 use ferrophone_ua::call::{CallInfo, MediaRequest};
 use ferrophone_ua::config::{Account, AccountRecord, Settings};
 use ferrophone_ua::identity::Identity;
 use ferrophone_ua::{Event, Input, Output, Status, UserAgent};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -240,28 +242,28 @@ fn open_socket(url: &str, generation: u64) -> Result<Socket, String> {
     Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
 }
 
+#[derive(Serialize)]
+struct StoredIdentity<'a> {
+    identity: &'a Identity,
+}
+
 pub fn run_effects(fx: Effects) {
     if let Some(id) = fx.identity {
         wasm_bindgen_futures::spawn_local(async move {
-            let items = to_js(&json!({ "identity": id }));
+            let items = to_js(&StoredIdentity { identity: &id });
             if let Err(e) = chrome::call(chrome::local_set(&items)).await {
                 chrome::console_warn(&format!("[ferrophone] could not persist identity: {e:?}"));
             }
         });
     }
-    for c in fx.calls {
-        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "call", "call": c }));
+    for c in &fx.calls {
+        broadcast(&api::Event::Call(api::CallEvent { ferrophone: api::V1, call: api::Call::from(c) }));
     }
     for (call, digit) in fx.dtmf {
-        broadcast(json!({ "ferrophone": SCHEMA_VERSION, "event": "dtmf", "callId": call, "digit": digit.to_string() }));
+        broadcast(&api::Event::Dtmf(api::DtmfEvent { ferrophone: api::V1, call_id: call, digit: digit.to_string() }));
     }
-    for t in fx.transfers {
-        let mut ev = json!({ "ferrophone": SCHEMA_VERSION, "event": "transfer", "callId": t.call, "status": t.status,
-                             "done": t.done, "success": t.success });
-        if let Some(new_call) = t.new_call {
-            ev["newCallId"] = json!(new_call);
-        }
-        broadcast(ev);
+    for t in &fx.transfers {
+        broadcast(&api::Event::Transfer(api::TransferEvent::from(t)));
     }
     // An automatically answered call is announced: a notification naming the caller here, the
     // zip tone in the offscreen document (the media request itself).
@@ -273,45 +275,21 @@ pub fn run_effects(fx: Effects) {
     crate::media::enqueue(fx.media);
     for s in fx.statuses {
         let problem = with_host(|h| h.config_problem.clone()).flatten();
-        broadcast(registration_event(&s, problem.as_deref()));
+        broadcast(&api::Event::Registration(api::StatusBody::new(&s, problem.as_deref()).into()));
     }
-}
-
-/// `status` reply / `registration` event body.
-pub fn status_json(s: &Status, config_problem: Option<&str>) -> Value {
-    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
-    if let (Some(p), Some(reg)) = (config_problem, v.get_mut("registration")) {
-        if reg.get("reason").is_none() {
-            reg["reason"] = Value::String(p.to_string());
-        }
-    }
-    v
-}
-
-fn registration_event(s: &Status, config_problem: Option<&str>) -> Value {
-    let body = status_json(s, config_problem);
-    let mut ev = json!({ "ferrophone": SCHEMA_VERSION, "event": "registration" });
-    if let Some(reg) = body.get("registration").and_then(Value::as_object) {
-        for (k, v) in reg {
-            ev[k] = v.clone();
-        }
-    }
-    ev["registration"] = body["registration"].clone();
-    ev["connection"] = body["connection"].clone();
-    ev
 }
 
 /// The user removed the account: delete the stored registration identity too (after any write
 /// already queued, since spawned futures run in order).
 pub fn forget_identity() {
     wasm_bindgen_futures::spawn_local(async {
-        let _ = chrome::call(chrome::local_remove(&to_js(&json!(["identity"])))).await;
+        let _ = chrome::call(chrome::local_remove(&to_js(&["identity"]))).await;
     });
 }
 
 /// Send an event to every extension context; nobody listening is fine.
-pub fn broadcast(ev: Value) {
-    let msg = to_js(&ev);
+pub fn broadcast(ev: &api::Event) {
+    let msg = to_js(ev);
     wasm_bindgen_futures::spawn_local(async move {
         let _ = chrome::call(chrome::send_message(&msg)).await;
     });
@@ -319,12 +297,16 @@ pub fn broadcast(ev: Value) {
 
 /// Read `account` + `settings` (sync) and `password` (local).
 pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
-    let keys = to_js(&json!(["account", "settings"]));
+    let keys = to_js(&["account", "settings"]);
     let sync = chrome::call(chrome::sync_get(&keys)).await.map(|v| crate::schema::from_js(&v)).unwrap_or(Value::Null);
-    let local = chrome::call(chrome::local_get(&to_js(&json!(["password"]))))
+    #[derive(Deserialize)]
+    struct Local {
+        password: Option<String>,
+    }
+    let local = chrome::call(chrome::local_get(&to_js(&["password"])))
         .await
-        .map(|v| crate::schema::from_js(&v))
-        .unwrap_or(Value::Null);
+        .ok()
+        .and_then(|v| crate::schema::from_js_as::<Local>(&v));
     let (settings, ignored) = Settings::from_json_lenient(sync.get("settings").unwrap_or(&Value::Null));
     if !ignored.is_empty() {
         crate::chrome::console_warn(&format!(
@@ -332,7 +314,7 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
             ignored.join(", ")
         ));
     }
-    let local_password = local.get("password").and_then(Value::as_str).map(str::to_string);
+    let local_password = local.and_then(|l| l.password);
     match sync.get("account") {
         None | Some(Value::Null) => (None, settings, None),
         Some(rec) => match serde_json::from_value::<AccountRecord>(rec.clone()) {
@@ -346,7 +328,10 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
 }
 
 pub async fn load_identity() -> Option<Identity> {
-    let v = chrome::call(chrome::local_get(&to_js(&json!(["identity"])))).await.ok()?;
-    let v = crate::schema::from_js(&v);
-    serde_json::from_value(v.get("identity")?.clone()).ok()
+    #[derive(Deserialize)]
+    struct Stored {
+        identity: Option<Identity>,
+    }
+    let v = chrome::call(chrome::local_get(&to_js(&["identity"]))).await.ok()?;
+    crate::schema::from_js_as::<Stored>(&v)?.identity
 }

@@ -11,9 +11,11 @@ mod offscreen;
 mod probe;
 mod schema;
 
-use ferrophone_ua::{Command, Input, UserAgent};
-use schema::{error, from_js, ok, to_js};
-use serde_json::{json, Value};
+use ferrophone_ua::api::{self, CallAction, Command, Reply, RequestError, TransferTo};
+use ferrophone_ua::call::{CallError, CallInfo};
+use ferrophone_ua::{Input, UserAgent};
+use schema::{error, from_js_as, to_js};
+use serde::Deserialize;
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
@@ -32,6 +34,12 @@ fn random_seed() -> u64 {
     u64::from_le_bytes(b)
 }
 
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmInfo {
+    period_in_minutes: f32,
+}
+
 /// Start the user agent: restore identity and configuration, connect. Idempotent.
 #[wasm_bindgen]
 pub async fn start() -> Result<(), JsValue> {
@@ -48,7 +56,7 @@ pub async fn start() -> Result<(), JsValue> {
     host::install(h);
     host::input(Input::Configure { account, settings });
     // Safety net: revive a worker Chrome stopped anyway (packed extensions clamp to 30 s).
-    let _ = chrome::call(chrome::alarms_create(ALARM, &to_js(&json!({ "periodInMinutes": 0.5 })))).await;
+    let _ = chrome::call(chrome::alarms_create(ALARM, &to_js(&AlarmInfo { period_in_minutes: 0.5 }))).await;
     Ok(())
 }
 
@@ -72,152 +80,131 @@ async fn reload_config() {
     }
 }
 
-fn status_reply() -> Value {
-    let v = host::with_host(|h| host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref()));
-    ok(v.unwrap_or_else(|| json!({ "registration": { "state": "unconfigured" }, "connection": { "state": "idle" } })))
+fn status_body() -> api::StatusBody {
+    host::with_host(|h| api::StatusBody::new(&h.ua.status(host::now()), h.config_problem.as_deref()))
+        .unwrap_or_else(api::StatusBody::unconfigured)
 }
 
-async fn diagnostics() -> Value {
+fn status_reply() -> Reply {
+    Reply::Status(status_body().into())
+}
+
+async fn diagnostics() -> Reply {
     let (account, settings, problem) = host::load_config().await;
-    let info = host::with_host(|h| {
-        let trace: Vec<Value> = h.ua.trace().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
-        json!({
-            "instanceId": h.ua.identity().instance_id,
-            "status": host::status_json(&h.ua.status(host::now()), h.config_problem.as_deref()),
-            "trace": trace,
-        })
-    })
-    .unwrap_or(Value::Null);
-    let manifest = from_js(&chrome::get_manifest());
+    let ua = host::with_host(|h| api::DiagnosticsUa {
+        instance_id: h.ua.identity().instance_id.clone(),
+        status: {
+            let b = api::StatusBody::new(&h.ua.status(host::now()), h.config_problem.as_deref());
+            api::DiagnosticsStatus { registration: b.registration, connection: b.connection }
+        },
+        trace: h.ua.trace().map(api::TraceLine::from).collect(),
+    });
+    #[derive(Deserialize)]
+    struct Manifest {
+        version: Option<String>,
+    }
+    let version = from_js_as::<Manifest>(&chrome::get_manifest()).and_then(|m| m.version);
     // TURN passwords are secrets too: diagnostics show that one is set, never its value.
-    let mut settings_json = serde_json::to_value(settings.normalized()).unwrap_or(Value::Null);
-    if let Some(servers) = settings_json.get_mut("iceServers").and_then(Value::as_array_mut) {
-        for server in servers {
-            if server.get("credential").is_some() {
-                server["credential"] = json!("<set>");
-            }
+    let mut settings = settings.normalized();
+    for server in &mut settings.ice_servers {
+        if server.credential.is_some() {
+            server.credential = Some("<set>".into());
         }
     }
-    ok(json!({
-        "version": manifest.get("version").cloned().unwrap_or(Value::Null),
-        "account": account.map(|a| json!({
-            "server": a.server.url(),
-            "username": a.username,
-            "authUsername": a.auth_username,
-            "domain": a.domain,
-            "displayName": a.display_name,
-            "aor": a.aor(),
-            "passwordStored": !a.password.is_empty(),
-        })),
-        "configProblem": problem,
-        "settings": settings_json,
-        "ua": info,
+    Reply::Diagnostics(Box::new(api::DiagnosticsReply {
+        ok: api::True,
+        version,
+        account: account.map(|a| api::DiagnosticsAccount {
+            server: a.server.url(),
+            aor: a.aor(),
+            password_stored: !a.password.is_empty(),
+            username: a.username,
+            auth_username: a.auth_username,
+            domain: a.domain,
+            display_name: a.display_name,
+        }),
+        config_problem: problem,
+        settings,
+        ua,
     }))
 }
 
-async fn dispatch(msg: &Value, external: bool) -> Value {
-    if msg.get("ferrophone").and_then(Value::as_u64) != Some(1) {
-        return error("bad-request", "expected { ferrophone: 1, cmd: ... }");
+/// The reply of a call command: the call as it is after the command.
+fn after_call_command(id: &str, r: Option<Result<(), CallError>>) -> Reply {
+    match r {
+        Some(Ok(())) => Reply::Call(api::CallReply { ok: api::True, call: host::with_host(|h| h.ua.call(id)).flatten().as_ref().map(api::Call::from) }),
+        Some(Err(e)) => error(e.code(), e.to_string()),
+        None => not_running(),
     }
-    let Some(cmd) = msg.get("cmd").and_then(Value::as_str) else {
-        return error("bad-request", "missing cmd");
-    };
+}
+
+fn not_running() -> Reply {
+    error("not-connected", "the user agent is not running")
+}
+
+/// Run one request (docs/API.md). `external`: from another extension, which may not use the
+/// internal commands.
+async fn dispatch(msg: &JsValue, external: bool) -> Reply {
+    let parsed = api::parse_command(serde_wasm_bindgen::Deserializer::from(msg.clone()));
+    if let Err(RequestError::Envelope(m)) = parsed {
+        return error("bad-request", m);
+    }
     ensure_started().await;
+    let cmd = match parsed {
+        Ok(cmd) if external && cmd.is_internal() => return api::unknown_command(cmd.name()).into(),
+        Ok(cmd) => cmd,
+        Err(RequestError::UnknownCommand(name)) => return other_command(&name, msg, external).await,
+        Err(e) => return e.to_error().into(),
+    };
+    let now = host::now();
     match cmd {
-        "status" => status_reply(),
-        "calls" => ok(json!({ "calls": host::with_host(|h| h.ua.calls()).unwrap_or_default() })),
-        "dial" => {
-            let Some(target) = msg.get("target").and_then(Value::as_str) else {
-                return error("bad-request", "dial needs a target");
-            };
-            match host::with_ua(|ua| ua.dial(host::now(), target)) {
-                Some(Ok(call)) => ok(json!({ "call": call })),
-                Some(Err(e)) => error(e.code(), e.to_string()),
-                None => error("not-connected", "the user agent is not running"),
-            }
-        }
-        "answer" | "reject" | "hangup" | "hold" | "resume" | "mute" | "unmute" => {
-            let Some(id) = msg.get("id").and_then(Value::as_str).map(str::to_string) else {
-                return error("bad-request", format!("{cmd} needs the call id"));
-            };
-            let now = host::now();
-            let r = host::with_ua(|ua| match cmd {
-                "answer" => ua.answer(now, &id),
-                "reject" => ua.reject(now, &id),
-                "hangup" => ua.hangup(now, &id),
-                "hold" => ua.hold(now, &id),
-                "resume" => ua.resume(now, &id),
-                "mute" => ua.set_muted(now, &id, true),
-                _ => ua.set_muted(now, &id, false),
+        Command::Status => status_reply(),
+        Command::Calls => Reply::Calls(api::CallsReply {
+            ok: api::True,
+            calls: host::with_host(|h| h.ua.calls()).unwrap_or_default().iter().map(api::Call::from).collect(),
+        }),
+        Command::Dial { target } => call_reply(host::with_ua(|ua| ua.dial(now, &target))),
+        Command::Call { action, id } => {
+            let r = host::with_ua(|ua| match action {
+                CallAction::Answer => ua.answer(now, &id),
+                CallAction::Reject => ua.reject(now, &id),
+                CallAction::Hangup => ua.hangup(now, &id),
+                CallAction::Hold => ua.hold(now, &id),
+                CallAction::Resume => ua.resume(now, &id),
+                CallAction::Mute => ua.set_muted(now, &id, true),
+                CallAction::Unmute => ua.set_muted(now, &id, false),
             });
-            match r {
-                Some(Ok(())) => {
-                    let call = host::with_host(|h| h.ua.call(&id)).flatten();
-                    ok(json!({ "call": call }))
-                }
-                Some(Err(e)) => error(e.code(), e.to_string()),
-                None => error("not-connected", "the user agent is not running"),
-            }
+            after_call_command(&id, r)
         }
-        "transfer" => {
-            let Some(id) = msg.get("id").and_then(Value::as_str).map(str::to_string) else {
-                return error("bad-request", "transfer needs the call id");
-            };
-            let now = host::now();
-            let r = match (msg.get("target").and_then(Value::as_str), msg.get("replaces").and_then(Value::as_str)) {
-                (_, Some(other)) => {
-                    let other = other.to_string();
-                    host::with_ua(|ua| ua.transfer_attended(now, &id, &other))
-                }
-                (Some(target), None) => {
-                    let target = target.to_string();
-                    host::with_ua(|ua| ua.transfer(now, &id, &target))
-                }
-                (None, None) => return error("bad-request", "transfer needs a target (blind) or replaces (attended)"),
-            };
-            match r {
-                Some(Ok(())) => ok(json!({ "call": host::with_host(|h| h.ua.call(&id)).flatten() })),
-                Some(Err(e)) => error(e.code(), e.to_string()),
-                None => error("not-connected", "the user agent is not running"),
-            }
+        Command::Transfer { id, to } => {
+            let r = host::with_ua(|ua| match &to {
+                TransferTo::Attended { replaces } => ua.transfer_attended(now, &id, replaces),
+                TransferTo::Blind { target } => ua.transfer(now, &id, target),
+            });
+            after_call_command(&id, r)
         }
-        "dtmf" => {
-            let (Some(id), Some(digits)) =
-                (msg.get("id").and_then(Value::as_str), msg.get("digits").and_then(Value::as_str))
-            else {
-                return error("bad-request", "dtmf needs the call id and digits");
-            };
-            let (id, digits) = (id.to_string(), digits.to_string());
-            match host::with_ua(|ua| ua.send_dtmf(host::now(), &id, &digits)) {
-                Some(Ok(())) => ok(json!({ "call": host::with_host(|h| h.ua.call(&id)).flatten() })),
-                Some(Err(e)) => error(e.code(), e.to_string()),
-                None => error("not-connected", "the user agent is not running"),
-            }
-        }
-        "media-event" if !external => {
-            let id = msg.get("callId").and_then(Value::as_str).unwrap_or("").to_string();
-            let event = msg.get("event").and_then(Value::as_str).unwrap_or("");
-            if event == "failed" || event == "track-ended" {
-                let detail = msg.get("detail").and_then(Value::as_str).unwrap_or(event).to_string();
-                host::with_ua(|ua| ua.media_failed(host::now(), &id, &detail));
-            }
-            ok(json!({}))
-        }
-        "register" => {
-            host::input(Input::Command(Command::Register));
+        Command::Dtmf { id, digits } => after_call_command(&id, host::with_ua(|ua| ua.send_dtmf(now, &id, &digits))),
+        Command::Register => {
+            host::input(Input::Command(ferrophone_ua::Command::Register));
             status_reply()
         }
-        "unregister" => {
-            host::input(Input::Command(Command::Unregister));
+        Command::Unregister => {
+            host::input(Input::Command(ferrophone_ua::Command::Unregister));
             status_reply()
         }
-        "mic-test" if !external => offscreen::mic_test().await,
+        Command::MediaEvent { call_id, event, detail: _ } => {
+            media::media_event(&call_id, event);
+            Reply::Ok(api::OkReply::default())
+        }
+        Command::MicTest => offscreen::mic_test().await,
         // The offscreen document's TURN passwords: in the reply only (it reaches the asker alone),
         // never in a media request (a runtime message every page of the extension receives).
-        "ice-servers" if !external => ok(json!({ "iceServers": media::ice_servers_with_credentials() })),
-        "test-connection" if !external => {
-            let server = match msg.get("server").and_then(Value::as_str) {
-                Some(s) => s.to_string(),
+        Command::IceServers => {
+            Reply::IceServers(api::IceServersReply { ok: api::True, ice_servers: media::ice_servers_with_credentials() })
+        }
+        Command::TestConnection { server } => {
+            let server = match server {
+                Some(s) => s,
                 None => match host::load_config().await.0 {
                     Some(a) => a.server.url(),
                     None => return error("unconfigured", "no server given and no account saved"),
@@ -225,24 +212,35 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             };
             probe::test_connection(&server, random_seed()).await
         }
-        "diagnostics" if !external => diagnostics().await,
-        _ => error("unknown-command", format!("unknown command {cmd:?}")),
+        Command::Diagnostics => diagnostics().await,
+    }
+}
+
+/// Internal commands that `api::Command` does not define (their own module reads their
+/// arguments from `msg`). Anything else is `unknown-command`.
+#[allow(clippy::match_single_binding)]
+async fn other_command(name: &str, msg: &JsValue, external: bool) -> Reply {
+    let _ = (msg, external);
+    match name {
+        // ---- internal commands outside the schema: add `"<name>" if !external => …` here ----
+        _ => api::unknown_command(name).into(),
     }
 }
 
 /// A message from this extension (options page, offscreen document, popup).
 #[wasm_bindgen(js_name = handleMessage)]
 pub async fn handle_message(msg: JsValue, _sender: JsValue) -> Result<JsValue, JsValue> {
-    let msg = from_js(&msg);
     Ok(to_js(&dispatch(&msg, false).await))
 }
 
 /// A message from another extension: only ids on the allow-list may use the API.
 #[wasm_bindgen(js_name = handleExternalMessage)]
 pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    let msg = from_js(&msg);
-    let sender = from_js(&sender);
-    let id = sender.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    #[derive(Deserialize)]
+    struct Sender {
+        id: Option<String>,
+    }
+    let id = from_js_as::<Sender>(&sender).and_then(|s| s.id).unwrap_or_default();
     let (_, settings, _) = host::load_config().await;
     if id.is_empty() || !settings.allowed_extensions.iter().any(|a| a == &id) {
         return Ok(to_js(&error(
@@ -253,20 +251,18 @@ pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<Js
     Ok(to_js(&dispatch(&msg, true).await))
 }
 
-fn call_reply(r: Option<Result<ferrophone_ua::call::CallInfo, ferrophone_ua::call::CallError>>) -> Value {
+fn call_reply(r: Option<Result<CallInfo, CallError>>) -> Reply {
     match r {
-        Some(Ok(call)) => ok(json!({ "call": call })),
+        Some(Ok(call)) => Reply::Call(api::CallReply { ok: api::True, call: Some(api::Call::from(&call)) }),
         Some(Err(e)) => error(e.code(), e.to_string()),
-        None => error("not-connected", "the user agent is not running"),
+        None => not_running(),
     }
 }
 
-fn log_result(what: &str, v: &Value) {
-    if v.get("ok").and_then(Value::as_bool) == Some(true) {
-        chrome::console_log(&format!("[ferrophone] {what}: ok"));
-    } else {
-        let msg = v.pointer("/error/message").and_then(Value::as_str).unwrap_or("failed");
-        chrome::console_warn(&format!("[ferrophone] {what}: {msg}"));
+fn log_result(what: &str, r: &Reply) {
+    match r.error_message() {
+        None => chrome::console_log(&format!("[ferrophone] {what}: ok")),
+        Some(msg) => chrome::console_warn(&format!("[ferrophone] {what}: {msg}")),
     }
 }
 
@@ -301,30 +297,37 @@ pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = onContextMenu)]
 pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
     ensure_started().await;
-    let info = from_js(&info);
-    let r = match info.get("menuItemId").and_then(Value::as_str) {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MenuClick {
+        menu_item_id: Option<String>,
+        link_url: Option<String>,
+        page_url: Option<String>,
+        selection_text: Option<String>,
+    }
+    let info = from_js_as::<MenuClick>(&info)
+        .unwrap_or(MenuClick { menu_item_id: None, link_url: None, page_url: None, selection_text: None });
+    let r = match info.menu_item_id.as_deref() {
         Some("ferrophone-call-link") => {
-            let link = info.get("linkUrl").and_then(Value::as_str).unwrap_or("");
+            let link = info.link_url.as_deref().unwrap_or("");
             match ferrophone_ua::call::target_from_link(link) {
                 None => error("invalid-target", "nothing to call in this link"),
                 Some(t) => match host::load_config().await.0 {
                     None => error("not-connected", "no account is configured"),
                     Some(account) => match ferrophone_ua::call::normalize_target(&t, &account.domain) {
-                        Ok(uri) => {
-                            notify::confirm_link_dial(uri, link, info.get("pageUrl").and_then(Value::as_str)).await
-                        }
+                        Ok(uri) => notify::confirm_link_dial(uri, link, info.page_url.as_deref()).await,
                         Err(e) => error(e.code(), e.to_string()),
                     },
                 },
             }
         }
-        Some("ferrophone-call-selection") => match info.get("selectionText").and_then(Value::as_str) {
+        Some("ferrophone-call-selection") => match info.selection_text.as_deref() {
             Some(t) => call_reply(host::with_ua(|ua| ua.dial(host::now(), t))),
             None => error("invalid-target", "nothing to call in this selection"),
         },
         _ => error("invalid-target", "nothing to call in this selection or link"),
     };
-    if r.get("confirm").is_some() {
+    if matches!(r, Reply::LinkConfirm(_)) {
         chrome::console_log("[ferrophone] context menu dial: waiting for the user's confirmation");
     } else {
         log_result("context menu dial", &r);
@@ -364,10 +367,17 @@ pub fn on_alarm(name: String) {
 /// `chrome.storage.onChanged`: apply a new account or settings without reloading.
 #[wasm_bindgen(js_name = onStorageChanged)]
 pub fn on_storage_changed(changes: JsValue, area: String) {
-    let changes = from_js(&changes);
+    // Which keys changed (their values are read again from storage).
+    #[derive(Deserialize)]
+    struct Changed {
+        account: Option<serde::de::IgnoredAny>,
+        settings: Option<serde::de::IgnoredAny>,
+        password: Option<serde::de::IgnoredAny>,
+    }
+    let Some(changed) = from_js_as::<Changed>(&changes) else { return };
     let relevant = match area.as_str() {
-        "sync" => changes.get("account").is_some() || changes.get("settings").is_some(),
-        "local" => changes.get("password").is_some(),
+        "sync" => changed.account.is_some() || changed.settings.is_some(),
+        "local" => changed.password.is_some(),
         _ => false,
     };
     if relevant {

@@ -1,30 +1,30 @@
-//! The one message schema shared by every context (worker, options page, offscreen document,
-//! other extensions). Requests carry `ferrophone: 1`; see docs/API.md.
+//! The boundary between JS values and the typed schema of `ferrophone_ua::api` (requests,
+//! replies, events, media messages; docs/API.md and docs/MEDIA.md).
 
+use ferrophone_ua::api::Reply;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// Convert a serde value to a plain JS object (not a Map).
-pub fn to_js<T: Serialize>(v: &T) -> JsValue {
+pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     v.serialize(&ser).unwrap_or(JsValue::NULL)
 }
 
+/// A JS value read into a typed value; `None` if it does not have that shape.
+pub fn from_js_as<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
+    serde_wasm_bindgen::from_value(v.clone()).ok()
+}
+
+/// A JS value as generic JSON: only for what is stored by others (`chrome.storage`), whose
+/// fields are checked one by one by the core's configuration readers.
 pub fn from_js(v: &JsValue) -> Value {
     serde_wasm_bindgen::from_value(v.clone()).unwrap_or(Value::Null)
 }
 
-pub fn error(code: &str, message: impl Into<String>) -> Value {
-    json!({ "ok": false, "error": { "code": code, "message": message.into() } })
-}
-
-/// Add `ok: true` to an object reply.
-pub fn ok(mut v: Value) -> Value {
-    if let Value::Object(m) = &mut v {
-        m.insert("ok".into(), Value::Bool(true));
-    }
-    v
+/// `{ ok: false, error: { code, message } }`.
+pub fn error(code: &str, message: impl Into<String>) -> Reply {
+    Reply::error(code, message)
 }
