@@ -199,7 +199,7 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             let event = msg.get("event").and_then(Value::as_str).unwrap_or("");
             if event == "failed" || event == "track-ended" {
                 let detail = msg.get("detail").and_then(Value::as_str).unwrap_or(event).to_string();
-                host::with_ua(|ua| ua.media_failed(host::now(), &id, &detail));
+                host::input(Input::Media(ferrophone_ua::MediaResult::Lost { call: id, reason: detail }));
             }
             ok(json!({}))
         }

@@ -4,6 +4,7 @@
 use crate::host;
 use crate::offscreen;
 use ferrophone_ua::call::{MediaOp, MediaRequest};
+use ferrophone_ua::{Input, MediaResult};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, VecDeque};
@@ -48,7 +49,7 @@ async fn check_document() {
     update_watchdog();
     for call in lost {
         crate::chrome::console_warn(&format!("[ferrophone] call {call}: the media document disappeared"));
-        host::with_ua(|ua| ua.media_failed(host::now(), &call, "the offscreen media document was closed"));
+        host::input(Input::Media(MediaResult::Lost { call, reason: "the offscreen media document was closed".into() }));
     }
 }
 
@@ -167,48 +168,8 @@ async fn run(m: MediaRequest) {
     report(&m, result);
 }
 
+/// Every result goes back to the core, which decides what it means.
 fn report(m: &MediaRequest, result: Result<Value, String>) {
-    let now = host::now();
-    if m.op.wants_sdp() {
-        let sdp = result.and_then(|v| {
-            v.get("sdp").and_then(Value::as_str).map(str::to_string).ok_or_else(|| "no SDP in the reply".to_string())
-        });
-        host::with_ua(|ua| ua.media_result(now, &m.call, m.req, sdp));
-    } else if let Err(e) = result {
-        match m.op {
-            // A failed remote description means no media; a microphone that cannot open means the
-            // far end would hear nothing: end the call.
-            MediaOp::ApplyAnswer { .. } | MediaOp::OpenMicrophone => {
-                host::with_ua(|ua| ua.media_failed(now, &m.call, &e));
-            }
-            // RFC 4733 impossible on this call: the core sends the digits as SIP INFO.
-            MediaOp::Dtmf(ref digits) => {
-                host::with_ua(|ua| ua.dtmf_media_unavailable(now, &m.call, digits, &e));
-            }
-            _ => crate::chrome::console_warn(&format!(
-                "[ferrophone] media {:?} for call {} failed: {e}",
-                op_name(&m.op),
-                m.call
-            )),
-        }
-    }
-}
-
-fn op_name(op: &MediaOp) -> &'static str {
-    match op {
-        MediaOp::CreateOffer => "offer",
-        MediaOp::CreateAnswer { .. } => "answer",
-        MediaOp::PrepareOffer => "offer (no microphone)",
-        MediaOp::PrepareAnswer { .. } => "answer (no microphone)",
-        MediaOp::OpenMicrophone => "microphone",
-        MediaOp::ZipTone => "zip tone",
-        MediaOp::ApplyAnswer { .. } => "remote",
-        MediaOp::Reoffer { .. } => "reoffer",
-        MediaOp::Rollback => "rollback",
-        MediaOp::Close => "close",
-        MediaOp::StartRing => "ring-start",
-        MediaOp::StopRing => "ring-stop",
-        MediaOp::Mute(_) => "mute",
-        MediaOp::Dtmf(_) => "dtmf",
-    }
+    let result = result.map(|v| v.get("sdp").and_then(Value::as_str).map(str::to_string));
+    host::input(Input::Media(MediaResult::Done { request: m.clone(), result }));
 }

@@ -4,11 +4,12 @@
 
 mod session;
 mod session_timer;
+mod shorthand;
 mod transfer;
 
 pub use transfer::TransferProgress;
 
-use crate::call::{CallInfo, MediaRequest};
+use crate::call::{CallError, CallInfo, MediaRequest};
 use crate::config::{Account, Settings};
 use crate::identity::Identity;
 use crate::message::{self, Message, Method, ParseError, Request, Response};
@@ -68,9 +69,12 @@ pub enum Input {
     /// One WebSocket message (text or binary frame payload).
     Received(Vec<u8>),
     Command(Command),
+    /// What became of a media request ([`Event::Media`]), or of a call's media.
+    Media(MediaResult),
 }
 
-/// Commands that are not configuration.
+/// What the user (or a program acting for them) asks of the phone. Each one is answered by
+/// [`UserAgent::handle_input`] with [`Handled`]: done, the call it concerns, or why it was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Register now (e.g. after auth failure, when the user asks to retry).
@@ -79,6 +83,67 @@ pub enum Command {
     Unregister,
     /// Un-register and close the flow (extension suspend / account removal).
     Shutdown,
+    /// Place a call: a number, `user@domain`, a `sip:`/`sips:` URI or a `tel:` number.
+    Dial { target: String },
+    /// Answer a ringing incoming call.
+    Answer { call: String },
+    /// Refuse a ringing incoming call (486).
+    Reject { call: String },
+    /// End any call: CANCEL, 486 or BYE as its state requires.
+    Hangup { call: String },
+    /// Put an active call on hold (re-INVITE `a=sendonly`).
+    Hold { call: String },
+    /// Resume a held call (re-INVITE `a=sendrecv`).
+    Resume { call: String },
+    /// Stop (or restart) sending our microphone; no signalling.
+    Mute { call: String, muted: bool },
+    /// Send DTMF digits on an established call.
+    Dtmf { call: String, digits: String },
+    /// Blind transfer: ask the far end (REFER) to call `to`.
+    Transfer { call: String, to: String },
+    /// Attended transfer: connect the far end of `call` to the far end of `replaces`.
+    TransferAttended { call: String, replaces: String },
+    /// Keyboard shortcut: answer the oldest ringing incoming call.
+    AnswerRinging,
+    /// Keyboard shortcut: hang up the current call.
+    HangupCurrent,
+    /// Keyboard shortcut: toggle the microphone of the active call.
+    ToggleMuteCurrent,
+}
+
+/// The host's report on media work. The host passes back EVERY result, success or failure;
+/// the core decides what it means (end the call, fall back to SIP INFO, retry, log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaResult {
+    /// The outcome of `request` (as the core emitted it): `Ok(Some(sdp))` for a request that
+    /// produces SDP ([`crate::call::MediaOp::wants_sdp`]), `Ok(None)` for the others, `Err` with
+    /// the media side's reason when it failed.
+    Done { request: MediaRequest, result: Result<Option<String>, String> },
+    /// The media side lost the call on its own (ICE/DTLS failed, the microphone track ended, the
+    /// media document vanished).
+    Lost { call: String, reason: String },
+}
+
+/// What [`UserAgent::handle_input`] did with an input. Transport inputs are always `Done`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// Accepted; nothing to report.
+    Done,
+    /// Accepted; the call the command concerns, as it is now.
+    Call(CallInfo),
+    /// Refused, and why (the call and the flow are unchanged).
+    Refused(CallError),
+}
+
+impl Handled {
+    /// As a `Result`: `Ok(Some(call))`, `Ok(None)` or `Err(why)`.
+    pub fn into_result(self) -> Result<Option<CallInfo>, CallError> {
+        match self {
+            Handled::Done => Ok(None),
+            Handled::Call(c) => Ok(Some(c)),
+            Handled::Refused(e) => Err(e),
+        }
+    }
 }
 
 /// Output for the host, drained by [`UserAgent::poll_output`] until it returns `Timeout`.
@@ -109,8 +174,8 @@ pub enum Event {
     Log(String),
     /// A call changed state (also sent once with `state: ended`, after which it is gone).
     Call(CallInfo),
-    /// A call needs something from the media side; SDP-producing requests are answered with
-    /// [`UserAgent::media_result`].
+    /// A call needs something from the media side; the host answers every request with
+    /// [`Input::Media`] ([`MediaResult::Done`]).
     Media(MediaRequest),
     /// Progress of a transfer we asked for (REFER): the transfer target's status.
     Transfer(TransferProgress),
@@ -281,16 +346,35 @@ impl UserAgent {
         self.trace.entries()
     }
 
-    pub fn handle_input(&mut self, now: Millis, input: Input) {
+    /// The one way in for everything that changes the engine: configuration, the transport,
+    /// commands and media results. Then drain [`UserAgent::poll_output`].
+    pub fn handle_input(&mut self, now: Millis, input: Input) -> Handled {
         self.now = self.now.max(now);
-        match input {
-            Input::Configure { account, settings } => self.configure(account, settings),
-            Input::Connected => self.on_connected(),
-            Input::Disconnected { reason } => self.on_disconnected(&reason),
-            Input::Received(bytes) => self.on_received(bytes),
+        let handled = match input {
+            Input::Configure { account, settings } => {
+                self.configure(account, settings);
+                Handled::Done
+            }
+            Input::Connected => {
+                self.on_connected();
+                Handled::Done
+            }
+            Input::Disconnected { reason } => {
+                self.on_disconnected(&reason);
+                Handled::Done
+            }
+            Input::Received(bytes) => {
+                self.on_received(bytes);
+                Handled::Done
+            }
             Input::Command(c) => self.on_command(c),
-        }
+            Input::Media(m) => {
+                self.on_media_result(m);
+                Handled::Done
+            }
+        };
         self.emit_status_if_changed();
+        handled
     }
 
     pub fn handle_timeout(&mut self, now: Millis) {
@@ -925,7 +1009,37 @@ impl UserAgent {
         }
     }
 
-    fn on_command(&mut self, c: Command) {
+    fn on_command(&mut self, c: Command) -> Handled {
+        let call = |r: Result<(), CallError>, ua: &Self, id: &str| match r {
+            Ok(()) => ua.call(id).map_or(Handled::Done, Handled::Call),
+            Err(e) => Handled::Refused(e),
+        };
+        let found = |r: Result<CallInfo, CallError>| match r {
+            Ok(c) => Handled::Call(c),
+            Err(e) => Handled::Refused(e),
+        };
+        match c {
+            Command::Dial { target } => found(self.start_call(&target)),
+            Command::Answer { call: id } => call(self.answer_call(&id), self, &id),
+            Command::Reject { call: id } => call(self.reject_call(&id), self, &id),
+            Command::Hangup { call: id } => call(self.hangup_call(&id), self, &id),
+            Command::Hold { call: id } => call(self.reinvite_direction(&id, true), self, &id),
+            Command::Resume { call: id } => call(self.reinvite_direction(&id, false), self, &id),
+            Command::Mute { call: id, muted } => call(self.mute_call(&id, muted), self, &id),
+            Command::Dtmf { call: id, digits } => call(self.dtmf_call(&id, &digits), self, &id),
+            Command::Transfer { call: id, to } => call(self.blind_transfer(&id, &to), self, &id),
+            Command::TransferAttended { call: id, replaces } => call(self.attended_transfer(&id, &replaces), self, &id),
+            Command::AnswerRinging => found(self.answer_ringing_call()),
+            Command::HangupCurrent => found(self.hangup_current_call()),
+            Command::ToggleMuteCurrent => found(self.toggle_mute_current_call()),
+            c => {
+                self.on_flow_command(c);
+                Handled::Done
+            }
+        }
+    }
+
+    fn on_flow_command(&mut self, c: Command) {
         match c {
             Command::Register => {
                 self.reg_reason = None;
@@ -943,6 +1057,7 @@ impl UserAgent {
             }
             Command::Unregister => self.start_unregister(AfterUnregister::Stay),
             Command::Shutdown => self.start_unregister(AfterUnregister::Close),
+            _ => {}
         }
     }
 }

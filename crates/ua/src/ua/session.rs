@@ -3,7 +3,7 @@
 //! re-INVITE for hold/resume, 491 glare, digest on INVITE, 2xx retransmission until ACK.
 
 use super::session_timer::{self as st, SessionTimer};
-use super::{Event, Output, UserAgent};
+use super::{Event, MediaResult, Output, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
 use crate::call::{
     end_reason_for_status, normalize_target, same_session, sdp_direction, sdp_origin, CallError, CallInfo, CallState,
@@ -270,8 +270,7 @@ impl UserAgent {
     }
 
     /// Place a call. `target`: a number, `user@domain`, a `sip:` URI or a `tel:` number.
-    pub fn dial(&mut self, now: Millis, target: &str) -> Result<CallInfo, CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn start_call(&mut self, target: &str) -> Result<CallInfo, CallError> {
         let account = self.account.as_ref().ok_or(CallError::NotConnected)?;
         let uri = normalize_target(target, &account.domain)?;
         if self.flow != super::Flow::Open {
@@ -292,8 +291,7 @@ impl UserAgent {
     }
 
     /// Answer a ringing incoming call.
-    pub fn answer(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn answer_call(&mut self, id: &str) -> Result<(), CallError> {
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
         if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
             return Err(CallError::WrongState("only a ringing incoming call can be answered"));
@@ -302,7 +300,7 @@ impl UserAgent {
         let talking: Vec<String> =
             self.calls.values().filter(|c| c.id != id && c.state == CallState::Active).map(|c| c.id.clone()).collect();
         for other in talking {
-            if let Err(e) = self.hold(now, &other) {
+            if let Err(e) = self.reinvite_direction(&other, true) {
                 self.log(&format!("call {other}: could not hold it to answer {id}: {e}"));
             }
         }
@@ -341,8 +339,7 @@ impl UserAgent {
     }
 
     /// Refuse a ringing incoming call with 486 Busy Here.
-    pub fn reject(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn reject_call(&mut self, id: &str) -> Result<(), CallError> {
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
         if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
             return Err(CallError::WrongState("only a ringing incoming call can be rejected"));
@@ -352,8 +349,7 @@ impl UserAgent {
     }
 
     /// End a call in whatever state it is: CANCEL, reject, or BYE.
-    pub fn hangup(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn hangup_call(&mut self, id: &str) -> Result<(), CallError> {
         let call = self.calls.get_mut(id).ok_or(CallError::NoSuchCall)?;
         match (call.direction, call.state) {
             (_, CallState::Ended) => return Err(CallError::WrongState("the call has ended")),
@@ -387,8 +383,7 @@ impl UserAgent {
     /// Send DTMF digits (`0-9`, `*`, `#`, `A-D`) on an established call: RFC 4733 through the media
     /// side, or SIP INFO (`application/dtmf-relay`, one request per digit) per `settings.dtmfMode`.
     /// Nothing is sent unless every digit is valid.
-    pub fn send_dtmf(&mut self, now: Millis, id: &str, digits: &str) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn dtmf_call(&mut self, id: &str, digits: &str) -> Result<(), CallError> {
         let digits = dtmf_digits(digits)?;
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
         if !matches!(call.state, CallState::Active | CallState::Held) {
@@ -414,8 +409,7 @@ impl UserAgent {
     /// The media side could not send `digits` as RFC 4733 events (no telephone-event negotiated, not
     /// sending now, or telephone-event only at a clock rate the browser cannot time for the codec
     /// it sends): send them as SIP INFO instead, so the digits are not lost.
-    pub fn dtmf_media_unavailable(&mut self, now: Millis, id: &str, digits: &str, reason: &str) {
-        self.now = self.now.max(now);
+    fn dtmf_fallback(&mut self, id: &str, digits: &str, reason: &str) {
         let Some(call) = self.calls.get_mut(id) else { return };
         if !matches!(call.state, CallState::Active | CallState::Held) {
             return;
@@ -452,19 +446,8 @@ impl UserAgent {
         }
     }
 
-    /// Put an active call on hold (re-INVITE with `a=sendonly`).
-    pub fn hold(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
-        self.reinvite_direction(now, id, true)
-    }
-
-    /// Resume a held call (re-INVITE with `a=sendrecv`).
-    pub fn resume(&mut self, now: Millis, id: &str) -> Result<(), CallError> {
-        self.reinvite_direction(now, id, false)
-    }
-
     /// Mute or unmute our microphone on a call (local only, no signalling).
-    pub fn set_muted(&mut self, now: Millis, id: &str, muted: bool) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn mute_call(&mut self, id: &str, muted: bool) -> Result<(), CallError> {
         let call = self.calls.get_mut(id).ok_or(CallError::NoSuchCall)?;
         call.muted = muted;
         self.media(id, MediaOp::Mute(muted), None);
@@ -472,8 +455,7 @@ impl UserAgent {
         Ok(())
     }
 
-    fn reinvite_direction(&mut self, now: Millis, id: &str, hold: bool) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn reinvite_direction(&mut self, id: &str, hold: bool) -> Result<(), CallError> {
         let call = self.calls.get(id).ok_or(CallError::NoSuchCall)?;
         let ok_state = if hold { call.state == CallState::Active } else { call.state == CallState::Held };
         if !ok_state {
@@ -492,8 +474,7 @@ impl UserAgent {
     }
 
     /// The media side's answer to a request that wanted SDP (see [`MediaOp::wants_sdp`]).
-    pub fn media_result(&mut self, now: Millis, id: &str, req: u32, result: Result<String, String>) {
-        self.now = self.now.max(now);
+    fn sdp_result(&mut self, id: &str, req: u32, result: Result<String, String>) {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
@@ -530,12 +511,32 @@ impl UserAgent {
     }
 
     /// The media side lost the call (ICE/DTLS failed, microphone gone): end it.
-    pub fn media_failed(&mut self, now: Millis, id: &str, reason: &str) {
-        self.now = self.now.max(now);
+    fn media_lost(&mut self, id: &str, reason: &str) {
         if self.calls.contains_key(id) {
             self.log(&format!("call {id}: media failure: {reason}"));
             self.hangup_with_reason(id, "media-failed");
-            self.emit_status_if_changed();
+        }
+    }
+
+    /// Every media result comes back here, success or failure; what it means is decided here.
+    pub(super) fn on_media_result(&mut self, m: MediaResult) {
+        let (request, result) = match m {
+            MediaResult::Lost { call, reason } => return self.media_lost(&call, &reason),
+            MediaResult::Done { request, result } => (request, result),
+        };
+        let id = request.call.as_str();
+        if request.op.wants_sdp() {
+            let sdp = result.and_then(|sdp| sdp.ok_or_else(|| "no SDP in the reply".to_string()));
+            return self.sdp_result(id, request.req, sdp);
+        }
+        let Err(reason) = result else { return };
+        match &request.op {
+            // A failed remote description means no media; a microphone that cannot open means the
+            // far end would hear nothing: end the call.
+            MediaOp::ApplyAnswer { .. } | MediaOp::OpenMicrophone => self.media_lost(id, &reason),
+            // RFC 4733 impossible on this call: send the digits as SIP INFO.
+            MediaOp::Dtmf(digits) => self.dtmf_fallback(id, digits, &reason),
+            op => self.log(&format!("call {id}: media {} failed: {reason}", op.name())),
         }
     }
 
@@ -1601,7 +1602,7 @@ impl UserAgent {
             None => self.media(&id, MediaOp::StartRing, None),
         }
         if auto.is_some_and(|(d, _)| d == 0) {
-            let _ = self.answer(self.now, &id);
+            let _ = self.answer_call(&id);
         }
         self.emit_status_if_changed();
     }
@@ -1706,7 +1707,7 @@ impl UserAgent {
         let handled = match (event.as_str(), state) {
             ("talk", Some((Direction::Incoming, CallState::Ringing, false))) => {
                 self.log(&format!("call {id}: remote answer (NOTIFY talk)"));
-                let answered = self.answer(self.now, id).is_ok();
+                let answered = self.answer_call(id).is_ok();
                 // Answered without a user action: announced like any automatic answer (after
                 // `answer`, which stopped the ringtone as for a call that rang aloud).
                 if let Some(c) = self.calls.get_mut(id).filter(|_| answered) {
@@ -1716,12 +1717,12 @@ impl UserAgent {
             }
             ("talk", Some((_, CallState::Held, _))) => {
                 self.log(&format!("call {id}: remote resume (NOTIFY talk)"));
-                self.resume(self.now, id).is_ok()
+                self.reinvite_direction(id, false).is_ok()
             }
             ("talk", Some(_)) => true, // already talking
             ("hold", Some((_, CallState::Active, _))) => {
                 self.log(&format!("call {id}: remote hold (NOTIFY hold)"));
-                self.hold(self.now, id).is_ok()
+                self.reinvite_direction(id, true).is_ok()
             }
             ("hold", Some((_, CallState::Held, _))) => true,
             ("hold", Some(_)) => false,
@@ -1935,7 +1936,7 @@ impl UserAgent {
             }
             if call.auto_answer_at.is_some_and(|t| now >= t) {
                 call.auto_answer_at = None;
-                let _ = self.answer(now, &id);
+                let _ = self.answer_call(&id);
                 continue;
             }
             let Some(call) = self.calls.get_mut(&id) else {
@@ -2041,20 +2042,20 @@ impl Call {
 /// Keyboard-command helpers: which call a global shortcut acts on.
 impl UserAgent {
     /// `answer` shortcut: the oldest ringing incoming call.
-    pub fn answer_ringing(&mut self, now: Millis) -> Result<CallInfo, CallError> {
+    pub(super) fn answer_ringing_call(&mut self) -> Result<CallInfo, CallError> {
         let id = self
             .calls
             .values()
             .find(|c| c.direction == Direction::Incoming && c.state == CallState::Ringing && c.ok_bytes.is_none())
             .map(|c| c.id.clone())
             .ok_or(CallError::NoCurrentCall)?;
-        self.answer(now, &id)?;
+        self.answer_call(&id)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
 
     /// `hangup` shortcut: the connected call if there is one (active before held), else a call
     /// ringing out, else a call ringing in (rejected).
-    pub fn hangup_current(&mut self, now: Millis) -> Result<CallInfo, CallError> {
+    pub(super) fn hangup_current_call(&mut self) -> Result<CallInfo, CallError> {
         let rank = |c: &Call| match (c.state, c.direction) {
             (CallState::Active, _) => 0,
             (CallState::Held, _) => 1,
@@ -2069,19 +2070,19 @@ impl UserAgent {
             .min_by_key(|c| rank(c))
             .map(|c| c.id.clone())
             .ok_or(CallError::NoCurrentCall)?;
-        self.hangup(now, &id)?;
+        self.hangup_call(&id)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
 
     /// `mute` shortcut: toggle the microphone of the active call.
-    pub fn toggle_mute_current(&mut self, now: Millis) -> Result<CallInfo, CallError> {
+    pub(super) fn toggle_mute_current_call(&mut self) -> Result<CallInfo, CallError> {
         let (id, muted) = self
             .calls
             .values()
             .find(|c| c.state == CallState::Active)
             .map(|c| (c.id.clone(), c.muted))
             .ok_or(CallError::NoCurrentCall)?;
-        self.set_muted(now, &id, !muted)?;
+        self.mute_call(&id, !muted)?;
         self.call(&id).ok_or(CallError::NoSuchCall)
     }
 }
