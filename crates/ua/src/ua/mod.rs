@@ -2,10 +2,23 @@
 //! transaction layer, registration and keep-alive, and talks to its host only through
 //! [`Input`] and [`Output`].
 
-mod session;
+// The session engine, one concern per module.
+mod call_state;
+mod call_timers;
+mod calls;
+mod commands;
+mod dtmf;
+mod offer_answer;
+mod recovery;
+mod reinvite;
+mod remote_control;
+mod routing;
+mod session_refresh;
 mod session_timer;
 mod shorthand;
 mod transfer;
+mod uac;
+mod uas;
 
 pub use transfer::TransferProgress;
 
@@ -263,7 +276,7 @@ pub struct UserAgent {
     /// Force a status event even if only the expiry moved (after a refresh).
     status_refreshed: bool,
     trace: Trace,
-    calls: BTreeMap<String, session::Call>,
+    calls: BTreeMap<String, call_state::Call>,
     /// The last calls that ended, so a command right after the end can still report them.
     ended_calls: VecDeque<CallInfo>,
     /// Dialogs of calls that ended while no flow was up: their BYE goes out on the next flow.

@@ -2,7 +2,7 @@
 //! blind and attended transfer as transferor, being transferred (incoming REFER), and an
 //! incoming INVITE that replaces one of our calls.
 
-use super::session::Call;
+use super::call_state::Call;
 use super::{Event, Output, UserAgent};
 use crate::call::{normalize_target, CallError, CallState, Direction};
 use crate::message::{Method, NameAddr, Request, Response};
