@@ -3,8 +3,8 @@
 // USER_MEDIA, WEB_RTC, AUDIO_PLAYBACK) while a call needs media and closes it afterwards.
 // It knows getUserMedia, SDP and WebRTC; it never knows SIP. Only chrome.runtime is available here.
 //
-// Requests: `{ferrophone: 1, target: 'offscreen', type: '<name>', ...}` from the worker; each
-// `type` has one handler below, which resolves to the reply `{ok: true, ...}` or throws an
+// Requests: `{ferrophone: 1, type: '<name>', ...}` from the worker (the schema:
+// extension/schema.js, crates/ua/src/api.rs); each `type` has one handler below, which resolves to the reply `{ok: true, ...}` or throws an
 // OffscreenError that becomes `{ok: false, error: {code, message}}`. The per-call WebRTC engine
 // (one RTCPeerConnection per call id, ringtone, stats) is extension/media/calls.js; the whole
 // contract is docs/MEDIA.md.
@@ -12,7 +12,10 @@
 import { OffscreenError, describe, log, warn } from './media/util.js';
 import { mediaHandlers } from './media/calls.js';
 
-/** Opens the microphone, reports what it got, and releases it at once. */
+/**
+ * Opens the microphone, reports what it got, and releases it at once.
+ * @returns {Promise<import('./schema.js').MediaReply>}
+ */
 async function micProbe() {
   let stream;
   try {
@@ -33,17 +36,21 @@ async function micProbe() {
   }
 }
 
-/** @type {Record<string, (request: any) => Promise<object>>} */
+/**
+ * One handler per media request type (tsc checks that none is missing).
+ * @type {import('./schema.js').MediaHandlers<import('./schema.js').MediaType>}
+ */
 const handlers = {
   'mic-probe': micProbe,
   ...mediaHandlers,
 };
 
 chrome.runtime.onMessage.addListener((m, _sender, sendResponse) => {
-  // Only requests for this document: `target: 'offscreen'` with a `type`. A command API message
-  // (`cmd`) is never ours, even `dial {target: 'offscreen'}`.
-  if (!m || typeof m !== 'object' || m.target !== 'offscreen' || typeof m.cmd === 'string') return false;
-  const handler = Object.hasOwn(handlers, m.type) ? handlers[m.type] : undefined;
+  // Only media requests are ours: `{ferrophone: 1, type}`. A Command API message (`cmd`, for the
+  // worker) or an event (`event`) never is.
+  if (!m || typeof m !== 'object' || m.ferrophone !== 1 || typeof m.type !== 'string' || 'cmd' in m) return false;
+  /** @type {((request: any) => Promise<object>) | undefined} */
+  const handler = Object.hasOwn(handlers, m.type) ? handlers[/** @type {import('./schema.js').MediaType} */ (m.type)] : undefined;
   if (!handler) {
     sendResponse({ ok: false, error: { code: 'unknown-type', message: `offscreen: unknown request type ${JSON.stringify(m.type)}` } });
     return false;

@@ -64,21 +64,20 @@ function answer(work, sendResponse) {
 }
 
 /**
- * Commands for the worker: every `{ferrophone: 1, cmd}`, or anything explicitly addressed to the
- * worker. `target` is NOT an address here: it is also the public argument of `dial {target}`.
- * Requests for the offscreen document carry `type` and never `cmd`; events carry `event`.
+ * Commands for the worker: every `{ferrophone: 1, cmd}` (extension/schema.js `Command`). A
+ * message's kind key routes it: requests for the offscreen document carry `type` and never
+ * `cmd`; events carry `event`. (There is no routing field: `target` is `dial`'s argument.)
  * @param {any} m
+ * @returns {m is import('./schema.js').Command}
  */
 function isForWorker(m) {
-  if (!m || typeof m !== 'object') return false;
-  if (m.target === 'worker') return true;
-  return m.ferrophone === 1 && typeof m.cmd === 'string';
+  return Boolean(m) && typeof m === 'object' && m.ferrophone === 1 && typeof m.cmd === 'string';
 }
 
 chrome.runtime.onMessage.addListener((m, sender, sendResponse) => {
   if (!isForWorker(m)) return false;
   if (!wasmReady) self.ferrophoneEarlyMessages += 1;
-  if (m.target === 'worker' && m.cmd === 'loader-info') {
+  if (m.cmd === 'loader-info') {
     const info = ready.then(() => ({
       ok: true,
       earlyMessages: self.ferrophoneEarlyMessages,

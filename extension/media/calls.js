@@ -146,7 +146,9 @@ async function iceServersFor(m) {
   /** @type {any} */
   let reply;
   try {
-    reply = await chrome.runtime.sendMessage({ ferrophone: 1, target: 'worker', cmd: 'ice-servers' });
+    /** @type {import('../schema.js').Command} */
+    const request = { ferrophone: 1, cmd: 'ice-servers' };
+    reply = await chrome.runtime.sendMessage(request);
   } catch (e) {
     throw new OffscreenError('internal', `cannot get the TURN credentials from the worker: ${describe(e)}`);
   }
@@ -199,14 +201,16 @@ function enqueue(call, work) {
 /**
  * Fire and forget: the worker may be asleep or not listen; nothing here depends on it.
  * @param {string} callId
- * @param {'connected' | 'failed' | 'track-ended'} event
- * @param {object} detail
+ * @param {import('../schema.js').MediaEventKind} event
+ * @param {import('../schema.js').MediaEventDetail} detail
  */
 function notify(callId, event, detail) {
   log(`event ${event} for call ${callId}`, JSON.stringify(detail));
+  /** @type {import('../schema.js').MediaEventCommand} */
+  const message = { ferrophone: 1, cmd: 'media-event', callId, event, detail };
   try {
     chrome.runtime
-      .sendMessage({ ferrophone: 1, target: 'worker', cmd: 'media-event', callId, event, detail })
+      .sendMessage(message)
       .catch((e) => warn(`media-event ${event} for ${callId} not delivered: ${describe(e)}`));
   } catch (e) {
     warn(`media-event ${event} for ${callId} not sent: ${describe(e)}`);
@@ -556,7 +560,7 @@ function releaseAudioIfIdle() {
 
 /**
  * `media-offer {callId, iceServers, gatheringTimeoutMs}` → `{ok, sdp}`: a new call that we offer.
- * @param {any} m
+ * @param {import('../schema.js').MediaOffer} m
  */
 async function mediaOffer(m) {
   const callId = callIdOf(m);
@@ -592,7 +596,7 @@ async function mediaOffer(m) {
 /**
  * `media-answer {callId, sdp, iceServers, gatheringTimeoutMs}` → `{ok, sdp}`: answers a remote
  * offer, for a new call or (re-INVITE/UPDATE) an existing one.
- * @param {any} m
+ * @param {import('../schema.js').MediaAnswer} m
  */
 async function mediaAnswer(m) {
   const callId = callIdOf(m);
@@ -651,7 +655,7 @@ async function mediaAnswer(m) {
 /**
  * `media-remote {callId, sdp, final}` → `{ok}`: the far end's answer to our offer (`final:false`:
  * provisional, 183 early media).
- * @param {any} m
+ * @param {import('../schema.js').MediaRemote} m
  */
 async function mediaRemote(m) {
   const call = callOf(m);
@@ -689,7 +693,7 @@ async function mediaRemote(m) {
 /**
  * `media-reoffer {callId, direction, iceRestart, gatheringTimeoutMs}` → `{ok, sdp}`: a new offer
  * on an existing call (hold = sendonly, resume = sendrecv, ICE restart).
- * @param {any} m
+ * @param {import('../schema.js').MediaReoffer} m
  */
 async function mediaReoffer(m) {
   const call = callOf(m);
@@ -759,7 +763,7 @@ async function rollbackAndRepair(call) {
 /**
  * `media-rollback {callId}` → `{ok}`: withdraws our pending offer (491 glare). The audio
  * direction goes back to what it was before that offer.
- * @param {any} m
+ * @param {import('../schema.js').MediaCallRequest} m
  */
 async function mediaRollback(m) {
   const call = callOf(m);
@@ -776,7 +780,7 @@ async function mediaRollback(m) {
   });
 }
 
-/** `media-close {callId}` → `{ok}`; idempotent. @param {any} m */
+/** `media-close {callId}` → `{ok}`; idempotent. @param {import('../schema.js').MediaCallRequest} m */
 async function mediaClose(m) {
   const callId = callIdOf(m);
   ringing.delete(callId);
@@ -786,7 +790,7 @@ async function mediaClose(m) {
   return { ok: true };
 }
 
-/** `media-mute {callId, muted}` → `{ok}`. @param {any} m */
+/** `media-mute {callId, muted}` → `{ok}`. @param {import('../schema.js').MediaMute} m */
 async function mediaMute(m) {
   const call = callOf(m);
   if (typeof m.muted !== 'boolean') throw new OffscreenError('bad-request', 'media-mute: muted must be true or false');
@@ -796,7 +800,7 @@ async function mediaMute(m) {
   return { ok: true };
 }
 
-/** `media-dtmf {callId, digits, durationMs?, gapMs?}` → `{ok}` (RFC 4733 on the RTP path). @param {any} m */
+/** `media-dtmf {callId, digits, durationMs?, gapMs?}` → `{ok}` (RFC 4733 on the RTP path). @param {import('../schema.js').MediaDtmf} m */
 async function mediaDtmf(m) {
   const call = callOf(m);
   const digits = m.digits;
@@ -843,7 +847,7 @@ function dtmfClockMismatch(sender) {
 /**
  * `media-microphone {callId}` → `{ok}`: the 200 of a call prepared without the microphone went
  * out: open it now and send it on the call's audio stream (replaceTrack: no renegotiation).
- * @param {any} m
+ * @param {import('../schema.js').MediaCallRequest} m
  */
 async function mediaMicrophone(m) {
   const call = callOf(m);
@@ -860,14 +864,14 @@ async function mediaMicrophone(m) {
   });
 }
 
-/** `tone-zip {callId}` → `{ok}`: the call was answered automatically; play the zip tone. @param {any} m */
+/** `tone-zip {callId}` → `{ok}`: the call was answered automatically; play the zip tone. @param {import('../schema.js').MediaCallRequest} m */
 async function toneZip(m) {
   callIdOf(m);
   zipTone();
   return { ok: true };
 }
 
-/** `ring-start {callId}` → `{ok}`: one ringtone at most, whatever the number of ringing calls. @param {any} m */
+/** `ring-start {callId}` → `{ok}`: one ringtone at most, whatever the number of ringing calls. @param {import('../schema.js').MediaCallRequest} m */
 async function ringStart(m) {
   const callId = callIdOf(m);
   ringing.add(callId);
@@ -875,7 +879,7 @@ async function ringStart(m) {
   return { ok: true };
 }
 
-/** `ring-stop {callId}` → `{ok}`: the ringtone stops when no call rings any more. @param {any} m */
+/** `ring-stop {callId}` → `{ok}`: the ringtone stops when no call rings any more. @param {import('../schema.js').MediaCallRequest} m */
 async function ringStop(m) {
   const callId = callIdOf(m);
   ringing.delete(callId);
@@ -883,7 +887,7 @@ async function ringStop(m) {
   return { ok: true };
 }
 
-/** `media-stats {callId}` → counters, states and the measured audio of both directions. @param {any} m */
+/** `media-stats {callId}` → counters, states and the measured audio of both directions. @param {import('../schema.js').MediaCallRequest} m */
 async function mediaStats(m) {
   const call = callOf(m);
   const report = await guard(call, call.pc.getStats());
@@ -914,7 +918,7 @@ async function mediaStats(m) {
   }
   const remote = call.remoteMeter ? call.remoteMeter.measure() : { peakHz: 0, level: 0 };
   const local = call.localMeter ? call.localMeter.measure() : { peakHz: 0, level: 0 };
-  /** @type {Record<string, unknown>} */
+  /** @type {import('../schema.js').MediaReply} */
   const reply = {
     ok: true,
     packetsSent,
@@ -963,7 +967,11 @@ async function mediaCalls() {
   };
 }
 
-/** The per-call handlers, by request type. @type {Record<string, (request: any) => Promise<object>>} */
+/**
+ * The per-call handlers, by request type: one for every media request but `mic-probe` (in
+ * offscreen.js).
+ * @type {import('../schema.js').MediaHandlers<Exclude<import('../schema.js').MediaType, 'mic-probe'>>}
+ */
 export const mediaHandlers = {
   'media-offer': mediaOffer,
   'media-answer': mediaAnswer,

@@ -297,20 +297,37 @@ pub struct MediaEventDetail {
 pub enum Command {
     Status,
     Calls,
-    Dial { target: String },
-    Call { action: CallAction, id: String },
-    Transfer { id: String, to: TransferTo },
-    Dtmf { id: String, digits: String },
+    Dial {
+        target: String,
+    },
+    Call {
+        action: CallAction,
+        id: String,
+    },
+    Transfer {
+        id: String,
+        to: TransferTo,
+    },
+    Dtmf {
+        id: String,
+        digits: String,
+    },
     Register,
     Unregister,
     // Internal: this extension's own contexts only (refused with `unknown-command` from outside).
     /// The offscreen document's notification about a call's media. An unknown `event` is `None`
     /// (ignored, as every event but `failed` and `track-ended`).
-    MediaEvent { call_id: String, event: Option<MediaEventKind>, detail: Option<MediaEventDetail> },
+    MediaEvent {
+        call_id: String,
+        event: Option<MediaEventKind>,
+        detail: Option<MediaEventDetail>,
+    },
     MicTest,
     /// The offscreen document asks for the ICE servers with their TURN passwords.
     IceServers,
-    TestConnection { server: Option<String> },
+    TestConnection {
+        server: Option<String>,
+    },
     Diagnostics,
 }
 
@@ -332,6 +349,31 @@ impl Command {
             Command::TestConnection { .. } => "test-connection",
             Command::Diagnostics => "diagnostics",
         }
+    }
+
+    /// The core's command for this request (`Err(self)`: a request the host answers itself).
+    pub fn into_core(self) -> Result<crate::Command, Command> {
+        use crate::Command as C;
+        Ok(match self {
+            Command::Dial { target } => C::Dial { target },
+            Command::Call { action, id: call } => match action {
+                CallAction::Answer => C::Answer { call },
+                CallAction::Reject => C::Reject { call },
+                CallAction::Hangup => C::Hangup { call },
+                CallAction::Hold => C::Hold { call },
+                CallAction::Resume => C::Resume { call },
+                CallAction::Mute => C::Mute { call, muted: true },
+                CallAction::Unmute => C::Mute { call, muted: false },
+            },
+            Command::Transfer { id: call, to: TransferTo::Blind { target } } => C::Transfer { call, to: target },
+            Command::Transfer { id: call, to: TransferTo::Attended { replaces } } => {
+                C::TransferAttended { call, replaces }
+            }
+            Command::Dtmf { id: call, digits } => C::Dtmf { call, digits },
+            Command::Register => C::Register,
+            Command::Unregister => C::Unregister,
+            other => return Err(other),
+        })
     }
 
     /// Only for this extension's own pages: another extension gets `unknown-command`.
@@ -376,7 +418,9 @@ pub fn unknown_command(name: &str) -> ApiError {
 
 /// Parse one request from any serde source (a JS object in the worker, JSON in tests).
 pub fn parse_command<'de, D: Deserializer<'de>>(d: D) -> Result<Command, RequestError> {
-    let f = d.deserialize_struct("Request", FIELDS, FieldsVisitor).map_err(|_: D::Error| RequestError::Envelope(ENVELOPE))?;
+    let f = d
+        .deserialize_struct("Request", FIELDS, FieldsVisitor)
+        .map_err(|_: D::Error| RequestError::Envelope(ENVELOPE))?;
     if !f.v1 {
         return Err(RequestError::Envelope(ENVELOPE));
     }
@@ -433,7 +477,8 @@ pub fn parse_command<'de, D: Deserializer<'de>>(d: D) -> Result<Command, Request
 const ENVELOPE: &str = "expected { ferrophone: 1, cmd: ... }";
 
 /// Every key a request may carry (a JS object is read only at these keys).
-const FIELDS: &[&str] = &["ferrophone", "cmd", "target", "id", "digits", "replaces", "server", "callId", "event", "detail"];
+const FIELDS: &[&str] =
+    &["ferrophone", "cmd", "target", "id", "digits", "replaces", "server", "callId", "event", "detail"];
 
 /// The arguments a request may carry; a value of the wrong type counts as absent.
 #[derive(Default)]

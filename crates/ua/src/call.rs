@@ -45,7 +45,7 @@ pub struct CallInfo {
 }
 
 /// What a call needs from the media side (the offscreen document). Requests that produce SDP
-/// are answered with [`crate::UserAgent::media_result`] quoting `req`.
+/// (and all others) are answered with [`crate::Input::Media`] quoting the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaOp {
     /// Create a local offer (new call, or an offer in a 200 to an INVITE without SDP).
@@ -89,7 +89,27 @@ pub enum MediaOp {
 }
 
 impl MediaOp {
-    /// Whether the host must answer with an SDP (`media_result`).
+    /// A short name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MediaOp::CreateOffer => "offer",
+            MediaOp::CreateAnswer { .. } => "answer",
+            MediaOp::PrepareOffer => "offer (no microphone)",
+            MediaOp::PrepareAnswer { .. } => "answer (no microphone)",
+            MediaOp::OpenMicrophone => "microphone",
+            MediaOp::ZipTone => "zip tone",
+            MediaOp::ApplyAnswer { .. } => "remote",
+            MediaOp::Reoffer { .. } => "reoffer",
+            MediaOp::Rollback => "rollback",
+            MediaOp::Close => "close",
+            MediaOp::StartRing => "ring-start",
+            MediaOp::StopRing => "ring-stop",
+            MediaOp::Mute(_) => "mute",
+            MediaOp::Dtmf(_) => "dtmf",
+        }
+    }
+
+    /// Whether the host must answer with an SDP (`Input::Media`).
     pub fn wants_sdp(&self) -> bool {
         matches!(
             self,

@@ -67,6 +67,6 @@ pub(crate) mod ua;
 
 pub use registration::RegistrationState;
 pub use ua::{
-    Command, ConnectionState, ConnectionStatus, Event, Input, Output, RegistrationStatus, Status, TransferProgress,
-    UserAgent, ALLOW, ALLOW_EVENTS, ALLOW_EVENTS_NO_REMOTE_CONTROL, SUPPORTED, USER_AGENT,
+    Command, ConnectionState, ConnectionStatus, Event, Handled, Input, MediaResult, Output, RegistrationStatus, Status,
+    TransferProgress, UserAgent, ALLOW, ALLOW_EVENTS, ALLOW_EVENTS_NO_REMOTE_CONTROL, SUPPORTED, USER_AGENT,
 };

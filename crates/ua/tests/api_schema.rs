@@ -105,7 +105,8 @@ fn check_doc(doc: &str, seen: &mut Seen) {
         } else if v.get("ok") == Some(&Value::Bool(false)) {
             round_trip::<ErrorReply>(&at, v);
             if let Some(Err(refused)) = last.take() {
-                let expected = serde_json::to_value(ErrorReply { ok: Default::default(), error: refused.to_error() }).unwrap();
+                let expected =
+                    serde_json::to_value(ErrorReply { ok: Default::default(), error: refused.to_error() }).unwrap();
                 assert_eq!(v, &expected, "{at}: the refused request above gets exactly this error");
                 seen.refused += 1;
             }
@@ -263,9 +264,7 @@ fn every_message_name_in_the_js_exists_in_the_rust_schema() {
         for prefix in ["type: ", "m.type === "] {
             media.extend(literals_after(&text, prefix).into_iter().filter(|n| n.contains('-')));
         }
-        for prefix in ["cmd: "] {
-            commands.extend(literals_after(&text, prefix));
-        }
+        commands.extend(literals_after(&text, "cmd: "));
     }
     for name in &media {
         assert!(media_kind_exists(name), "the JS uses the media message `{name}`, which api::MediaMessage lacks");
@@ -316,7 +315,10 @@ fn requests_are_refused_with_todays_errors() {
     assert_eq!(err(serde_json::json!({ "ferrophone": 1, "cmd": 7 })).message, "missing cmd");
     let e = err(serde_json::json!({ "ferrophone": 1, "cmd": "nope\"" }));
     assert_eq!((e.code.as_str(), e.message.as_str()), ("unknown-command", "unknown command \"nope\\\"\""));
-    assert_eq!(err(serde_json::json!({ "ferrophone": 1, "cmd": "dial", "target": 1000 })).message, "dial needs a target");
+    assert_eq!(
+        err(serde_json::json!({ "ferrophone": 1, "cmd": "dial", "target": 1000 })).message,
+        "dial needs a target"
+    );
     assert_eq!(err(serde_json::json!({ "ferrophone": 1, "cmd": "hold" })).message, "hold needs the call id");
     assert_eq!(err(serde_json::json!({ "ferrophone": 1, "cmd": "transfer" })).message, "transfer needs the call id");
     assert_eq!(

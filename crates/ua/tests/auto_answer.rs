@@ -21,7 +21,7 @@ fn answer_delay(header: &str, policy: &str) -> (Option<u64>, bool, Option<Respon
     for _ in 0..100 {
         if let Some(m) = sim.media.iter().rev().find(|m| m.call == id && m.op.wants_sdp()).cloned() {
             if sim.ua.call(&id).is_some_and(|c| c.state == CallState::Ringing) {
-                sim.ua.media_result(sim.now, &m.call, m.req, Ok(ANSWER.into()));
+                sim.media_done(&m, Ok(Some(ANSWER.into())));
                 sim.pump();
             }
         }

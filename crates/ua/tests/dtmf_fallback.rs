@@ -3,7 +3,7 @@
 //! one at a time; nothing happens for a call that is gone or not established.
 mod common;
 use common::*;
-use ferrophone_ua::call::MediaOp;
+use ferrophone_ua::call::{MediaOp, MediaRequest};
 use ferrophone_ua::config::Settings;
 use ferrophone_ua::message::{Message, Method, Response};
 use ferrophone_ua::Input;
@@ -20,12 +20,8 @@ fn media_unavailable_falls_back_to_info() {
     assert!(sim.take_sent().is_empty(), "nothing on the SIP side yet");
 
     // The offscreen document refuses: telephone-event/8000 with Opus.
-    sim.ua.dtmf_media_unavailable(
-        sim.now,
-        &id,
-        "1#*",
-        "telephone-event is negotiated at 8000 Hz but opus runs at 48000 Hz",
-    );
+    let request = sim.media_requests().into_iter().rev().find(|m| m.op == MediaOp::Dtmf("1#*".into())).unwrap();
+    sim.media_done(&request, Err("telephone-event is negotiated at 8000 Hz but opus runs at 48000 Hz".into()));
     sim.pump();
     let mut signals = vec![];
     for _ in 0..3 {
@@ -45,7 +41,7 @@ fn media_unavailable_falls_back_to_info() {
 fn no_fallback_for_an_unknown_or_ended_call() {
     let (mut sim, _reg) = registered_sim(121);
     let (id, _tag) = answer_incoming(&mut sim, "df-2", "");
-    sim.ua.dtmf_media_unavailable(sim.now, "no-such-call", "1", "gone");
+    sim.media_done(&dtmf_request("no-such-call", "1"), Err("gone".into()));
     sim.pump();
     assert!(sim.take_sent().is_empty());
     sim.ua.hangup(sim.now, &id).unwrap();
@@ -53,9 +49,14 @@ fn no_fallback_for_an_unknown_or_ended_call() {
     let bye = sim.take_request();
     assert_eq!(bye.method, Method::Bye);
     sim.deliver_response(&Response::for_request(&bye, 200, "OK", None));
-    sim.ua.dtmf_media_unavailable(sim.now, &id, "1", "closed");
+    sim.media_done(&dtmf_request(&id, "1"), Err("closed".into()));
     sim.pump();
     let infos =
         sim.take_sent().into_iter().filter(|m| matches!(m, Message::Request(r) if r.method == Method::Info)).count();
     assert_eq!(infos, 0, "no INFO after the call ended");
+}
+
+/// A DTMF media request for `call` as the core would have emitted it.
+fn dtmf_request(call: &str, digits: &str) -> MediaRequest {
+    MediaRequest { call: call.to_string(), req: 1, op: MediaOp::Dtmf(digits.to_string()) }
 }

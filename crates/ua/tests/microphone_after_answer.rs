@@ -36,7 +36,7 @@ fn oks(responses: &[Response]) -> usize {
 /// Answers the call's newest SDP request with `sdp`.
 fn produce_sdp(sim: &mut Sim, id: &str, sdp: &str) {
     let m = sim.media.iter().rev().find(|m| m.call == id && m.op.wants_sdp()).cloned().expect("an SDP request");
-    sim.ua.media_result(sim.now, id, m.req, Ok(sdp.into()));
+    sim.media_done(&m, Ok(Some(sdp.into())));
     sim.pump();
 }
 

@@ -6,7 +6,7 @@ use ferrophone_ua::api;
 use ferrophone_ua::call::{CallInfo, MediaRequest};
 use ferrophone_ua::config::{Account, AccountRecord, Settings};
 use ferrophone_ua::identity::Identity;
-use ferrophone_ua::{Event, Input, Output, Status, UserAgent};
+use ferrophone_ua::{Event, Handled, Input, Output, Status, UserAgent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -80,13 +80,19 @@ impl Host {
 
 /// Feed an input and pump.
 pub fn input(i: Input) {
-    let effects = with_host(|h| {
-        h.ua.handle_input(now(), i);
-        pump(h)
+    handle(i);
+}
+
+/// Feed an input, pump, and return what the core did with it (`None`: not started).
+pub fn handle(i: Input) -> Option<Handled> {
+    let out = with_host(|h| {
+        let handled = h.ua.handle_input(now(), i);
+        (handled, pump(h))
     });
-    if let Some(e) = effects {
-        run_effects(e);
-    }
+    out.map(|(handled, fx)| {
+        run_effects(fx);
+        handled
+    })
 }
 
 /// Run `f` on the user agent, then pump (for call commands and media results).

@@ -11,9 +11,9 @@ mod offscreen;
 mod probe;
 mod schema;
 
-use ferrophone_ua::api::{self, CallAction, Command, Reply, RequestError, TransferTo};
+use ferrophone_ua::api::{self, Command, Reply, RequestError};
 use ferrophone_ua::call::{CallError, CallInfo};
-use ferrophone_ua::{Input, UserAgent};
+use ferrophone_ua::{Handled, Input, UserAgent};
 use schema::{error, from_js_as, to_js};
 use serde::Deserialize;
 use std::cell::Cell;
@@ -129,11 +129,12 @@ async fn diagnostics() -> Reply {
     }))
 }
 
-/// The reply of a call command: the call as it is after the command.
-fn after_call_command(id: &str, r: Option<Result<(), CallError>>) -> Reply {
-    match r {
-        Some(Ok(())) => Reply::Call(api::CallReply { ok: api::True, call: host::with_host(|h| h.ua.call(id)).flatten().as_ref().map(api::Call::from) }),
-        Some(Err(e)) => error(e.code(), e.to_string()),
+/// The reply of a core command: the call it concerns as it is now (`null` once it is gone).
+fn handled_reply(h: Option<Handled>) -> Reply {
+    match h {
+        Some(Handled::Call(c)) => Reply::Call(api::CallReply { ok: api::True, call: Some(api::Call::from(&c)) }),
+        Some(Handled::Done) => Reply::Call(api::CallReply { ok: api::True, call: None }),
+        Some(Handled::Refused(e)) => error(e.code(), e.to_string()),
         None => not_running(),
     }
 }
@@ -156,42 +157,21 @@ async fn dispatch(msg: &JsValue, external: bool) -> Reply {
         Err(RequestError::UnknownCommand(name)) => return other_command(&name, msg, external).await,
         Err(e) => return e.to_error().into(),
     };
-    let now = host::now();
+    let cmd = match cmd.into_core() {
+        // Register and unregister answer with the status; the call commands with the call.
+        Ok(core @ (ferrophone_ua::Command::Register | ferrophone_ua::Command::Unregister)) => {
+            host::input(Input::Command(core));
+            return status_reply();
+        }
+        Ok(core) => return handled_reply(host::handle(Input::Command(core))),
+        Err(cmd) => cmd,
+    };
     match cmd {
         Command::Status => status_reply(),
         Command::Calls => Reply::Calls(api::CallsReply {
             ok: api::True,
             calls: host::with_host(|h| h.ua.calls()).unwrap_or_default().iter().map(api::Call::from).collect(),
         }),
-        Command::Dial { target } => call_reply(host::with_ua(|ua| ua.dial(now, &target))),
-        Command::Call { action, id } => {
-            let r = host::with_ua(|ua| match action {
-                CallAction::Answer => ua.answer(now, &id),
-                CallAction::Reject => ua.reject(now, &id),
-                CallAction::Hangup => ua.hangup(now, &id),
-                CallAction::Hold => ua.hold(now, &id),
-                CallAction::Resume => ua.resume(now, &id),
-                CallAction::Mute => ua.set_muted(now, &id, true),
-                CallAction::Unmute => ua.set_muted(now, &id, false),
-            });
-            after_call_command(&id, r)
-        }
-        Command::Transfer { id, to } => {
-            let r = host::with_ua(|ua| match &to {
-                TransferTo::Attended { replaces } => ua.transfer_attended(now, &id, replaces),
-                TransferTo::Blind { target } => ua.transfer(now, &id, target),
-            });
-            after_call_command(&id, r)
-        }
-        Command::Dtmf { id, digits } => after_call_command(&id, host::with_ua(|ua| ua.send_dtmf(now, &id, &digits))),
-        Command::Register => {
-            host::input(Input::Command(ferrophone_ua::Command::Register));
-            status_reply()
-        }
-        Command::Unregister => {
-            host::input(Input::Command(ferrophone_ua::Command::Unregister));
-            status_reply()
-        }
         Command::MediaEvent { call_id, event, detail: _ } => {
             media::media_event(&call_id, event);
             Reply::Ok(api::OkReply::default())
@@ -199,9 +179,10 @@ async fn dispatch(msg: &JsValue, external: bool) -> Reply {
         Command::MicTest => offscreen::mic_test().await,
         // The offscreen document's TURN passwords: in the reply only (it reaches the asker alone),
         // never in a media request (a runtime message every page of the extension receives).
-        Command::IceServers => {
-            Reply::IceServers(api::IceServersReply { ok: api::True, ice_servers: media::ice_servers_with_credentials() })
-        }
+        Command::IceServers => Reply::IceServers(api::IceServersReply {
+            ok: api::True,
+            ice_servers: media::ice_servers_with_credentials(),
+        }),
         Command::TestConnection { server } => {
             let server = match server {
                 Some(s) => s,
@@ -213,6 +194,13 @@ async fn dispatch(msg: &JsValue, external: bool) -> Reply {
             probe::test_connection(&server, random_seed()).await
         }
         Command::Diagnostics => diagnostics().await,
+        // Answered by the core above.
+        Command::Dial { .. }
+        | Command::Call { .. }
+        | Command::Transfer { .. }
+        | Command::Dtmf { .. }
+        | Command::Register
+        | Command::Unregister => api::unknown_command(cmd.name()).into(),
     }
 }
 
@@ -251,7 +239,7 @@ pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<Js
     Ok(to_js(&dispatch(&msg, true).await))
 }
 
-fn call_reply(r: Option<Result<CallInfo, CallError>>) -> Reply {
+pub(crate) fn call_reply(r: Option<Result<CallInfo, CallError>>) -> Reply {
     match r {
         Some(Ok(call)) => Reply::Call(api::CallReply { ok: api::True, call: Some(api::Call::from(&call)) }),
         Some(Err(e)) => error(e.code(), e.to_string()),
@@ -305,8 +293,12 @@ pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
         page_url: Option<String>,
         selection_text: Option<String>,
     }
-    let info = from_js_as::<MenuClick>(&info)
-        .unwrap_or(MenuClick { menu_item_id: None, link_url: None, page_url: None, selection_text: None });
+    let info = from_js_as::<MenuClick>(&info).unwrap_or(MenuClick {
+        menu_item_id: None,
+        link_url: None,
+        page_url: None,
+        selection_text: None,
+    });
     let r = match info.menu_item_id.as_deref() {
         Some("ferrophone-call-link") => {
             let link = info.link_url.as_deref().unwrap_or("");

@@ -11,9 +11,10 @@
 
 use crate::chrome;
 use crate::host;
-use crate::schema::{error, to_js};
+use crate::schema::{error, from_js_as, to_js};
+use ferrophone_ua::api::{self, Reply};
 use ferrophone_ua::call::CallInfo;
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -65,7 +66,29 @@ fn token() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-async fn create(id: &str, options: Value) -> Result<(), String> {
+/// `chrome.notifications.NotificationOptions` (the fields we use).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    icon_url: String,
+    title: String,
+    message: String,
+    context_message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buttons: Option<[Button; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    require_interaction: Option<bool>,
+    priority: u8,
+}
+
+#[derive(Serialize)]
+struct Button {
+    title: &'static str,
+}
+
+async fn create(id: &str, options: Notification) -> Result<(), String> {
     chrome::call(chrome::notifications_create(id, &to_js(&options))).await.map(|_| ()).map_err(|e| format!("{e:?}"))
 }
 
@@ -86,7 +109,7 @@ const MAX_LINK_TARGET: usize = 100;
 
 /// A link asked to dial `target` (already normalised against the account): ask the user.
 /// Answers `{ok: true, confirm: {notificationId, target, expiresInMs}}`; nothing is dialled yet.
-pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str>) -> Value {
+pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str>) -> Reply {
     if target.chars().count() > MAX_LINK_TARGET {
         return error(
             "invalid-target",
@@ -100,16 +123,19 @@ pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str
         .filter(|h| !h.is_empty())
         .map(|h| format!("A link on {}", clean(h, 60)))
         .unwrap_or_else(|| "A link".to_string());
-    let options = json!({
-        "type": "basic",
-        "iconUrl": icon(),
-        "title": format!("Call {}?", clean(&target, 120)),
-        "message": format!("{from} asks Ferrophone to call {}. Nothing is dialled unless you press Call.", clean(&target, 120)),
-        "contextMessage": format!("Link: {}", clean(link, 120)),
-        "buttons": [{ "title": "Call" }, { "title": "Cancel" }],
-        "requireInteraction": true,
-        "priority": 2,
-    });
+    let options = Notification {
+        kind: "basic",
+        icon_url: icon(),
+        title: format!("Call {}?", clean(&target, 120)),
+        message: format!(
+            "{from} asks Ferrophone to call {}. Nothing is dialled unless you press Call.",
+            clean(&target, 120)
+        ),
+        context_message: format!("Link: {}", clean(link, 120)),
+        buttons: Some([Button { title: "Call" }, Button { title: "Cancel" }]),
+        require_interaction: Some(true),
+        priority: 2,
+    };
     if let Err(e) = create(&id, options).await {
         return error("notification-failed", format!("cannot ask for confirmation: {e}"));
     }
@@ -141,14 +167,18 @@ pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str
         clear(&old);
     }
     chrome::console_log(&format!("[ferrophone] link dial {id}: asking the user to confirm {target}"));
-    crate::schema::ok(json!({ "confirm": { "notificationId": id, "target": target, "expiresInMs": CONFIRM_TTL_MS } }))
+    Reply::LinkConfirm(api::LinkConfirmReply {
+        ok: api::True,
+        confirm: api::LinkConfirm { notification_id: id, target, expires_in_ms: CONFIRM_TTL_MS },
+    })
 }
 
 /// A worker that starts knows no pending confirmation: clear any a stopped worker left on screen
 /// (pressing "Call" on one would dial nothing anyway, and its 30 s timer died with the worker).
 pub async fn clear_stale_confirmations() {
     let Ok(all) = chrome::call(chrome::notifications_get_all()).await else { return };
-    if let Value::Object(ids) = crate::schema::from_js(&all) {
+    // An object keyed by notification id.
+    if let Some(ids) = from_js_as::<BTreeMap<String, serde::de::IgnoredAny>>(&all) {
         for id in ids.keys().filter(|id| id.starts_with(CONFIRM_PREFIX)) {
             if PENDING.with(|p| !p.borrow().contains_key(id)) {
                 clear(id);
@@ -158,9 +188,9 @@ pub async fn clear_stale_confirmations() {
 }
 
 /// A notification button was pressed (`chrome.notifications.onButtonClicked`).
-pub fn on_button(id: &str, index: u32) -> Value {
+pub fn on_button(id: &str, index: u32) -> Reply {
     if !id.starts_with(CONFIRM_PREFIX) {
-        return crate::schema::ok(json!({}));
+        return Reply::Ok(api::OkReply::default());
     }
     let pending = PENDING.with(|p| p.borrow_mut().remove(id));
     clear(id);
@@ -174,14 +204,13 @@ pub fn on_button(id: &str, index: u32) -> Value {
     }
     if index != 0 {
         chrome::console_log(&format!("[ferrophone] link dial {id}: cancelled by the user"));
-        return crate::schema::ok(json!({ "cancelled": true }));
+        return Reply::Cancelled(api::CancelledReply { ok: api::True, cancelled: true });
     }
-    let r = match host::with_ua(|ua| ua.dial(host::now(), &p.target)) {
-        Some(Ok(call)) => crate::schema::ok(json!({ "call": call })),
-        Some(Err(e)) => error(e.code(), e.to_string()),
-        None => error("not-connected", "the user agent is not running"),
+    let r = crate::call_reply(host::with_ua(|ua| ua.dial(host::now(), &p.target)));
+    let outcome = match &r {
+        Reply::Error(e) => format!("{}: {}", e.error.code, e.error.message),
+        _ => "ok".to_string(),
     };
-    let outcome = if r.get("ok").and_then(Value::as_bool) == Some(true) { "ok".to_string() } else { r.to_string() };
     chrome::console_log(&format!("[ferrophone] link dial {id}: confirmed, dial: {outcome}"));
     r
 }
@@ -197,14 +226,16 @@ pub fn on_closed(id: &str) {
 pub fn auto_answered(call: &CallInfo) {
     let id = format!("{AUTO_PREFIX}{}", call.id);
     let who = caller_label(call.remote_name.as_deref(), &call.remote);
-    let options = json!({
-        "type": "basic",
-        "iconUrl": icon(),
-        "title": "Call answered automatically",
-        "message": format!("You are on a call with {who}. The microphone is on."),
-        "contextMessage": "Ferrophone answered this call by itself (auto-answer).",
-        "priority": 2,
-    });
+    let options = Notification {
+        kind: "basic",
+        icon_url: icon(),
+        title: "Call answered automatically".into(),
+        message: format!("You are on a call with {who}. The microphone is on."),
+        context_message: "Ferrophone answered this call by itself (auto-answer).".into(),
+        buttons: None,
+        require_interaction: None,
+        priority: 2,
+    };
     chrome::console_log(&format!("[ferrophone] call {}: answered automatically, announced ({who})", call.id));
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = create(&id, options).await {

@@ -2,15 +2,49 @@
 //! Only one exists per extension (Chrome's rule); it knows WebRTC and SDP, never SIP.
 
 use crate::chrome;
-use crate::schema::{from_js, to_js, SCHEMA_VERSION};
-use serde_json::{json, Value};
-use std::cell::Cell;
+use crate::schema::{from_js_as, to_js};
+use ferrophone_ua::api::{self, MediaMessage, MediaReply, Reply};
+use serde::Serialize;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
 
 const URL: &str = "extension/offscreen.html";
 
 thread_local! {
     /// Users of the offscreen document right now (calls, probes).
     static USERS: Cell<u32> = const { Cell::new(0) };
+    /// The last lifecycle step (create or close) queued: each one waits for the one before.
+    static LIFECYCLE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+}
+
+/// Runs the document's lifecycle steps one at a time. Calls acquire and release the document
+/// concurrently (each call has its own media queue): without this, a call could find the
+/// document alive while another call's release is about to close it.
+async fn one_at_a_time<F: Future>(step: F) -> F::Output {
+    let mut done: Option<js_sys::Function> = None;
+    let mine = js_sys::Promise::new(&mut |resolve, _| done = Some(resolve));
+    let before = LIFECYCLE.with(|l| l.replace(Some(mine)));
+    if let Some(p) = before {
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    }
+    let out = step.await;
+    if let Some(f) = done {
+        let _ = f.call0(&wasm_bindgen::JsValue::UNDEFINED);
+    }
+    out
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContextFilter {
+    context_types: [&'static str; 1],
+}
+
+#[derive(Serialize)]
+struct CreateParameters {
+    url: &'static str,
+    reasons: [&'static str; 3],
+    justification: &'static str,
 }
 
 /// Nobody holds the document any more (it disappeared under its users).
@@ -21,14 +55,17 @@ pub fn forget_users() {
 /// A worker that starts finds a document left by its previous life (Chrome stopped the worker
 /// mid-call): the calls it served are gone, so close it and release the microphone.
 pub async fn close_stale() {
-    if USERS.with(|u| u.get()) == 0 && exists().await {
-        crate::chrome::console_warn("[ferrophone] closing a media document left over from before a worker restart");
-        let _ = chrome::call(chrome::offscreen_close()).await;
-    }
+    one_at_a_time(async {
+        if USERS.with(|u| u.get()) == 0 && exists().await {
+            crate::chrome::console_warn("[ferrophone] closing a media document left over from before a worker restart");
+            let _ = chrome::call(chrome::offscreen_close()).await;
+        }
+    })
+    .await
 }
 
 pub async fn exists() -> bool {
-    let filter = to_js(&json!({ "contextTypes": ["OFFSCREEN_DOCUMENT"] }));
+    let filter = to_js(&ContextFilter { context_types: ["OFFSCREEN_DOCUMENT"] });
     match chrome::call(chrome::get_contexts(&filter)).await {
         Ok(v) => js_sys::Array::from(&v).length() > 0,
         Err(_) => false,
@@ -37,15 +74,19 @@ pub async fn exists() -> bool {
 
 /// Make sure the document exists; counts one more user.
 pub async fn acquire() -> Result<(), String> {
+    one_at_a_time(create()).await
+}
+
+async fn create() -> Result<(), String> {
     USERS.with(|u| u.set(u.get() + 1));
     if exists().await {
         return Ok(());
     }
-    let params = to_js(&json!({
-        "url": URL,
-        "reasons": ["USER_MEDIA", "WEB_RTC", "AUDIO_PLAYBACK"],
-        "justification": "Microphone capture, WebRTC audio and ringing for SIP calls",
-    }));
+    let params = to_js(&CreateParameters {
+        url: URL,
+        reasons: ["USER_MEDIA", "WEB_RTC", "AUDIO_PLAYBACK"],
+        justification: "Microphone capture, WebRTC audio and ringing for SIP calls",
+    });
     match chrome::call(chrome::offscreen_create(&params)).await {
         Ok(_) => Ok(()),
         // Lost a race with another creator: one exists now, which is what we want.
@@ -67,22 +108,24 @@ fn release_count() -> u32 {
 
 /// One user is done; close the document when nobody needs it any more.
 pub async fn release() {
-    if release_count() == 0 && exists().await {
-        let _ = chrome::call(chrome::offscreen_close()).await;
-    }
+    one_at_a_time(async {
+        if release_count() == 0 && exists().await {
+            let _ = chrome::call(chrome::offscreen_close()).await;
+        }
+    })
+    .await
 }
 
 /// Send a request to the offscreen document and wait for its reply. Retries briefly while the
 /// freshly created document has not registered its listener yet.
-pub async fn request(kind: &str, mut body: Value) -> Result<Value, String> {
-    body["ferrophone"] = json!(SCHEMA_VERSION);
-    body["target"] = json!("offscreen");
-    body["type"] = json!(kind);
-    let msg = to_js(&body);
+pub async fn request(m: &MediaMessage) -> Result<MediaReply, String> {
+    let msg = to_js(m);
     let mut last = String::new();
     for attempt in 0..20 {
         match chrome::call(chrome::send_message(&msg)).await {
-            Ok(v) if !v.is_undefined() => return Ok(from_js(&v)),
+            Ok(v) if !v.is_undefined() => {
+                return from_js_as::<MediaReply>(&v).ok_or_else(|| format!("{}: unreadable reply", m.kind()))
+            }
             Ok(_) => last = "the offscreen document did not answer".into(),
             Err(e) => last = js_error_text(&e),
         }
@@ -100,14 +143,18 @@ pub fn js_error_text(e: &wasm_bindgen::JsValue) -> String {
 }
 
 /// Diagnostics: open the microphone in the offscreen document, report, close again.
-pub async fn mic_test() -> Value {
+pub async fn mic_test() -> Reply {
     if let Err(e) = acquire().await {
-        return crate::schema::error("offscreen-unavailable", e);
+        return Reply::error("offscreen-unavailable", e);
     }
-    let reply = request("mic-probe", json!({})).await;
+    let reply = request(&MediaMessage::MicProbe { ferrophone: api::V1 }).await;
     release().await;
     match reply {
-        Ok(v) => v,
-        Err(e) => crate::schema::error("offscreen-unavailable", e),
+        Ok(MediaReply { ok: true, audio_tracks: Some(audio_tracks), label: Some(label), sample_rate, .. }) => {
+            Reply::MicProbe(api::MicProbeReply { ok: api::True, audio_tracks, label, sample_rate })
+        }
+        Ok(MediaReply { error: Some(error), .. }) => error.into(),
+        Ok(_) => Reply::error("offscreen-unavailable", "mic-probe: unexpected reply"),
+        Err(e) => Reply::error("offscreen-unavailable", e),
     }
 }

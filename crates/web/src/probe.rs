@@ -2,9 +2,9 @@
 //! The registered flow is not touched. No credentials are involved.
 
 use crate::schema::error;
+use ferrophone_ua::api::{ConnectionTestReply, Reply};
 use ferrophone_ua::config::ServerUrl;
 use ferrophone_ua::rand::Rng;
-use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -69,7 +69,23 @@ impl std::future::Future for SelectFuture {
     }
 }
 
-pub async fn test_connection(server: &str, seed: u64) -> Value {
+/// Not reachable at all.
+fn unreachable(reason: impl Into<String>) -> ConnectionTestReply {
+    ConnectionTestReply { reachable: false, reason: Some(reason.into()), ..Default::default() }
+}
+
+/// The WebSocket opened after `connect_ms`, but SIP did not answer.
+fn no_sip(connect_ms: u64, reason: impl Into<String>) -> ConnectionTestReply {
+    ConnectionTestReply {
+        reachable: true,
+        sip: Some(false),
+        connect_ms: Some(connect_ms),
+        reason: Some(reason.into()),
+        ..Default::default()
+    }
+}
+
+pub async fn test_connection(server: &str, seed: u64) -> Reply {
     let url = match ServerUrl::parse(server) {
         Ok(u) => u,
         Err(e) => return error("invalid-server", e.message),
@@ -77,9 +93,7 @@ pub async fn test_connection(server: &str, seed: u64) -> Value {
     let started = js_sys::Date::now();
     let ws = match WebSocket::new_with_str(&url.url(), "sip") {
         Ok(ws) => ws,
-        Err(_) => {
-            return json!({ "ok": true, "reachable": false, "reason": "the browser refused to open this address" })
-        }
+        Err(_) => return Reply::ConnectionTest(unreachable("the browser refused to open this address")),
     };
     ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
     let queue: Rc<RefCell<Vec<Step>>> = Rc::default();
@@ -115,32 +129,37 @@ pub async fn test_connection(server: &str, seed: u64) -> Value {
     let result = async {
         match next(&queue, &waker).await {
             Step::Open => {}
-            Step::Closed(reason) => return json!({ "ok": true, "reachable": false, "reason": reason }),
-            Step::Timeout => return json!({ "ok": true, "reachable": false, "reason": "no answer within 5 s" }),
+            Step::Closed(reason) => return unreachable(reason),
+            Step::Timeout => return unreachable("no answer within 5 s"),
             Step::Message(_) => {}
         }
         let connect_ms = (js_sys::Date::now() - started) as u64;
         let (req, call_id) = ferrophone_ua::probe::options_request(&url, &mut Rng::new(seed));
         if ws.send_with_str(&String::from_utf8_lossy(&req.to_bytes())).is_err() {
-            return json!({ "ok": true, "reachable": true, "sip": false, "connectMs": connect_ms, "reason": "could not send" });
+            return no_sip(connect_ms, "could not send");
         }
         loop {
             match next(&queue, &waker).await {
                 Step::Message(bytes) => {
                     if let Some(status) = ferrophone_ua::probe::answer(&bytes, &call_id) {
-                        return json!({
-                            "ok": true, "reachable": true, "sip": true, "answer": status,
-                            "connectMs": connect_ms, "ms": (js_sys::Date::now() - started) as u64,
-                        });
+                        return ConnectionTestReply {
+                            ok: ferrophone_ua::api::True,
+                            reachable: true,
+                            sip: Some(true),
+                            answer: Some(status),
+                            connect_ms: Some(connect_ms),
+                            ms: Some((js_sys::Date::now() - started) as u64),
+                            reason: None,
+                        };
                     }
                 }
                 Step::Open => {}
-                Step::Closed(reason) => {
-                    return json!({ "ok": true, "reachable": true, "sip": false, "connectMs": connect_ms, "reason": reason })
-                }
+                Step::Closed(reason) => return no_sip(connect_ms, reason),
                 Step::Timeout => {
-                    return json!({ "ok": true, "reachable": true, "sip": false, "connectMs": connect_ms,
-                                   "reason": "the server accepted the WebSocket but did not answer SIP OPTIONS within 5 s" })
+                    return no_sip(
+                        connect_ms,
+                        "the server accepted the WebSocket but did not answer SIP OPTIONS within 5 s",
+                    )
                 }
             }
         }
@@ -150,5 +169,5 @@ pub async fn test_connection(server: &str, seed: u64) -> Value {
     ws.set_onmessage(None);
     ws.set_onclose(None);
     let _ = ws.close();
-    result
+    Reply::ConnectionTest(result)
 }

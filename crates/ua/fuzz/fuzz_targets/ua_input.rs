@@ -16,7 +16,8 @@ fn drain(ua: &mut UserAgent) {
                 }
             }
             Output::Event(ferrophone_ua::Event::Media(m)) if m.op.wants_sdp() => {
-                ua.media_result(0, &m.call, m.req, Ok("v=0\r\nm=audio 9 RTP/AVP 0\r\n".into()));
+                let result = Ok(Some("v=0\r\nm=audio 9 RTP/AVP 0\r\n".into()));
+                ua.handle_input(0, ferrophone_ua::Input::Media(ferrophone_ua::MediaResult::Done { request: m, result }));
             }
             Output::Timeout(_) => return,
             _ => {}

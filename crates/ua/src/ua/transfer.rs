@@ -2,11 +2,11 @@
 //! blind and attended transfer as transferor, being transferred (incoming REFER), and an
 //! incoming INVITE that replaces one of our calls.
 
-use super::session::Call;
+use super::call_state::Call;
 use super::{Event, Output, UserAgent};
 use crate::call::{normalize_target, CallError, CallState, Direction};
 use crate::message::{Method, NameAddr, Request, Response};
-use crate::transaction::{Millis, TxId};
+use crate::transaction::TxId;
 
 /// Progress of a transfer, reported to the host as an event.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -81,8 +81,7 @@ fn sipfrag_status(body: &[u8]) -> Option<u16> {
 
 impl UserAgent {
     /// Blind transfer: ask the far end of `id` to call `target` (REFER).
-    pub fn transfer(&mut self, now: Millis, id: &str, target: &str) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn blind_transfer(&mut self, id: &str, target: &str) -> Result<(), CallError> {
         let domain = self.account.as_ref().map(|a| a.domain.clone()).ok_or(CallError::NotConnected)?;
         let uri = normalize_target(target, &domain)?;
         self.send_refer(id, format!("<{uri}>"))
@@ -90,8 +89,7 @@ impl UserAgent {
 
     /// Attended transfer: connect the far ends of `id` and `other` (REFER with Replaces to the
     /// far end of `id`, naming the dialog of `other`).
-    pub fn transfer_attended(&mut self, now: Millis, id: &str, other: &str) -> Result<(), CallError> {
-        self.now = self.now.max(now);
+    pub(super) fn attended_transfer(&mut self, id: &str, other: &str) -> Result<(), CallError> {
         if id == other {
             return Err(CallError::WrongState("an attended transfer needs two different calls"));
         }
@@ -242,7 +240,7 @@ impl UserAgent {
         let r = Response::for_request(req, 202, "Accepted", None);
         self.txl.respond(self.now, tx, r);
         let referred_by = req.headers.get("Referred-By").map(str::to_string);
-        match self.dial(self.now, &uri) {
+        match self.start_call(&uri) {
             Ok(info) => {
                 self.log(&format!("call {id}: transferred to {uri} (new call {})", info.id));
                 if let Some(c) = self.calls.get_mut(&info.id) {
@@ -368,7 +366,7 @@ impl UserAgent {
         }
         // The replaced call goes first, so answering does not put it on hold (call waiting).
         self.send_bye(old, "replaced");
-        let _ = self.answer(self.now, new);
+        let _ = self.answer_call(new);
     }
 }
 

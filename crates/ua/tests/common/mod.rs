@@ -400,10 +400,16 @@ impl Sim {
         self.media.clone()
     }
 
+    /// Report `request`'s outcome to the core, as the host does for every media request.
+    pub fn media_done(&mut self, request: &MediaRequest, result: Result<Option<String>, String>) {
+        let media = ferrophone_ua::MediaResult::Done { request: request.clone(), result };
+        self.ua.handle_input(self.now, Input::Media(media));
+    }
+
     /// The last media request that wants SDP, answered with `sdp`.
     pub fn answer_media(&mut self, sdp: &str) -> MediaRequest {
         let m = self.media.iter().rev().find(|m| m.op.wants_sdp()).cloned().expect("no SDP request");
-        self.ua.media_result(self.now, &m.call, m.req, Ok(sdp.to_string()));
+        self.media_done(&m, Ok(Some(sdp.to_string())));
         self.pump();
         m
     }

@@ -1,0 +1,240 @@
+//! The state of one call (an INVITE dialog usage and its offer/answer), and what it owes the host.
+
+use super::session_timer::SessionTimer;
+use crate::call::{CallInfo, CallState, Direction};
+use crate::dialog::Dialog;
+use crate::message::{Method, Request};
+use crate::transaction::{Millis, TxId};
+
+/// Other forks of one INVITE that we end with a BYE when they answer too (more are only ACKed).
+pub(super) const MAX_OTHER_FORKS: usize = 8;
+
+/// What a call's client transaction is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TxRole {
+    Invite,
+    Reinvite,
+    Refresh,
+    Info,
+    Refer,
+}
+
+/// What SDP a call is waiting for from the media side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Pending {
+    /// Offer for our initial INVITE.
+    InviteOffer,
+    /// Answer to the incoming INVITE's offer, for the 200.
+    InviteAnswer,
+    /// Offer to put in our 200 (incoming INVITE without SDP); the answer comes in the ACK.
+    OfferIn200,
+    /// Answer to a re-INVITE / UPDATE from the peer.
+    ReAnswer { tx: TxId, method: Method },
+    /// Offer for a 200 to a re-INVITE without SDP.
+    ReOfferIn200 { tx: TxId },
+    /// Offer for our own re-INVITE (hold/resume).
+    OurReinvite { hold: bool },
+}
+
+#[derive(Debug)]
+pub(super) struct Call {
+    pub id: String,
+    pub direction: Direction,
+    pub state: CallState,
+    pub remote: String,
+    pub remote_name: Option<String>,
+    pub auto_answer: bool,
+    pub end_reason: Option<String>,
+    pub muted: bool,
+    pub dialog: Option<Dialog>,
+    pub media_req: u32,
+    pub pending: Option<(u32, Pending)>,
+    // --- UAC ---
+    pub invite: Option<Request>,
+    pub invite_tx: Option<TxId>,
+    pub ack: Option<Vec<u8>>,
+    pub got_provisional: bool,
+    pub cancel_requested: bool,
+    pub auth_answered: bool,
+    pub ring_deadline: Option<Millis>,
+    pub cancel_guard: Option<Millis>,
+    pub early_sdp_applied: bool,
+    /// To tags of other forks whose 2xx we ACKed and ended with a BYE (§13.2.2.4), bounded.
+    pub other_forks: Vec<String>,
+    // --- UAS ---
+    pub server_tx: Option<TxId>,
+    pub remote_offer: Option<String>,
+    /// The 2xx we retransmit until the ACK arrives (§13.3.1.4), its timer and give-up time.
+    pub ok_bytes: Option<Vec<u8>>,
+    pub ok_retransmit_at: Option<Millis>,
+    pub ok_interval: Millis,
+    pub ok_deadline: Option<Millis>,
+    pub expect_answer_in_ack: bool,
+    // --- in dialog ---
+    pub reinvite_tx: Option<TxId>,
+    pub reinvite: Option<Request>,
+    pub reinvite_hold: bool,
+    pub reinvite_retry_at: Option<(Millis, bool)>,
+    pub peer_reinvite_pending: Option<TxId>,
+    /// The session as negotiated (RFC 3264): our SDP and the far end's, and our offer still
+    /// waiting for its answer.
+    pub local_sdp: Option<String>,
+    pub remote_sdp: Option<String>,
+    pub offered_sdp: Option<String>,
+    /// Our re-INVITE in flight only refreshes the session (RFC 4028): it offers `local_sdp`
+    /// unchanged and the browser has nothing pending.
+    pub refresh_reinvite: bool,
+    /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
+    pub auto_answer_at: Option<Millis>,
+    /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
+    pub prepared: Option<(String, bool)>,
+    /// Our SDP was (or is being) prepared without the microphone: open it when the 200 goes out.
+    pub mic_deferred: bool,
+    pub answer_mode_echo: Option<(&'static str, &'static str)>,
+    /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
+    /// next flow, or end the call when that has not worked by `recover_deadline`.
+    pub needs_refresh: bool,
+    pub recover_deadline: Option<Millis>,
+    /// SIP INFO DTMF: digits still to send and the INFO in flight.
+    pub dtmf_queue: std::collections::VecDeque<char>,
+    pub info_tx: Option<TxId>,
+    // --- RFC 4028 session timer ---
+    pub timer: Option<SessionTimer>,
+    /// When we refresh (we are the refresher).
+    pub timer_deadline: Option<Millis>,
+    /// When we give up on a session nobody refreshed (whoever the refresher is).
+    pub expiry_deadline: Option<Millis>,
+    /// Interval we asked for in our last refresh request (INVITE/UPDATE).
+    pub asked_interval: Option<u32>,
+    /// Timer to echo in our next 2xx as UAS.
+    pub pending_uas_timer: Option<SessionTimer>,
+    pub peer_timer_support: bool,
+    pub peer_allows_update: bool,
+    /// Our refreshing UPDATE in flight.
+    pub refresh_tx: Option<TxId>,
+    pub invite_422_retried: bool,
+    // --- transfer ---
+    /// Our REFER in flight, and whether a transfer we asked for is under way.
+    pub refer_tx: Option<TxId>,
+    pub transferring: bool,
+    /// Attended transfer under way: the other call of ours whose dialog our REFER names in Replaces.
+    pub replaces_call: Option<String>,
+    /// This call was placed because call `referred_from` was transferred to us (REFER).
+    pub referred_from: Option<String>,
+    /// This call was placed because a far end asked (REFER), not the user: its digest
+    /// credentials go only to the registrar's realms.
+    pub placed_for_peer: bool,
+    /// Headers our INVITE must carry (Referred-By, Replaces when following a REFER).
+    pub extra_invite_headers: Vec<(&'static str, String)>,
+}
+
+impl Call {
+    pub(super) fn new(id: String, direction: Direction, remote: String) -> Call {
+        Call {
+            id,
+            direction,
+            state: if direction == Direction::Outgoing { CallState::Dialing } else { CallState::Ringing },
+            remote,
+            remote_name: None,
+            auto_answer: false,
+            end_reason: None,
+            muted: false,
+            dialog: None,
+            media_req: 0,
+            pending: None,
+            invite: None,
+            invite_tx: None,
+            ack: None,
+            got_provisional: false,
+            cancel_requested: false,
+            auth_answered: false,
+            ring_deadline: None,
+            cancel_guard: None,
+            early_sdp_applied: false,
+            other_forks: Vec::new(),
+            server_tx: None,
+            remote_offer: None,
+            ok_bytes: None,
+            ok_retransmit_at: None,
+            ok_interval: 500,
+            ok_deadline: None,
+            expect_answer_in_ack: false,
+            reinvite_tx: None,
+            reinvite: None,
+            reinvite_hold: false,
+            reinvite_retry_at: None,
+            peer_reinvite_pending: None,
+            local_sdp: None,
+            remote_sdp: None,
+            offered_sdp: None,
+            refresh_reinvite: false,
+            auto_answer_at: None,
+            prepared: None,
+            mic_deferred: false,
+            answer_mode_echo: None,
+            needs_refresh: false,
+            recover_deadline: None,
+            dtmf_queue: std::collections::VecDeque::new(),
+            info_tx: None,
+            timer: None,
+            timer_deadline: None,
+            expiry_deadline: None,
+            asked_interval: None,
+            pending_uas_timer: None,
+            peer_timer_support: false,
+            peer_allows_update: false,
+            refresh_tx: None,
+            invite_422_retried: false,
+            refer_tx: None,
+            transferring: false,
+            replaces_call: None,
+            referred_from: None,
+            placed_for_peer: false,
+            extra_invite_headers: Vec::new(),
+        }
+    }
+
+    pub fn info(&self) -> CallInfo {
+        CallInfo {
+            id: self.id.clone(),
+            direction: self.direction,
+            remote: self.remote.clone(),
+            remote_name: self.remote_name.clone(),
+            state: self.state,
+            auto_answer: self.auto_answer,
+            end_reason: self.end_reason.clone(),
+            muted: self.muted,
+        }
+    }
+
+    pub fn deadlines(&self) -> impl Iterator<Item = Millis> {
+        [
+            self.ring_deadline,
+            self.cancel_guard,
+            self.ok_retransmit_at,
+            self.ok_deadline,
+            self.reinvite_retry_at.map(|r| r.0),
+            self.auto_answer_at,
+            self.recover_deadline,
+            self.timer_deadline,
+            self.expiry_deadline,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// A 2xx was received (outgoing): the dialog is confirmed.
+    pub fn dialog_confirmed(&self) -> bool {
+        self.ack.is_some()
+    }
+
+    /// The call was answered and its dialog confirmed on both sides: our 2xx was ACKed
+    /// (incoming) or we ACKed the far end's 2xx (outgoing). Early dialogs never qualify.
+    pub fn answered_and_confirmed(&self) -> bool {
+        let confirmed = match self.direction {
+            Direction::Outgoing => self.ack.is_some(),
+            Direction::Incoming => self.server_tx.is_some() && self.ok_bytes.is_none() && self.local_sdp.is_some(),
+        };
+        confirmed && matches!(self.state, CallState::Active | CallState::Held)
+    }
+}
