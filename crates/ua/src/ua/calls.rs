@@ -7,7 +7,6 @@ use super::{Event, Output, UserAgent};
 use crate::auth::Credentials;
 use crate::call::{CallInfo, CallState, Direction, MediaOp};
 use crate::message::{Headers, Method};
-use crate::transaction::Millis;
 
 impl UserAgent {
     /// All calls that have not ended.
@@ -151,10 +150,6 @@ impl UserAgent {
             self.txl.send_request(self.now, bye);
         }
         self.end_call(id, reason);
-    }
-
-    pub(super) fn txl_t1(&self) -> Millis {
-        crate::transaction::TimerConfig::default().t1
     }
 }
 

@@ -2,6 +2,7 @@
 //! keyboard shortcuts that pick the call they act on.
 
 use super::call_state::*;
+use super::timer::Timer;
 use super::uac::*;
 use super::UserAgent;
 use crate::call::{normalize_target, CallError, CallInfo, CallState, Direction, MediaOp};
@@ -19,7 +20,7 @@ impl UserAgent {
         }
         let id = self.new_call_id();
         let mut call = Call::new(id.clone(), Direction::Outgoing, uri);
-        call.ring_deadline = Some(self.now + OUTGOING_RING_TIMEOUT_MS);
+        call.timers.set(Timer::Ring, self.now + OUTGOING_RING_TIMEOUT_MS);
         let info = call.info();
         self.calls.insert(id.clone(), call);
         self.emit_call(&id);
@@ -43,7 +44,7 @@ impl UserAgent {
             }
         }
         let Some(call) = self.calls.get_mut(id) else { return Err(CallError::NoSuchCall) };
-        call.auto_answer_at = None;
+        call.timers.stop(Timer::AutoAnswer);
         // Media prepared in advance (delayed automatic answer): answer right now.
         if let Some((sdp, offer_in_200)) = call.prepared.take() {
             self.send_200_to_invite(id, sdp, offer_in_200);
@@ -108,7 +109,7 @@ impl UserAgent {
                 } else {
                     // §9.1: CANCEL only after a provisional response; send it when one comes.
                     call.cancel_requested = true;
-                    call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+                    call.timers.set(Timer::CancelGuard, self.now + CANCEL_GUARD_MS);
                     self.end_for_user(id, "cancelled");
                 }
             }

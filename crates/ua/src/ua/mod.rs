@@ -21,6 +21,7 @@ mod routing;
 mod session_refresh;
 mod session_timer;
 mod shorthand;
+mod timer;
 mod transfer;
 mod uac;
 mod uas;

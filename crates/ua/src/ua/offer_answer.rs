@@ -2,6 +2,7 @@
 //! and what a failed one means for the call.
 
 use super::call_state::*;
+use super::timer::Timer;
 use super::{Event, MediaResult, Output, UserAgent};
 use crate::call::{MediaOp, MediaRequest};
 use crate::message::{Method, Response};
@@ -45,7 +46,9 @@ impl UserAgent {
                 let now = self.now;
                 match self.calls.get_mut(id) {
                     // Prepared ahead of a delayed automatic answer: wait for the requested moment.
-                    Some(c) if c.auto_answer_at.is_some_and(|t| t > now) => c.prepared = Some((sdp, offer_in_200)),
+                    Some(c) if c.timers.get(Timer::AutoAnswer).is_some_and(|t| t > now) => {
+                        c.prepared = Some((sdp, offer_in_200))
+                    }
                     _ => self.send_200_to_invite(id, sdp, offer_in_200),
                 }
             }

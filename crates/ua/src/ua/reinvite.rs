@@ -4,6 +4,7 @@
 use super::call_state::*;
 use super::calls::*;
 use super::session_timer as st;
+use super::timer::Timer;
 use super::UserAgent;
 use crate::call::{same_session, sdp_direction, sdp_origin, CallState, Direction, MediaOp};
 use crate::message::{Method, Request, Response};
@@ -96,7 +97,7 @@ impl UserAgent {
             if let Some(c) = self.calls.get_mut(id) {
                 if c.needs_refresh {
                     c.needs_refresh = false;
-                    c.recover_deadline = None;
+                    c.timers.stop(Timer::Recover);
                     self.log(&format!("call {id}: dialog refreshed over the new connection"));
                 }
             }
@@ -109,7 +110,7 @@ impl UserAgent {
                 491 => {
                     let delay = self.rng.below(2000);
                     if let Some(c) = self.calls.get_mut(id) {
-                        c.timer_deadline = Some(self.now + delay);
+                        c.timers.set(Timer::SessionRefresh, self.now + delay);
                     }
                 }
                 481 | 408 => self.send_bye(id, "dialog-lost"),
@@ -125,7 +126,8 @@ impl UserAgent {
             let owner = self.calls.get(id).is_some_and(|c| c.direction == Direction::Outgoing);
             let delay = if owner { 2100 + self.rng.below(1900) } else { self.rng.below(2000) };
             if let Some(c) = self.calls.get_mut(id) {
-                c.reinvite_retry_at = Some((self.now + delay, hold));
+                c.timers.set(Timer::ReinviteRetry, self.now + delay);
+                c.reinvite_retry_hold = hold;
             }
             return;
         }
@@ -139,7 +141,7 @@ impl UserAgent {
         if let Some(c) = self.calls.get_mut(id) {
             if c.needs_refresh {
                 c.needs_refresh = false;
-                c.recover_deadline = None;
+                c.timers.stop(Timer::Recover);
             }
         }
     }
@@ -189,10 +191,7 @@ impl UserAgent {
             }
         }
         if method == Method::Invite {
-            call.ok_bytes = Some(r.to_bytes());
-            call.ok_interval = 500;
-            call.ok_retransmit_at = Some(self.now + 500);
-            call.ok_deadline = Some(self.now + 32_000);
+            call.retransmit_2xx(r.to_bytes(), self.now, &self.txl.timers());
             call.expect_answer_in_ack = offer_in_200;
         }
         call.peer_reinvite_pending = None;
@@ -215,7 +214,7 @@ impl UserAgent {
         }
         if call.peer_reinvite_pending.is_some()
             || call.pending.is_some()
-            || (req.method == Method::Invite && call.ok_retransmit_at.is_some())
+            || (req.method == Method::Invite && call.timers.is_set(Timer::Retransmit2xx))
         {
             let mut r = Response::for_request(req, 500, "Server Internal Error", None);
             r.headers.push("Retry-After", "1");

@@ -3,6 +3,7 @@
 //! incoming INVITE that replaces one of our calls.
 
 use super::call_state::Call;
+use super::timer::Timer;
 use super::{Event, Output, UserAgent};
 use crate::call::{normalize_target, CallError, CallState, Direction};
 use crate::message::{Method, NameAddr, Request, Response};
@@ -362,7 +363,7 @@ impl UserAgent {
         self.log(&format!("call {new} replaces call {old}"));
         if let Some(c) = self.calls.get_mut(new) {
             c.auto_answer = true;
-            c.auto_answer_at = None;
+            c.timers.stop(Timer::AutoAnswer);
         }
         // The replaced call goes first, so answering does not put it on hold (call waiting).
         self.send_bye(old, "replaced");

@@ -5,6 +5,7 @@ use super::call_state::*;
 use super::calls::*;
 use super::session_refresh::*;
 use super::session_timer as st;
+use super::timer::Timer;
 use super::UserAgent;
 use crate::auth::{self, Challenge};
 use crate::call::{end_reason_for_status, CallState, MediaOp};
@@ -176,7 +177,7 @@ impl UserAgent {
             return;
         };
         call.cancel_requested = false;
-        call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+        call.timers.set(Timer::CancelGuard, self.now + CANCEL_GUARD_MS);
         // §9.1: same Request-URI, Call-ID, From, To, CSeq number and the top Via (same branch).
         let mut h = Headers::new();
         if let Some(v) = invite.headers.get("Via") {
@@ -270,10 +271,10 @@ impl UserAgent {
             let ack_bytes = ack.to_bytes();
             self.txl.send_raw(ack_bytes.clone());
             let answer = sdp_body(&resp.headers, &resp.body);
-            let cancelled = call.cancel_requested || call.cancel_guard.is_some();
+            let cancelled = call.cancel_requested || call.timers.is_set(Timer::CancelGuard);
             call.ack = Some(ack_bytes);
             call.dialog = Some(dialog);
-            call.ring_deadline = None;
+            call.timers.stop(Timer::Ring);
             call.peer_allows_update = allows_update(&resp.headers);
             call.local_sdp = call.offered_sdp.take();
             if let Some(a) = &answer {
@@ -319,7 +320,7 @@ impl UserAgent {
             }
         }
         let reason = match self.calls.get(id) {
-            Some(c) if c.cancel_guard.is_some() && code == 487 => {
+            Some(c) if c.timers.is_set(Timer::CancelGuard) && code == 487 => {
                 c.end_reason.clone().unwrap_or_else(|| "cancelled".into())
             }
             _ => end_reason_for_status(code),
