@@ -193,6 +193,17 @@ impl Call {
         }
     }
 
+    /// The client transaction this call runs for `role`, if any.
+    pub fn tx_for(&self, role: TxRole) -> Option<TxId> {
+        match role {
+            TxRole::Invite => self.invite_tx,
+            TxRole::Reinvite => self.reinvite_tx,
+            TxRole::Refresh => self.refresh_tx,
+            TxRole::Info => self.info_tx,
+            TxRole::Refer => self.refer_tx,
+        }
+    }
+
     pub fn next_timeout(&self) -> Option<Millis> {
         self.timers.next_timeout(|t| self.timer_eligible(t))
     }

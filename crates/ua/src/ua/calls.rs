@@ -81,6 +81,7 @@ impl UserAgent {
         if c.state == CallState::Ended {
             // Already ended for the user (a CANCEL in progress): only the bookkeeping is left.
             self.calls.remove(id);
+            self.tx_index.retain(|_, (c, _)| c != id);
             return;
         }
         let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
@@ -91,6 +92,7 @@ impl UserAgent {
         }
         self.media(id, MediaOp::Close, None);
         self.emit_call(id);
+        self.tx_index.retain(|_, (c, _)| c != id);
         if let Some(c) = self.calls.remove(id) {
             if self.ended_calls.len() == 16 {
                 self.ended_calls.pop_front();

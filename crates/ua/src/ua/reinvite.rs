@@ -35,6 +35,7 @@ impl UserAgent {
         call.offered_sdp = Some(sdp);
         call.refresh_reinvite = refresh_only;
         let tx = self.txl.send_request(self.now, req);
+        self.track_tx(tx, id, TxRole::Reinvite);
         if let Some(c) = self.calls.get_mut(id) {
             c.reinvite_tx = Some(tx);
         }

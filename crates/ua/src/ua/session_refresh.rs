@@ -47,6 +47,7 @@ impl UserAgent {
             req.headers.push("Min-SE", st::MIN_SE.to_string());
             req.headers.push("Supported", super::SUPPORTED);
             let tx = self.txl.send_request(self.now, req);
+            self.track_tx(tx, id, TxRole::Refresh);
             if let Some(c) = self.calls.get_mut(id) {
                 c.refresh_tx = Some(tx);
                 c.timers.stop(Timer::SessionRefresh);

@@ -2,7 +2,7 @@
 //! blind and attended transfer as transferor, being transferred (incoming REFER), and an
 //! incoming INVITE that replaces one of our calls.
 
-use super::call_state::Call;
+use super::call_state::{Call, TxRole};
 use super::timer::Timer;
 use super::{Event, Output, UserAgent};
 use crate::call::{normalize_target, CallError, CallState, Direction};
@@ -128,6 +128,7 @@ impl UserAgent {
         req.headers.push("Referred-By", format!("<{aor}>"));
         req.headers.push("Allow", super::ALLOW);
         let tx = self.txl.send_request(self.now, req);
+        self.track_tx(tx, id, TxRole::Refer);
         if let Some(c) = self.calls.get_mut(id) {
             c.refer_tx = Some(tx);
             c.transferring = true;

@@ -60,6 +60,7 @@ impl UserAgent {
         let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
+        self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
@@ -88,6 +89,7 @@ impl UserAgent {
         );
         req.headers.set("Via", via);
         let tx = self.txl.send_request(self.now, req.clone());
+        self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
@@ -160,6 +162,7 @@ impl UserAgent {
         let (hname, value) = auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
         req.headers.push(hname, value);
         let tx = self.txl.send_request(self.now, req.clone());
+        self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
