@@ -1,5 +1,6 @@
 //! The state of one call (an INVITE dialog usage and its offer/answer), and what it owes the host.
 
+use super::offer_answer::OfferAnswer;
 use super::session_timer::SessionTimer;
 use super::timer::{Timer, TimerTable};
 use crate::call::{CallInfo, CallState, Direction};
@@ -48,10 +49,10 @@ pub(super) struct Call {
     pub end_reason: Option<String>,
     pub muted: bool,
     pub dialog: Option<Dialog>,
+    /// RFC 3264: the session as negotiated and the one exchange in progress.
+    pub oa: OfferAnswer,
     /// Every deadline of this call (one table, one next timeout).
     pub timers: TimerTable,
-    pub media_req: u32,
-    pub pending: Option<(u32, Pending)>,
     // --- UAC ---
     pub invite: Option<Request>,
     pub invite_tx: Option<TxId>,
@@ -59,16 +60,13 @@ pub(super) struct Call {
     pub got_provisional: bool,
     pub cancel_requested: bool,
     pub auth_answered: bool,
-    pub early_sdp_applied: bool,
     /// To tags of other forks whose 2xx we ACKed and ended with a BYE (§13.2.2.4), bounded.
     pub other_forks: Vec<String>,
     // --- UAS ---
     pub server_tx: Option<TxId>,
-    pub remote_offer: Option<String>,
     /// The 2xx we retransmit until the ACK arrives (§13.3.1.4), its timer and give-up time.
     pub ok_bytes: Option<Vec<u8>>,
     pub ok_interval: Millis,
-    pub expect_answer_in_ack: bool,
     // --- in dialog ---
     pub reinvite_tx: Option<TxId>,
     pub reinvite: Option<Request>,
@@ -76,18 +74,6 @@ pub(super) struct Call {
     /// What our glare-delayed re-INVITE ([`Timer::ReinviteRetry`]) was for: hold (or resume).
     pub reinvite_retry_hold: bool,
     pub peer_reinvite_pending: Option<TxId>,
-    /// The session as negotiated (RFC 3264): our SDP and the far end's, and our offer still
-    /// waiting for its answer.
-    pub local_sdp: Option<String>,
-    pub remote_sdp: Option<String>,
-    pub offered_sdp: Option<String>,
-    /// Our re-INVITE in flight only refreshes the session (RFC 4028): it offers `local_sdp`
-    /// unchanged and the browser has nothing pending.
-    pub refresh_reinvite: bool,
-    /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
-    pub prepared: Option<(String, bool)>,
-    /// Our SDP was (or is being) prepared without the microphone: open it when the 200 goes out.
-    pub mic_deferred: bool,
     pub answer_mode_echo: Option<(&'static str, &'static str)>,
     /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
     /// next flow, or end the call when that has not worked by `recover_deadline`.
@@ -133,33 +119,23 @@ impl Call {
             end_reason: None,
             muted: false,
             dialog: None,
+            oa: OfferAnswer::default(),
             timers: TimerTable::default(),
-            media_req: 0,
-            pending: None,
             invite: None,
             invite_tx: None,
             ack: None,
             got_provisional: false,
             cancel_requested: false,
             auth_answered: false,
-            early_sdp_applied: false,
             other_forks: Vec::new(),
             server_tx: None,
-            remote_offer: None,
             ok_bytes: None,
             ok_interval: 500,
-            expect_answer_in_ack: false,
             reinvite_tx: None,
             reinvite: None,
             reinvite_hold: false,
             reinvite_retry_hold: false,
             peer_reinvite_pending: None,
-            local_sdp: None,
-            remote_sdp: None,
-            offered_sdp: None,
-            refresh_reinvite: false,
-            prepared: None,
-            mic_deferred: false,
             answer_mode_echo: None,
             needs_refresh: false,
             dtmf_queue: std::collections::VecDeque::new(),
@@ -234,7 +210,7 @@ impl Call {
     pub fn answered_and_confirmed(&self) -> bool {
         let confirmed = match self.direction {
             Direction::Outgoing => self.ack.is_some(),
-            Direction::Incoming => self.server_tx.is_some() && self.ok_bytes.is_none() && self.local_sdp.is_some(),
+            Direction::Incoming => self.server_tx.is_some() && self.ok_bytes.is_none() && self.oa.local.is_some(),
         };
         confirmed && matches!(self.state, CallState::Active | CallState::Held)
     }

@@ -156,7 +156,7 @@ impl UserAgent {
 }
 
 pub(super) fn call_had_early(ua: &UserAgent, id: &str) -> bool {
-    ua.calls.get(id).is_some_and(|c| c.early_sdp_applied)
+    ua.calls.get(id).is_some_and(|c| c.oa.early_applied)
 }
 
 pub(super) fn sdp_body(headers: &Headers, body: &[u8]) -> Option<String> {

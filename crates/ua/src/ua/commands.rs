@@ -46,14 +46,14 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(id) else { return Err(CallError::NoSuchCall) };
         call.timers.stop(Timer::AutoAnswer);
         // Media prepared in advance (delayed automatic answer): answer right now.
-        if let Some((sdp, offer_in_200)) = call.prepared.take() {
+        if let Some((sdp, offer_in_200)) = call.oa.prepared.take() {
             self.send_200_to_invite(id, sdp, offer_in_200);
             return Ok(());
         }
-        if call.pending.is_some() {
+        if call.oa.waiting.is_some() {
             return Ok(()); // the media side is preparing; the 200 goes out as soon as it is ready
         }
-        let offer = call.remote_offer.clone();
+        let offer = call.oa.remote_offer().cloned();
         let was_ringing_aloud = !call.auto_answer;
         if was_ringing_aloud {
             self.media(id, MediaOp::StopRing, None);
@@ -70,8 +70,8 @@ impl UserAgent {
     /// during the delay of an automatic answer.
     pub(super) fn prepare_answer(&mut self, id: &str) {
         let Some(call) = self.calls.get_mut(id) else { return };
-        call.mic_deferred = true;
-        match call.remote_offer.clone() {
+        call.oa.mic_deferred = true;
+        match call.oa.remote_offer().cloned() {
             Some(offer) => self.media(id, MediaOp::PrepareAnswer { offer }, Some(Pending::InviteAnswer)),
             None => self.media(id, MediaOp::PrepareOffer, Some(Pending::OfferIn200)),
         }
@@ -138,7 +138,7 @@ impl UserAgent {
                 "only a held call can be resumed"
             }));
         }
-        if call.reinvite_tx.is_some() || call.pending.is_some() || call.peer_reinvite_pending.is_some() {
+        if call.reinvite_tx.is_some() || call.oa.waiting.is_some() || call.peer_reinvite_pending.is_some() {
             return Err(CallError::WrongState("another offer/answer exchange is in progress; try again"));
         }
         let direction = if hold { "sendonly" } else { "sendrecv" };

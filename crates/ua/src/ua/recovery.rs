@@ -55,7 +55,7 @@ impl UserAgent {
         let ids: Vec<(String, bool)> = self
             .calls
             .values()
-            .filter(|c| c.needs_refresh && c.pending.is_none() && c.reinvite_tx.is_none())
+            .filter(|c| c.needs_refresh && c.oa.waiting.is_none() && c.reinvite_tx.is_none())
             .map(|c| (c.id.clone(), c.state == CallState::Held))
             .collect();
         for (id, hold) in ids {

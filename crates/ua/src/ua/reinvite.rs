@@ -3,6 +3,7 @@
 
 use super::call_state::*;
 use super::calls::*;
+use super::offer_answer::Exchange;
 use super::session_timer as st;
 use super::timer::Timer;
 use super::UserAgent;
@@ -32,8 +33,7 @@ impl UserAgent {
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         call.reinvite = Some(req.clone());
         call.reinvite_hold = hold;
-        call.offered_sdp = Some(sdp);
-        call.refresh_reinvite = refresh_only;
+        call.oa.exchange = Exchange::OfferSent { offer: sdp, in_ack: false, refresh_only };
         let tx = self.txl.send_request(self.now, req);
         self.track_tx(tx, id, TxRole::Reinvite);
         if let Some(c) = self.calls.get_mut(id) {
@@ -51,11 +51,11 @@ impl UserAgent {
         };
         let hold = call.reinvite_hold;
         call.reinvite_tx = None;
-        let refresh_only = std::mem::take(&mut call.refresh_reinvite);
-        let offered = call.offered_sdp.take();
+        let offered = call.oa.take_offer();
+        let refresh_only = offered.as_ref().is_some_and(|o| o.refresh_only);
         if (200..300).contains(&code) {
-            if offered.is_some() {
-                call.local_sdp = offered;
+            if let Some(o) = offered {
+                call.oa.local = Some(o.sdp);
             }
             if call.timer.is_some() {
                 let timer = st::from_uac_response(&resp.headers, call.asked_interval);
@@ -77,7 +77,7 @@ impl UserAgent {
                 // browser must learn it through an offer/answer of its own. The same version is
                 // the same description even when a media relay rewrote other lines of it (an
                 // answer says `a=setup:passive` where the offer said `actpass`).
-                let unchanged = match (&answer, &call.remote_sdp) {
+                let unchanged = match (&answer, &call.oa.remote) {
                     (None, _) => true,
                     (Some(a), Some(current)) => sdp_origin(a).is_some() && sdp_origin(a) == sdp_origin(current),
                     (Some(_), None) => false,
@@ -92,7 +92,7 @@ impl UserAgent {
                     );
                 }
             } else if let Some(sdp) = answer {
-                call.remote_sdp = Some(sdp.clone());
+                call.oa.remote = Some(sdp.clone());
                 self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None);
             }
             if let Some(c) = self.calls.get_mut(id) {
@@ -166,15 +166,16 @@ impl UserAgent {
         // The browser numbers every description it makes anew; an answer that describes the
         // session we already have goes out as it went before, version included (RFC 3264 §8), so
         // the far end sees no change.
-        let sdp = sdp.map(|s| match &call.local_sdp {
+        let sdp = sdp.map(|s| match &call.oa.local {
             Some(current) if !offer_in_200 && same_session(current, &s) => current.clone(),
             _ => s,
         });
         if let Some(s) = &sdp {
             if offer_in_200 {
-                call.offered_sdp = Some(s.clone());
+                call.oa.exchange =
+                    Exchange::OfferSent { offer: s.clone(), in_ack: method == Method::Invite, refresh_only: false };
             } else {
-                call.local_sdp = Some(s.clone());
+                call.oa.local = Some(s.clone());
             }
         }
         let mut r = Response::for_request(&req, 200, "OK", None);
@@ -193,7 +194,9 @@ impl UserAgent {
         }
         if method == Method::Invite {
             call.retransmit_2xx(r.to_bytes(), self.now, &self.txl.timers());
-            call.expect_answer_in_ack = offer_in_200;
+            if !offer_in_200 {
+                call.oa.exchange = Exchange::Idle;
+            }
         }
         call.peer_reinvite_pending = None;
         self.txl.respond(self.now, tx, r);
@@ -207,14 +210,15 @@ impl UserAgent {
             return;
         };
         // §14.2 / RFC 3311 §5.2: one offer/answer at a time.
-        let ours_pending = call.reinvite_tx.is_some() || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
+        let ours_pending =
+            call.reinvite_tx.is_some() || matches!(call.oa.waiting, Some((_, Pending::OurReinvite { .. })));
         if ours_pending {
             let r = Response::for_request(req, 491, "Request Pending", None);
             self.txl.respond(self.now, tx, r);
             return;
         }
         if call.peer_reinvite_pending.is_some()
-            || call.pending.is_some()
+            || call.oa.waiting.is_some()
             || (req.method == Method::Invite && call.timers.is_set(Timer::Retransmit2xx))
         {
             let mut r = Response::for_request(req, 500, "Server Internal Error", None);
@@ -261,7 +265,7 @@ impl UserAgent {
                 self.log(&format!("call {id}: peer re-offer ({}; direction {remote_dir})", req.method));
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
-                    c.remote_sdp = Some(offer.clone());
+                    c.oa.remote = Some(offer.clone());
                 }
                 self.media(
                     id,

@@ -34,7 +34,7 @@ impl UserAgent {
         let branch = self.rng.branch();
         let Some(call) = self.calls.get_mut(id) else { return };
         let Some(timer) = call.timer else { return };
-        if call.reinvite_tx.is_some() || call.refresh_tx.is_some() || call.pending.is_some() {
+        if call.reinvite_tx.is_some() || call.refresh_tx.is_some() || call.oa.waiting.is_some() {
             // Something else is negotiating; try again shortly.
             call.timers.set(Timer::SessionRefresh, self.now + 2_000);
             return;
@@ -55,7 +55,7 @@ impl UserAgent {
         } else {
             let hold = call.state == CallState::Held;
             call.timers.stop(Timer::SessionRefresh);
-            match call.local_sdp.clone() {
+            match call.oa.local.clone() {
                 Some(sdp) => self.send_reinvite(id, sdp, hold, true),
                 None => {
                     let direction = if hold { "sendonly" } else { "sendrecv" };

@@ -3,6 +3,7 @@
 
 use super::call_state::*;
 use super::calls::*;
+use super::offer_answer::Exchange;
 use super::session_refresh::*;
 use super::session_timer as st;
 use super::timer::Timer;
@@ -65,7 +66,7 @@ impl UserAgent {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
             c.asked_interval = Some(st::DEFAULT_INTERVAL);
-            c.offered_sdp = Some(sdp);
+            c.oa.exchange = Exchange::OfferSent { offer: sdp, in_ack: false, refresh_only: false };
         }
     }
 
@@ -235,10 +236,10 @@ impl UserAgent {
                     return;
                 }
                 match early_sdp {
-                    Some(sdp) if !self.calls.get(id).is_some_and(|c| c.early_sdp_applied) => {
+                    Some(sdp) if !self.calls.get(id).is_some_and(|c| c.oa.early_applied) => {
                         if let Some(c) = self.calls.get_mut(id) {
-                            c.early_sdp_applied = true;
-                            c.remote_sdp = Some(sdp.clone());
+                            c.oa.early_applied = true;
+                            c.oa.remote = Some(sdp.clone());
                         }
                         self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: false }, None);
                         self.set_state(id, CallState::Early);
@@ -279,9 +280,9 @@ impl UserAgent {
             call.dialog = Some(dialog);
             call.timers.stop(Timer::Ring);
             call.peer_allows_update = allows_update(&resp.headers);
-            call.local_sdp = call.offered_sdp.take();
+            call.oa.local = call.oa.take_offer().map(|o| o.sdp);
             if let Some(a) = &answer {
-                call.remote_sdp = Some(a.clone());
+                call.oa.remote = Some(a.clone());
             }
             let timer = st::from_uac_response(&resp.headers, call.asked_interval);
             self.arm_session_timer(id, timer);

@@ -3,6 +3,7 @@
 
 use super::call_state::*;
 use super::calls::*;
+use super::offer_answer::Exchange;
 use super::session_refresh::*;
 use super::session_timer as st;
 use super::timer::Timer;
@@ -84,7 +85,9 @@ impl UserAgent {
         call.remote_name = from.and_then(|f| f.display_name);
         call.dialog = Some(dialog);
         call.server_tx = Some(tx);
-        call.remote_offer = offer;
+        if let Some(offer) = offer {
+            call.oa.exchange = Exchange::OfferReceived { offer };
+        }
         call.pending_uas_timer = uas_timer;
         call.peer_timer_support = st::peer_supports(&req.headers);
         call.peer_allows_update = allows_update(&req.headers);
@@ -176,18 +179,17 @@ impl UserAgent {
             }
         }
         set_sdp(&mut r.headers, &mut r.body, &sdp);
-        if offer_in_200 {
-            call.offered_sdp = Some(sdp);
-        } else {
-            call.local_sdp = Some(sdp);
-            call.remote_sdp = call.remote_offer.clone();
-        }
         call.retransmit_2xx(r.to_bytes(), self.now, &timers);
-        call.expect_answer_in_ack = offer_in_200;
+        if offer_in_200 {
+            call.oa.exchange = Exchange::OfferSent { offer: sdp, in_ack: true, refresh_only: false };
+        } else {
+            call.oa.remote = call.oa.take_remote_offer();
+            call.oa.local = Some(sdp);
+        }
         call.timers.stop(Timer::Ring);
         let timer = call.pending_uas_timer.take();
         // Prepared without the microphone (delayed automatic answer): it opens now, with the 200.
-        let open_mic = std::mem::take(&mut call.mic_deferred);
+        let open_mic = std::mem::take(&mut call.oa.mic_deferred);
         let announce = call.auto_answer;
         self.txl.respond(self.now, tx, r);
         if open_mic {
@@ -235,12 +237,12 @@ impl UserAgent {
         call.ok_bytes = None;
         call.timers.stop(Timer::Retransmit2xx);
         call.timers.stop(Timer::AckWait);
-        if call.expect_answer_in_ack {
-            call.expect_answer_in_ack = false;
+        if call.oa.expects_answer_in_ack() {
+            let offer = call.oa.take_offer();
             match sdp_body(&req.headers, &req.body) {
                 Some(answer) => {
-                    call.remote_sdp = Some(answer.clone());
-                    call.local_sdp = call.offered_sdp.take();
+                    call.oa.remote = Some(answer.clone());
+                    call.oa.local = offer.map(|o| o.sdp);
                     self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None)
                 }
                 None => {
