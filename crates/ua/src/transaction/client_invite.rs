@@ -60,7 +60,7 @@ impl ClientInvite {
                     ctx.send(&ack);
                     self.ack = Some(ack);
                     self.state = State::Completed;
-                    let d = if ctx.reliable { 0 } else { 32_000 };
+                    let d = ctx.timers.timer_d(ctx.reliable);
                     self.end_at = Some(ctx.now + d);
                 }
                 true

@@ -44,7 +44,7 @@ impl ClientNonInvite {
                 } else {
                     self.state = State::Completed;
                     self.retransmit_at = None;
-                    let k = if ctx.reliable { 0 } else { ctx.timers.t4 };
+                    let k = ctx.timers.timer_k(ctx.reliable);
                     self.end_at = Some(ctx.now + k);
                     true
                 }

@@ -48,10 +48,54 @@ impl Default for TimerConfig {
     }
 }
 
+/// RFC 3261's timer values (§17, Table 4), all from T1, T2 and T4. Over a reliable transport
+/// (WebSocket, RFC 7118) nothing is retransmitted and the wait-for-retransmissions timers D, I,
+/// J and K are zero.
 impl TimerConfig {
     /// Timers B, F, H, J (unreliable), L and M: 64*T1.
     pub fn transaction_timeout(&self) -> Millis {
         64 * self.t1
+    }
+
+    /// §13.3.1.4: how long a UAS retransmits its 2xx waiting for the ACK: 64*T1.
+    pub fn ack_wait(&self) -> Millis {
+        64 * self.t1
+    }
+
+    /// Timer D (client INVITE, Completed): at least 32 s unreliable, zero reliable.
+    pub fn timer_d(&self, reliable: bool) -> Millis {
+        if reliable {
+            0
+        } else {
+            32_000.max(self.transaction_timeout() / 2)
+        }
+    }
+
+    /// Timer I (server INVITE, Confirmed): T4 unreliable, zero reliable.
+    pub fn timer_i(&self, reliable: bool) -> Millis {
+        if reliable {
+            0
+        } else {
+            self.t4
+        }
+    }
+
+    /// Timer J (server non-INVITE, Completed): 64*T1 unreliable, zero reliable.
+    pub fn timer_j(&self, reliable: bool) -> Millis {
+        if reliable {
+            0
+        } else {
+            self.transaction_timeout()
+        }
+    }
+
+    /// Timer K (client non-INVITE, Completed): T4 unreliable, zero reliable.
+    pub fn timer_k(&self, reliable: bool) -> Millis {
+        if reliable {
+            0
+        } else {
+            self.t4
+        }
     }
 }
 
@@ -385,6 +429,11 @@ impl TransactionLayer {
     }
 
     /// Earliest timer of any transaction.
+    /// The RFC 3261 timer values this layer runs with.
+    pub fn timers(&self) -> TimerConfig {
+        self.timers
+    }
+
     pub fn next_deadline(&self) -> Option<Millis> {
         let c = self.clients.values().filter_map(|c| match c {
             Client::Invite(c) => c.deadline(),

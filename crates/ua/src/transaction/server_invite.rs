@@ -81,7 +81,7 @@ impl ServerInvite {
             State::Completed => {
                 self.state = State::Confirmed;
                 self.retransmit_at = None;
-                let i = if ctx.reliable { 0 } else { ctx.timers.t4 };
+                let i = ctx.timers.timer_i(ctx.reliable);
                 self.end_at = Some(ctx.now + i);
                 false
             }

@@ -35,7 +35,7 @@ impl ServerNonInvite {
             self.state = State::Proceeding;
         } else {
             self.state = State::Completed;
-            let j = if ctx.reliable { 0 } else { ctx.timers.transaction_timeout() };
+            let j = ctx.timers.timer_j(ctx.reliable);
             self.end_at = Some(ctx.now + j);
         }
     }

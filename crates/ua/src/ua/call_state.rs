@@ -1,10 +1,12 @@
 //! The state of one call (an INVITE dialog usage and its offer/answer), and what it owes the host.
 
+use super::offer_answer::OfferAnswer;
 use super::session_timer::SessionTimer;
+use super::timer::{Timer, TimerTable};
 use crate::call::{CallInfo, CallState, Direction};
 use crate::dialog::Dialog;
 use crate::message::{Method, Request};
-use crate::transaction::{Millis, TxId};
+use crate::transaction::{Millis, TimerConfig, TxId};
 
 /// Other forks of one INVITE that we end with a BYE when they answer too (more are only ACKed).
 pub(super) const MAX_OTHER_FORKS: usize = 8;
@@ -47,8 +49,10 @@ pub(super) struct Call {
     pub end_reason: Option<String>,
     pub muted: bool,
     pub dialog: Option<Dialog>,
-    pub media_req: u32,
-    pub pending: Option<(u32, Pending)>,
+    /// RFC 3264: the session as negotiated and the one exchange in progress.
+    pub oa: OfferAnswer,
+    /// Every deadline of this call (one table, one next timeout).
+    pub timers: TimerTable,
     // --- UAC ---
     pub invite: Option<Request>,
     pub invite_tx: Option<TxId>,
@@ -56,54 +60,29 @@ pub(super) struct Call {
     pub got_provisional: bool,
     pub cancel_requested: bool,
     pub auth_answered: bool,
-    pub ring_deadline: Option<Millis>,
-    pub cancel_guard: Option<Millis>,
-    pub early_sdp_applied: bool,
     /// To tags of other forks whose 2xx we ACKed and ended with a BYE (§13.2.2.4), bounded.
     pub other_forks: Vec<String>,
     // --- UAS ---
     pub server_tx: Option<TxId>,
-    pub remote_offer: Option<String>,
     /// The 2xx we retransmit until the ACK arrives (§13.3.1.4), its timer and give-up time.
     pub ok_bytes: Option<Vec<u8>>,
-    pub ok_retransmit_at: Option<Millis>,
     pub ok_interval: Millis,
-    pub ok_deadline: Option<Millis>,
-    pub expect_answer_in_ack: bool,
     // --- in dialog ---
     pub reinvite_tx: Option<TxId>,
     pub reinvite: Option<Request>,
     pub reinvite_hold: bool,
-    pub reinvite_retry_at: Option<(Millis, bool)>,
+    /// What our glare-delayed re-INVITE ([`Timer::ReinviteRetry`]) was for: hold (or resume).
+    pub reinvite_retry_hold: bool,
     pub peer_reinvite_pending: Option<TxId>,
-    /// The session as negotiated (RFC 3264): our SDP and the far end's, and our offer still
-    /// waiting for its answer.
-    pub local_sdp: Option<String>,
-    pub remote_sdp: Option<String>,
-    pub offered_sdp: Option<String>,
-    /// Our re-INVITE in flight only refreshes the session (RFC 4028): it offers `local_sdp`
-    /// unchanged and the browser has nothing pending.
-    pub refresh_reinvite: bool,
-    /// Automatic answer scheduled (server request or policy) and the RFC 5373 header to echo.
-    pub auto_answer_at: Option<Millis>,
-    /// Our SDP, ready before a delayed automatic answer is due (and whether it is an offer).
-    pub prepared: Option<(String, bool)>,
-    /// Our SDP was (or is being) prepared without the microphone: open it when the 200 goes out.
-    pub mic_deferred: bool,
     pub answer_mode_echo: Option<(&'static str, &'static str)>,
     /// The flow carrying this dialog broke: refresh the dialog (re-INVITE, new Contact) over the
     /// next flow, or end the call when that has not worked by `recover_deadline`.
     pub needs_refresh: bool,
-    pub recover_deadline: Option<Millis>,
     /// SIP INFO DTMF: digits still to send and the INFO in flight.
     pub dtmf_queue: std::collections::VecDeque<char>,
     pub info_tx: Option<TxId>,
     // --- RFC 4028 session timer ---
     pub timer: Option<SessionTimer>,
-    /// When we refresh (we are the refresher).
-    pub timer_deadline: Option<Millis>,
-    /// When we give up on a session nobody refreshed (whoever the refresher is).
-    pub expiry_deadline: Option<Millis>,
     /// Interval we asked for in our last refresh request (INVITE/UPDATE).
     pub asked_interval: Option<u32>,
     /// Timer to echo in our next 2xx as UAS.
@@ -140,45 +119,28 @@ impl Call {
             end_reason: None,
             muted: false,
             dialog: None,
-            media_req: 0,
-            pending: None,
+            oa: OfferAnswer::default(),
+            timers: TimerTable::default(),
             invite: None,
             invite_tx: None,
             ack: None,
             got_provisional: false,
             cancel_requested: false,
             auth_answered: false,
-            ring_deadline: None,
-            cancel_guard: None,
-            early_sdp_applied: false,
             other_forks: Vec::new(),
             server_tx: None,
-            remote_offer: None,
             ok_bytes: None,
-            ok_retransmit_at: None,
             ok_interval: 500,
-            ok_deadline: None,
-            expect_answer_in_ack: false,
             reinvite_tx: None,
             reinvite: None,
             reinvite_hold: false,
-            reinvite_retry_at: None,
+            reinvite_retry_hold: false,
             peer_reinvite_pending: None,
-            local_sdp: None,
-            remote_sdp: None,
-            offered_sdp: None,
-            refresh_reinvite: false,
-            auto_answer_at: None,
-            prepared: None,
-            mic_deferred: false,
             answer_mode_echo: None,
             needs_refresh: false,
-            recover_deadline: None,
             dtmf_queue: std::collections::VecDeque::new(),
             info_tx: None,
             timer: None,
-            timer_deadline: None,
-            expiry_deadline: None,
             asked_interval: None,
             pending_uas_timer: None,
             peer_timer_support: false,
@@ -207,20 +169,35 @@ impl Call {
         }
     }
 
-    pub fn deadlines(&self) -> impl Iterator<Item = Millis> {
-        [
-            self.ring_deadline,
-            self.cancel_guard,
-            self.ok_retransmit_at,
-            self.ok_deadline,
-            self.reinvite_retry_at.map(|r| r.0),
-            self.auto_answer_at,
-            self.recover_deadline,
-            self.timer_deadline,
-            self.expiry_deadline,
-        ]
-        .into_iter()
-        .flatten()
+    /// The client transaction this call runs for `role`, if any.
+    pub fn tx_for(&self, role: TxRole) -> Option<TxId> {
+        match role {
+            TxRole::Invite => self.invite_tx,
+            TxRole::Reinvite => self.reinvite_tx,
+            TxRole::Refresh => self.refresh_tx,
+            TxRole::Info => self.info_tx,
+            TxRole::Refer => self.refer_tx,
+        }
+    }
+
+    pub fn next_timeout(&self) -> Option<Millis> {
+        self.timers.next_timeout(|t| self.timer_eligible(t))
+    }
+
+    /// Whether `timer` may fire now: the session timer waits while the dialog waits for a new flow
+    /// (recovery decides then).
+    pub fn timer_eligible(&self, timer: Timer) -> bool {
+        !(self.needs_refresh && timer.waits_for_flow())
+    }
+
+    /// §13.3.1.4: keep `bytes`, our 2xx to an INVITE, and retransmit it from T1, doubling up to
+    /// T2, until the ACK arrives or 64·T1 have passed. The one place both UAS paths (a new call,
+    /// a re-INVITE) arm it.
+    pub fn retransmit_2xx(&mut self, bytes: Vec<u8>, now: Millis, timers: &TimerConfig) {
+        self.ok_bytes = Some(bytes);
+        self.ok_interval = timers.t1;
+        self.timers.set(Timer::Retransmit2xx, now + timers.t1);
+        self.timers.set(Timer::AckWait, now + timers.ack_wait());
     }
 
     /// A 2xx was received (outgoing): the dialog is confirmed.
@@ -233,7 +210,7 @@ impl Call {
     pub fn answered_and_confirmed(&self) -> bool {
         let confirmed = match self.direction {
             Direction::Outgoing => self.ack.is_some(),
-            Direction::Incoming => self.server_tx.is_some() && self.ok_bytes.is_none() && self.local_sdp.is_some(),
+            Direction::Incoming => self.server_tx.is_some() && self.ok_bytes.is_none() && self.oa.local.is_some(),
         };
         confirmed && matches!(self.state, CallState::Active | CallState::Held)
     }

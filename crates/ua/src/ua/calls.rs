@@ -7,7 +7,6 @@ use super::{Event, Output, UserAgent};
 use crate::auth::Credentials;
 use crate::call::{CallInfo, CallState, Direction, MediaOp};
 use crate::message::{Headers, Method};
-use crate::transaction::Millis;
 
 impl UserAgent {
     /// All calls that have not ended.
@@ -82,6 +81,7 @@ impl UserAgent {
         if c.state == CallState::Ended {
             // Already ended for the user (a CANCEL in progress): only the bookkeeping is left.
             self.calls.remove(id);
+            self.tx_index.retain(|_, (c, _)| c != id);
             return;
         }
         let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
@@ -92,6 +92,7 @@ impl UserAgent {
         }
         self.media(id, MediaOp::Close, None);
         self.emit_call(id);
+        self.tx_index.retain(|_, (c, _)| c != id);
         if let Some(c) = self.calls.remove(id) {
             if self.ended_calls.len() == 16 {
                 self.ended_calls.pop_front();
@@ -152,14 +153,10 @@ impl UserAgent {
         }
         self.end_call(id, reason);
     }
-
-    pub(super) fn txl_t1(&self) -> Millis {
-        crate::transaction::TimerConfig::default().t1
-    }
 }
 
 pub(super) fn call_had_early(ua: &UserAgent, id: &str) -> bool {
-    ua.calls.get(id).is_some_and(|c| c.early_sdp_applied)
+    ua.calls.get(id).is_some_and(|c| c.oa.early_applied)
 }
 
 pub(super) fn sdp_body(headers: &Headers, body: &[u8]) -> Option<String> {

@@ -2,6 +2,7 @@
 //! keyboard shortcuts that pick the call they act on.
 
 use super::call_state::*;
+use super::timer::Timer;
 use super::uac::*;
 use super::UserAgent;
 use crate::call::{normalize_target, CallError, CallInfo, CallState, Direction, MediaOp};
@@ -19,7 +20,7 @@ impl UserAgent {
         }
         let id = self.new_call_id();
         let mut call = Call::new(id.clone(), Direction::Outgoing, uri);
-        call.ring_deadline = Some(self.now + OUTGOING_RING_TIMEOUT_MS);
+        call.timers.set(Timer::Ring, self.now + OUTGOING_RING_TIMEOUT_MS);
         let info = call.info();
         self.calls.insert(id.clone(), call);
         self.emit_call(&id);
@@ -43,16 +44,16 @@ impl UserAgent {
             }
         }
         let Some(call) = self.calls.get_mut(id) else { return Err(CallError::NoSuchCall) };
-        call.auto_answer_at = None;
+        call.timers.stop(Timer::AutoAnswer);
         // Media prepared in advance (delayed automatic answer): answer right now.
-        if let Some((sdp, offer_in_200)) = call.prepared.take() {
+        if let Some((sdp, offer_in_200)) = call.oa.prepared.take() {
             self.send_200_to_invite(id, sdp, offer_in_200);
             return Ok(());
         }
-        if call.pending.is_some() {
+        if call.oa.waiting.is_some() {
             return Ok(()); // the media side is preparing; the 200 goes out as soon as it is ready
         }
-        let offer = call.remote_offer.clone();
+        let offer = call.oa.remote_offer().cloned();
         let was_ringing_aloud = !call.auto_answer;
         if was_ringing_aloud {
             self.media(id, MediaOp::StopRing, None);
@@ -69,8 +70,8 @@ impl UserAgent {
     /// during the delay of an automatic answer.
     pub(super) fn prepare_answer(&mut self, id: &str) {
         let Some(call) = self.calls.get_mut(id) else { return };
-        call.mic_deferred = true;
-        match call.remote_offer.clone() {
+        call.oa.mic_deferred = true;
+        match call.oa.remote_offer().cloned() {
             Some(offer) => self.media(id, MediaOp::PrepareAnswer { offer }, Some(Pending::InviteAnswer)),
             None => self.media(id, MediaOp::PrepareOffer, Some(Pending::OfferIn200)),
         }
@@ -108,7 +109,7 @@ impl UserAgent {
                 } else {
                     // §9.1: CANCEL only after a provisional response; send it when one comes.
                     call.cancel_requested = true;
-                    call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+                    call.timers.set(Timer::CancelGuard, self.now + CANCEL_GUARD_MS);
                     self.end_for_user(id, "cancelled");
                 }
             }
@@ -137,7 +138,7 @@ impl UserAgent {
                 "only a held call can be resumed"
             }));
         }
-        if call.reinvite_tx.is_some() || call.pending.is_some() || call.peer_reinvite_pending.is_some() {
+        if call.reinvite_tx.is_some() || call.oa.waiting.is_some() || call.peer_reinvite_pending.is_some() {
             return Err(CallError::WrongState("another offer/answer exchange is in progress; try again"));
         }
         let direction = if hold { "sendonly" } else { "sendrecv" };

@@ -1,6 +1,7 @@
 //! DTMF (RFC 4733 through the media side, or SIP INFO `application/dtmf-relay`): sending digits,
 //! falling back to INFO, and digits the far end sends by INFO.
 
+use super::call_state::TxRole;
 use super::UserAgent;
 use crate::call::{CallError, CallState, MediaOp};
 use crate::message::{Headers, Method};
@@ -73,6 +74,7 @@ impl UserAgent {
         req.headers.set("Content-Type", "application/dtmf-relay");
         req.body = format!("Signal={digit}\r\nDuration=160\r\n").into_bytes();
         let tx = self.txl.send_request(self.now, req);
+        self.track_tx(tx, id, TxRole::Info);
         if let Some(c) = self.calls.get_mut(id) {
             c.info_tx = Some(tx);
         }

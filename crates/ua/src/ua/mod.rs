@@ -21,6 +21,7 @@ mod routing;
 mod session_refresh;
 mod session_timer;
 mod shorthand;
+mod timer;
 mod transfer;
 mod uac;
 mod uas;
@@ -40,7 +41,7 @@ use crate::message;
 use crate::rand::Rng;
 use crate::registration::{Registration, RegistrationState};
 use crate::trace::{Direction, Trace, TraceEntry};
-use crate::transaction::{Millis, TimerConfig, TransactionLayer};
+use crate::transaction::{Millis, TimerConfig, TransactionLayer, TxId};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Methods this UA accepts (sent in `Allow`).
@@ -83,6 +84,8 @@ pub struct UserAgent {
     status_refreshed: bool,
     trace: Trace,
     calls: BTreeMap<String, call_state::Call>,
+    /// Which call (and for what) each of our client transactions is: no scan of every call.
+    tx_index: BTreeMap<TxId, (String, call_state::TxRole)>,
     /// The last calls that ended, so a command right after the end can still report them.
     ended_calls: VecDeque<CallInfo>,
     /// Dialogs of calls that ended while no flow was up: their BYE goes out on the next flow.
@@ -119,6 +122,7 @@ impl UserAgent {
             status_refreshed: false,
             trace: Trace::new(TRACE_CAPACITY),
             calls: BTreeMap::new(),
+            tx_index: BTreeMap::new(),
             ended_calls: VecDeque::new(),
             orphan_byes: Vec::new(),
         };

@@ -2,6 +2,7 @@
 //! the dialog refresh over the next flow (RFC 5626 §4.4 recovery).
 
 use super::call_state::*;
+use super::timer::Timer;
 use super::UserAgent;
 use crate::call::{CallState, MediaOp};
 use crate::message::Method;
@@ -21,11 +22,11 @@ impl UserAgent {
             match c.state {
                 CallState::Active | CallState::Held => {
                     c.needs_refresh = true;
-                    c.recover_deadline.get_or_insert(now + CALL_RECOVERY_MS);
+                    c.timers.set_if_stopped(Timer::Recover, now + CALL_RECOVERY_MS);
                     c.reinvite_tx = None;
                     c.ok_bytes = None;
-                    c.ok_retransmit_at = None;
-                    c.ok_deadline = None;
+                    c.timers.stop(Timer::Retransmit2xx);
+                    c.timers.stop(Timer::AckWait);
                     c.peer_reinvite_pending = None;
                 }
                 _ => lost.push(id.clone()),
@@ -54,7 +55,7 @@ impl UserAgent {
         let ids: Vec<(String, bool)> = self
             .calls
             .values()
-            .filter(|c| c.needs_refresh && c.pending.is_none() && c.reinvite_tx.is_none())
+            .filter(|c| c.needs_refresh && c.oa.waiting.is_none() && c.reinvite_tx.is_none())
             .map(|c| (c.id.clone(), c.state == CallState::Held))
             .collect();
         for (id, hold) in ids {

@@ -3,7 +3,9 @@
 
 use super::call_state::*;
 use super::calls::*;
+use super::offer_answer::Exchange;
 use super::session_timer as st;
+use super::timer::Timer;
 use super::UserAgent;
 use crate::call::{same_session, sdp_direction, sdp_origin, CallState, Direction, MediaOp};
 use crate::message::{Method, Request, Response};
@@ -31,9 +33,9 @@ impl UserAgent {
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         call.reinvite = Some(req.clone());
         call.reinvite_hold = hold;
-        call.offered_sdp = Some(sdp);
-        call.refresh_reinvite = refresh_only;
+        call.oa.exchange = Exchange::OfferSent { offer: sdp, in_ack: false, refresh_only };
         let tx = self.txl.send_request(self.now, req);
+        self.track_tx(tx, id, TxRole::Reinvite);
         if let Some(c) = self.calls.get_mut(id) {
             c.reinvite_tx = Some(tx);
         }
@@ -49,11 +51,11 @@ impl UserAgent {
         };
         let hold = call.reinvite_hold;
         call.reinvite_tx = None;
-        let refresh_only = std::mem::take(&mut call.refresh_reinvite);
-        let offered = call.offered_sdp.take();
+        let offered = call.oa.take_offer();
+        let refresh_only = offered.as_ref().is_some_and(|o| o.refresh_only);
         if (200..300).contains(&code) {
-            if offered.is_some() {
-                call.local_sdp = offered;
+            if let Some(o) = offered {
+                call.oa.local = Some(o.sdp);
             }
             if call.timer.is_some() {
                 let timer = st::from_uac_response(&resp.headers, call.asked_interval);
@@ -75,7 +77,7 @@ impl UserAgent {
                 // browser must learn it through an offer/answer of its own. The same version is
                 // the same description even when a media relay rewrote other lines of it (an
                 // answer says `a=setup:passive` where the offer said `actpass`).
-                let unchanged = match (&answer, &call.remote_sdp) {
+                let unchanged = match (&answer, &call.oa.remote) {
                     (None, _) => true,
                     (Some(a), Some(current)) => sdp_origin(a).is_some() && sdp_origin(a) == sdp_origin(current),
                     (Some(_), None) => false,
@@ -90,13 +92,13 @@ impl UserAgent {
                     );
                 }
             } else if let Some(sdp) = answer {
-                call.remote_sdp = Some(sdp.clone());
+                call.oa.remote = Some(sdp.clone());
                 self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None);
             }
             if let Some(c) = self.calls.get_mut(id) {
                 if c.needs_refresh {
                     c.needs_refresh = false;
-                    c.recover_deadline = None;
+                    c.timers.stop(Timer::Recover);
                     self.log(&format!("call {id}: dialog refreshed over the new connection"));
                 }
             }
@@ -109,7 +111,7 @@ impl UserAgent {
                 491 => {
                     let delay = self.rng.below(2000);
                     if let Some(c) = self.calls.get_mut(id) {
-                        c.timer_deadline = Some(self.now + delay);
+                        c.timers.set(Timer::SessionRefresh, self.now + delay);
                     }
                 }
                 481 | 408 => self.send_bye(id, "dialog-lost"),
@@ -125,7 +127,8 @@ impl UserAgent {
             let owner = self.calls.get(id).is_some_and(|c| c.direction == Direction::Outgoing);
             let delay = if owner { 2100 + self.rng.below(1900) } else { self.rng.below(2000) };
             if let Some(c) = self.calls.get_mut(id) {
-                c.reinvite_retry_at = Some((self.now + delay, hold));
+                c.timers.set(Timer::ReinviteRetry, self.now + delay);
+                c.reinvite_retry_hold = hold;
             }
             return;
         }
@@ -139,7 +142,7 @@ impl UserAgent {
         if let Some(c) = self.calls.get_mut(id) {
             if c.needs_refresh {
                 c.needs_refresh = false;
-                c.recover_deadline = None;
+                c.timers.stop(Timer::Recover);
             }
         }
     }
@@ -163,15 +166,16 @@ impl UserAgent {
         // The browser numbers every description it makes anew; an answer that describes the
         // session we already have goes out as it went before, version included (RFC 3264 §8), so
         // the far end sees no change.
-        let sdp = sdp.map(|s| match &call.local_sdp {
+        let sdp = sdp.map(|s| match &call.oa.local {
             Some(current) if !offer_in_200 && same_session(current, &s) => current.clone(),
             _ => s,
         });
         if let Some(s) = &sdp {
             if offer_in_200 {
-                call.offered_sdp = Some(s.clone());
+                call.oa.exchange =
+                    Exchange::OfferSent { offer: s.clone(), in_ack: method == Method::Invite, refresh_only: false };
             } else {
-                call.local_sdp = Some(s.clone());
+                call.oa.local = Some(s.clone());
             }
         }
         let mut r = Response::for_request(&req, 200, "OK", None);
@@ -189,11 +193,10 @@ impl UserAgent {
             }
         }
         if method == Method::Invite {
-            call.ok_bytes = Some(r.to_bytes());
-            call.ok_interval = 500;
-            call.ok_retransmit_at = Some(self.now + 500);
-            call.ok_deadline = Some(self.now + 32_000);
-            call.expect_answer_in_ack = offer_in_200;
+            call.retransmit_2xx(r.to_bytes(), self.now, &self.txl.timers());
+            if !offer_in_200 {
+                call.oa.exchange = Exchange::Idle;
+            }
         }
         call.peer_reinvite_pending = None;
         self.txl.respond(self.now, tx, r);
@@ -207,15 +210,16 @@ impl UserAgent {
             return;
         };
         // §14.2 / RFC 3311 §5.2: one offer/answer at a time.
-        let ours_pending = call.reinvite_tx.is_some() || matches!(call.pending, Some((_, Pending::OurReinvite { .. })));
+        let ours_pending =
+            call.reinvite_tx.is_some() || matches!(call.oa.waiting, Some((_, Pending::OurReinvite { .. })));
         if ours_pending {
             let r = Response::for_request(req, 491, "Request Pending", None);
             self.txl.respond(self.now, tx, r);
             return;
         }
         if call.peer_reinvite_pending.is_some()
-            || call.pending.is_some()
-            || (req.method == Method::Invite && call.ok_retransmit_at.is_some())
+            || call.oa.waiting.is_some()
+            || (req.method == Method::Invite && call.timers.is_set(Timer::Retransmit2xx))
         {
             let mut r = Response::for_request(req, 500, "Server Internal Error", None);
             r.headers.push("Retry-After", "1");
@@ -261,7 +265,7 @@ impl UserAgent {
                 self.log(&format!("call {id}: peer re-offer ({}; direction {remote_dir})", req.method));
                 if let Some(c) = self.calls.get_mut(id) {
                     c.peer_reinvite_pending = Some(tx);
-                    c.remote_sdp = Some(offer.clone());
+                    c.oa.remote = Some(offer.clone());
                 }
                 self.media(
                     id,

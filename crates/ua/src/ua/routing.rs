@@ -11,23 +11,22 @@ use crate::transaction::TxId;
 impl UserAgent {
     /// A response for one of our call-related client transactions. Returns false if not ours.
     /// Which call a client transaction belongs to, and what it is for.
-    pub(super) fn call_for_tx(&self, tx: TxId) -> Option<(String, TxRole)> {
-        self.calls.values().find_map(|c| {
-            let role = if c.invite_tx == Some(tx) {
-                TxRole::Invite
-            } else if c.reinvite_tx == Some(tx) {
-                TxRole::Reinvite
-            } else if c.refresh_tx == Some(tx) {
-                TxRole::Refresh
-            } else if c.info_tx == Some(tx) {
-                TxRole::Info
-            } else if c.refer_tx == Some(tx) {
-                TxRole::Refer
-            } else {
-                return None;
-            };
-            Some((c.id.clone(), role))
-        })
+    /// Remember that client transaction `tx` is call `id`'s `role` (replacing the one before).
+    pub(super) fn track_tx(&mut self, tx: TxId, id: &str, role: TxRole) {
+        self.tx_index.retain(|_, (c, r)| !(c == id && *r == role));
+        self.tx_index.insert(tx, (id.to_string(), role));
+    }
+
+    /// The call and role of client transaction `tx`: one index lookup, checked against the call
+    /// (an entry the call has moved on from is dropped).
+    pub(super) fn call_for_tx(&mut self, tx: TxId) -> Option<(String, TxRole)> {
+        let (id, role) = self.tx_index.get(&tx).cloned()?;
+        let current = self.calls.get(&id).is_some_and(|c| c.tx_for(role) == Some(tx));
+        if !current {
+            self.tx_index.remove(&tx);
+            return None;
+        }
+        Some((id, role))
     }
 
     /// A response for one of our call-related client transactions. Returns false if not ours.

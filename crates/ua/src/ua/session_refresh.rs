@@ -3,6 +3,7 @@
 
 use super::call_state::*;
 use super::session_timer::{self as st, SessionTimer};
+use super::timer::Timer;
 use super::UserAgent;
 use crate::call::{CallState, MediaOp};
 use crate::message::{Headers, Method, Response};
@@ -15,8 +16,14 @@ impl UserAgent {
             if timer.is_some() {
                 c.timer = timer;
             }
-            c.timer_deadline = c.timer.and_then(|t| t.refresh_in_ms()).map(|ms| now + ms);
-            c.expiry_deadline = c.timer.map(|t| now + t.give_up_in_ms());
+            c.timers.stop(Timer::SessionRefresh);
+            c.timers.stop(Timer::SessionExpiry);
+            if let Some(t) = c.timer {
+                if let Some(ms) = t.refresh_in_ms() {
+                    c.timers.set(Timer::SessionRefresh, now + ms);
+                }
+                c.timers.set(Timer::SessionExpiry, now + t.give_up_in_ms());
+            }
         }
     }
 
@@ -27,9 +34,9 @@ impl UserAgent {
         let branch = self.rng.branch();
         let Some(call) = self.calls.get_mut(id) else { return };
         let Some(timer) = call.timer else { return };
-        if call.reinvite_tx.is_some() || call.refresh_tx.is_some() || call.pending.is_some() {
+        if call.reinvite_tx.is_some() || call.refresh_tx.is_some() || call.oa.waiting.is_some() {
             // Something else is negotiating; try again shortly.
-            call.timer_deadline = Some(self.now + 2_000);
+            call.timers.set(Timer::SessionRefresh, self.now + 2_000);
             return;
         }
         call.asked_interval = Some(timer.interval);
@@ -40,14 +47,15 @@ impl UserAgent {
             req.headers.push("Min-SE", st::MIN_SE.to_string());
             req.headers.push("Supported", super::SUPPORTED);
             let tx = self.txl.send_request(self.now, req);
+            self.track_tx(tx, id, TxRole::Refresh);
             if let Some(c) = self.calls.get_mut(id) {
                 c.refresh_tx = Some(tx);
-                c.timer_deadline = None;
+                c.timers.stop(Timer::SessionRefresh);
             }
         } else {
             let hold = call.state == CallState::Held;
-            call.timer_deadline = None;
-            match call.local_sdp.clone() {
+            call.timers.stop(Timer::SessionRefresh);
+            match call.oa.local.clone() {
                 Some(sdp) => self.send_reinvite(id, sdp, hold, true),
                 None => {
                     let direction = if hold { "sendonly" } else { "sendrecv" };
@@ -67,7 +75,7 @@ impl UserAgent {
         call.refresh_tx = None;
         match resp.status {
             // Glare with a request of the peer's: try the same UPDATE again shortly (§14.1).
-            491 => call.timer_deadline = Some(self.now + glare_delay),
+            491 => call.timers.set(Timer::SessionRefresh, self.now + glare_delay),
             200..=299 => {
                 let timer = st::from_uac_response(&resp.headers, call.asked_interval);
                 self.arm_session_timer(id, timer);
@@ -82,7 +90,7 @@ impl UserAgent {
             _ => {
                 // The peer does not like UPDATE after all: refresh with a re-INVITE instead.
                 call.peer_allows_update = false;
-                call.timer_deadline = Some(self.now + 1_000);
+                call.timers.set(Timer::SessionRefresh, self.now + 1_000);
             }
         }
     }

@@ -2,7 +2,8 @@
 //! blind and attended transfer as transferor, being transferred (incoming REFER), and an
 //! incoming INVITE that replaces one of our calls.
 
-use super::call_state::Call;
+use super::call_state::{Call, TxRole};
+use super::timer::Timer;
 use super::{Event, Output, UserAgent};
 use crate::call::{normalize_target, CallError, CallState, Direction};
 use crate::message::{Method, NameAddr, Request, Response};
@@ -127,6 +128,7 @@ impl UserAgent {
         req.headers.push("Referred-By", format!("<{aor}>"));
         req.headers.push("Allow", super::ALLOW);
         let tx = self.txl.send_request(self.now, req);
+        self.track_tx(tx, id, TxRole::Refer);
         if let Some(c) = self.calls.get_mut(id) {
             c.refer_tx = Some(tx);
             c.transferring = true;
@@ -362,7 +364,7 @@ impl UserAgent {
         self.log(&format!("call {new} replaces call {old}"));
         if let Some(c) = self.calls.get_mut(new) {
             c.auto_answer = true;
-            c.auto_answer_at = None;
+            c.timers.stop(Timer::AutoAnswer);
         }
         // The replaced call goes first, so answering does not put it on hold (call waiting).
         self.send_bye(old, "replaced");

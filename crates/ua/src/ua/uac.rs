@@ -3,8 +3,10 @@
 
 use super::call_state::*;
 use super::calls::*;
+use super::offer_answer::Exchange;
 use super::session_refresh::*;
 use super::session_timer as st;
+use super::timer::Timer;
 use super::UserAgent;
 use crate::auth::{self, Challenge};
 use crate::call::{end_reason_for_status, CallState, MediaOp};
@@ -59,11 +61,12 @@ impl UserAgent {
         let mut req = Request { method: Method::Invite, uri: target, headers: h, body: Vec::new() };
         set_sdp(&mut req.headers, &mut req.body, &sdp);
         let tx = self.txl.send_request(self.now, req.clone());
+        self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
             c.asked_interval = Some(st::DEFAULT_INTERVAL);
-            c.offered_sdp = Some(sdp);
+            c.oa.exchange = Exchange::OfferSent { offer: sdp, in_ack: false, refresh_only: false };
         }
     }
 
@@ -87,6 +90,7 @@ impl UserAgent {
         );
         req.headers.set("Via", via);
         let tx = self.txl.send_request(self.now, req.clone());
+        self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
@@ -159,6 +163,7 @@ impl UserAgent {
         let (hname, value) = auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
         req.headers.push(hname, value);
         let tx = self.txl.send_request(self.now, req.clone());
+        self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
             c.invite = Some(req);
             c.invite_tx = Some(tx);
@@ -176,7 +181,7 @@ impl UserAgent {
             return;
         };
         call.cancel_requested = false;
-        call.cancel_guard = Some(self.now + CANCEL_GUARD_MS);
+        call.timers.set(Timer::CancelGuard, self.now + CANCEL_GUARD_MS);
         // §9.1: same Request-URI, Call-ID, From, To, CSeq number and the top Via (same branch).
         let mut h = Headers::new();
         if let Some(v) = invite.headers.get("Via") {
@@ -231,10 +236,10 @@ impl UserAgent {
                     return;
                 }
                 match early_sdp {
-                    Some(sdp) if !self.calls.get(id).is_some_and(|c| c.early_sdp_applied) => {
+                    Some(sdp) if !self.calls.get(id).is_some_and(|c| c.oa.early_applied) => {
                         if let Some(c) = self.calls.get_mut(id) {
-                            c.early_sdp_applied = true;
-                            c.remote_sdp = Some(sdp.clone());
+                            c.oa.early_applied = true;
+                            c.oa.remote = Some(sdp.clone());
                         }
                         self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: false }, None);
                         self.set_state(id, CallState::Early);
@@ -270,14 +275,14 @@ impl UserAgent {
             let ack_bytes = ack.to_bytes();
             self.txl.send_raw(ack_bytes.clone());
             let answer = sdp_body(&resp.headers, &resp.body);
-            let cancelled = call.cancel_requested || call.cancel_guard.is_some();
+            let cancelled = call.cancel_requested || call.timers.is_set(Timer::CancelGuard);
             call.ack = Some(ack_bytes);
             call.dialog = Some(dialog);
-            call.ring_deadline = None;
+            call.timers.stop(Timer::Ring);
             call.peer_allows_update = allows_update(&resp.headers);
-            call.local_sdp = call.offered_sdp.take();
+            call.oa.local = call.oa.take_offer().map(|o| o.sdp);
             if let Some(a) = &answer {
-                call.remote_sdp = Some(a.clone());
+                call.oa.remote = Some(a.clone());
             }
             let timer = st::from_uac_response(&resp.headers, call.asked_interval);
             self.arm_session_timer(id, timer);
@@ -319,7 +324,7 @@ impl UserAgent {
             }
         }
         let reason = match self.calls.get(id) {
-            Some(c) if c.cancel_guard.is_some() && code == 487 => {
+            Some(c) if c.timers.is_set(Timer::CancelGuard) && code == 487 => {
                 c.end_reason.clone().unwrap_or_else(|| "cancelled".into())
             }
             _ => end_reason_for_status(code),

@@ -3,8 +3,10 @@
 
 use super::call_state::*;
 use super::calls::*;
+use super::offer_answer::Exchange;
 use super::session_refresh::*;
 use super::session_timer as st;
+use super::timer::Timer;
 use super::UserAgent;
 use crate::call::{CallState, Direction, MediaOp};
 use crate::dialog::Dialog;
@@ -83,15 +85,17 @@ impl UserAgent {
         call.remote_name = from.and_then(|f| f.display_name);
         call.dialog = Some(dialog);
         call.server_tx = Some(tx);
-        call.remote_offer = offer;
+        if let Some(offer) = offer {
+            call.oa.exchange = Exchange::OfferReceived { offer };
+        }
         call.pending_uas_timer = uas_timer;
         call.peer_timer_support = st::peer_supports(&req.headers);
         call.peer_allows_update = allows_update(&req.headers);
-        call.ring_deadline = Some(self.now + INCOMING_RING_TIMEOUT_MS);
+        call.timers.set(Timer::Ring, self.now + INCOMING_RING_TIMEOUT_MS);
         let auto = match decision {
             crate::auto_answer::Decision::Auto { delay_ms, dialect, answer_mode } => {
                 call.auto_answer = true;
-                call.auto_answer_at = Some(self.now + delay_ms);
+                call.timers.set(Timer::AutoAnswer, self.now + delay_ms);
                 call.answer_mode_echo = answer_mode;
                 Some((delay_ms, dialect))
             }
@@ -144,7 +148,7 @@ impl UserAgent {
 
     pub(super) fn send_200_to_invite(&mut self, id: &str, sdp: String, offer_in_200: bool) {
         let contact = self.contact_value();
-        let t1 = self.txl_t1();
+        let timers = self.txl.timers();
         let allow_events = self.allow_events();
         let Some(call) = self.calls.get_mut(id) else {
             return;
@@ -175,22 +179,17 @@ impl UserAgent {
             }
         }
         set_sdp(&mut r.headers, &mut r.body, &sdp);
+        call.retransmit_2xx(r.to_bytes(), self.now, &timers);
         if offer_in_200 {
-            call.offered_sdp = Some(sdp);
+            call.oa.exchange = Exchange::OfferSent { offer: sdp, in_ack: true, refresh_only: false };
         } else {
-            call.local_sdp = Some(sdp);
-            call.remote_sdp = call.remote_offer.clone();
+            call.oa.remote = call.oa.take_remote_offer();
+            call.oa.local = Some(sdp);
         }
-        let bytes = r.to_bytes();
-        call.ok_bytes = Some(bytes);
-        call.ok_interval = t1;
-        call.ok_retransmit_at = Some(self.now + call.ok_interval);
-        call.ok_deadline = Some(self.now + 64 * t1);
-        call.expect_answer_in_ack = offer_in_200;
-        call.ring_deadline = None;
+        call.timers.stop(Timer::Ring);
         let timer = call.pending_uas_timer.take();
         // Prepared without the microphone (delayed automatic answer): it opens now, with the 200.
-        let open_mic = std::mem::take(&mut call.mic_deferred);
+        let open_mic = std::mem::take(&mut call.oa.mic_deferred);
         let announce = call.auto_answer;
         self.txl.respond(self.now, tx, r);
         if open_mic {
@@ -236,14 +235,14 @@ impl UserAgent {
             return;
         };
         call.ok_bytes = None;
-        call.ok_retransmit_at = None;
-        call.ok_deadline = None;
-        if call.expect_answer_in_ack {
-            call.expect_answer_in_ack = false;
+        call.timers.stop(Timer::Retransmit2xx);
+        call.timers.stop(Timer::AckWait);
+        if call.oa.expects_answer_in_ack() {
+            let offer = call.oa.take_offer();
             match sdp_body(&req.headers, &req.body) {
                 Some(answer) => {
-                    call.remote_sdp = Some(answer.clone());
-                    call.local_sdp = call.offered_sdp.take();
+                    call.oa.remote = Some(answer.clone());
+                    call.oa.local = offer.map(|o| o.sdp);
                     self.media(&id, MediaOp::ApplyAnswer { answer, final_answer: true }, None)
                 }
                 None => {
