@@ -95,18 +95,6 @@ pub fn handle(i: Input) -> Option<Handled> {
     })
 }
 
-/// Run `f` on the user agent, then pump (for call commands and media results).
-pub fn with_ua<R>(f: impl FnOnce(&mut UserAgent) -> R) -> Option<R> {
-    let out = with_host(|h| {
-        let r = f(&mut h.ua);
-        (r, pump(h))
-    });
-    out.map(|(r, fx)| {
-        run_effects(fx);
-        r
-    })
-}
-
 /// Run due timers and pump.
 pub fn tick() {
     let effects = with_host(|h| {

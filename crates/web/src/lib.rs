@@ -12,7 +12,6 @@ mod probe;
 mod schema;
 
 use ferrophone_ua::api::{self, Command, Reply, RequestError};
-use ferrophone_ua::call::{CallError, CallInfo};
 use ferrophone_ua::{Handled, Input, UserAgent};
 use schema::{error, from_js_as, to_js};
 use serde::Deserialize;
@@ -239,12 +238,10 @@ pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<Js
     Ok(to_js(&dispatch(&msg, true).await))
 }
 
-pub(crate) fn call_reply(r: Option<Result<CallInfo, CallError>>) -> Reply {
-    match r {
-        Some(Ok(call)) => Reply::Call(api::CallReply { ok: api::True, call: Some(api::Call::from(&call)) }),
-        Some(Err(e)) => error(e.code(), e.to_string()),
-        None => not_running(),
-    }
+/// Run a core command (the browser surfaces: omnibox, keyboard, context menu, notifications)
+/// and answer like the Command API: `{ok: true, call}` or the error.
+pub(crate) fn run_command(c: ferrophone_ua::Command) -> Reply {
+    handled_reply(host::handle(Input::Command(c)))
 }
 
 fn log_result(what: &str, r: &Reply) {
@@ -258,7 +255,7 @@ fn log_result(what: &str, r: &Reply) {
 #[wasm_bindgen(js_name = onOmnibox)]
 pub async fn on_omnibox(text: String) -> Result<JsValue, JsValue> {
     ensure_started().await;
-    let r = call_reply(host::with_ua(|ua| ua.dial(host::now(), &text)));
+    let r = run_command(ferrophone_ua::Command::Dial { target: text });
     log_result("omnibox dial", &r);
     Ok(to_js(&r))
 }
@@ -267,11 +264,10 @@ pub async fn on_omnibox(text: String) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = onCommand)]
 pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
     ensure_started().await;
-    let now = host::now();
     let r = match name.as_str() {
-        "answer" => call_reply(host::with_ua(|ua| ua.answer_ringing(now))),
-        "hangup" => call_reply(host::with_ua(|ua| ua.hangup_current(now))),
-        "mute" => call_reply(host::with_ua(|ua| ua.toggle_mute_current(now))),
+        "answer" => run_command(ferrophone_ua::Command::AnswerRinging),
+        "hangup" => run_command(ferrophone_ua::Command::HangupCurrent),
+        "mute" => run_command(ferrophone_ua::Command::ToggleMuteCurrent),
         _ => error("unknown-command", format!("unknown keyboard command {name:?}")),
     };
     log_result(&format!("keyboard command {name}"), &r);
@@ -313,8 +309,8 @@ pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
                 },
             }
         }
-        Some("ferrophone-call-selection") => match info.selection_text.as_deref() {
-            Some(t) => call_reply(host::with_ua(|ua| ua.dial(host::now(), t))),
+        Some("ferrophone-call-selection") => match info.selection_text {
+            Some(target) => run_command(ferrophone_ua::Command::Dial { target }),
             None => error("invalid-target", "nothing to call in this selection"),
         },
         _ => error("invalid-target", "nothing to call in this selection or link"),

@@ -206,7 +206,7 @@ pub fn on_button(id: &str, index: u32) -> Reply {
         chrome::console_log(&format!("[ferrophone] link dial {id}: cancelled by the user"));
         return Reply::Cancelled(api::CancelledReply { ok: api::True, cancelled: true });
     }
-    let r = crate::call_reply(host::with_ua(|ua| ua.dial(host::now(), &p.target)));
+    let r = crate::run_command(ferrophone_ua::Command::Dial { target: p.target });
     let outcome = match &r {
         Reply::Error(e) => format!("{}: {}", e.error.code, e.error.message),
         _ => "ok".to_string(),
