@@ -1030,7 +1030,8 @@ pub enum Event {
 // --- the media protocol (worker → offscreen document) ----------------------------------------------
 
 /// A media request `{ ferrophone: 1, type: "<kind>", callId, ...arguments }` (docs/MEDIA.md).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Serialised by hand (the common fields written once: half the code of the derived form).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum MediaMessage {
     /// A new call that we offer.
@@ -1125,6 +1126,86 @@ impl MediaMessage {
             MediaMessage::MediaCalls { .. } => "media-calls",
             MediaMessage::MicProbe { .. } => "mic-probe",
         }
+    }
+}
+
+impl MediaMessage {
+    /// The call the request is about (all but the document-wide ones).
+    pub fn call_id(&self) -> Option<&str> {
+        use MediaMessage as M;
+        match self {
+            M::MediaOffer { call_id, .. }
+            | M::MediaAnswer { call_id, .. }
+            | M::MediaMicrophone { call_id, .. }
+            | M::ToneZip { call_id, .. }
+            | M::MediaRemote { call_id, .. }
+            | M::MediaReoffer { call_id, .. }
+            | M::MediaRollback { call_id, .. }
+            | M::MediaClose { call_id, .. }
+            | M::MediaMute { call_id, .. }
+            | M::MediaDtmf { call_id, .. }
+            | M::RingStart { call_id, .. }
+            | M::RingStop { call_id, .. }
+            | M::MediaStats { call_id, .. } => Some(call_id),
+            M::MediaCalls { .. } | M::MicProbe { .. } => None,
+        }
+    }
+}
+
+impl Serialize for MediaMessage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use MediaMessage as M;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", self.kind())?;
+        m.serialize_entry("ferrophone", &VERSION)?;
+        if let Some(id) = self.call_id() {
+            m.serialize_entry("callId", id)?;
+        }
+        let (sdp, ice) = match self {
+            M::MediaOffer { ice_servers, ice_credentials, gathering_timeout_ms, microphone, .. } => {
+                (None, Some((ice_servers, ice_credentials, gathering_timeout_ms, microphone)))
+            }
+            M::MediaAnswer { sdp, ice_servers, ice_credentials, gathering_timeout_ms, microphone, .. } => {
+                (Some(sdp), Some((ice_servers, ice_credentials, gathering_timeout_ms, microphone)))
+            }
+            M::MediaRemote { sdp, final_answer, .. } => {
+                m.serialize_entry("final", final_answer)?;
+                (Some(sdp), None)
+            }
+            M::MediaReoffer { direction, ice_restart, gathering_timeout_ms, .. } => {
+                m.serialize_entry("direction", direction)?;
+                m.serialize_entry("iceRestart", ice_restart)?;
+                m.serialize_entry("gatheringTimeoutMs", gathering_timeout_ms)?;
+                (None, None)
+            }
+            M::MediaMute { muted, .. } => {
+                m.serialize_entry("muted", muted)?;
+                (None, None)
+            }
+            M::MediaDtmf { digits, duration_ms, gap_ms, .. } => {
+                m.serialize_entry("digits", digits)?;
+                if let Some(d) = duration_ms {
+                    m.serialize_entry("durationMs", d)?;
+                }
+                if let Some(g) = gap_ms {
+                    m.serialize_entry("gapMs", g)?;
+                }
+                (None, None)
+            }
+            _ => (None, None),
+        };
+        if let Some(sdp) = sdp {
+            m.serialize_entry("sdp", sdp)?;
+        }
+        if let Some((servers, credentials, gathering, microphone)) = ice {
+            m.serialize_entry("iceServers", servers)?;
+            m.serialize_entry("iceCredentials", credentials)?;
+            m.serialize_entry("gatheringTimeoutMs", gathering)?;
+            if let Some(mic) = microphone {
+                m.serialize_entry("microphone", mic)?;
+            }
+        }
+        m.end()
     }
 }
 

@@ -7,7 +7,7 @@ use ferrophone_ua::call::{CallInfo, MediaRequest};
 use ferrophone_ua::config::{Account, AccountRecord, Settings};
 use ferrophone_ua::identity::Identity;
 use ferrophone_ua::{Event, Handled, Input, Output, Status, UserAgent};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -293,14 +293,7 @@ pub fn broadcast(ev: &api::Event) {
 pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
     let keys = to_js(&["account", "settings"]);
     let sync = chrome::call(chrome::sync_get(&keys)).await.map(|v| crate::schema::from_js(&v)).unwrap_or(Value::Null);
-    #[derive(Deserialize)]
-    struct Local {
-        password: Option<String>,
-    }
-    let local = chrome::call(chrome::local_get(&to_js(&["password"])))
-        .await
-        .ok()
-        .and_then(|v| crate::schema::from_js_as::<Local>(&v));
+    let local = chrome::call(chrome::local_get(&to_js(&["password"]))).await.ok();
     let (settings, ignored) = Settings::from_json_lenient(sync.get("settings").unwrap_or(&Value::Null));
     if !ignored.is_empty() {
         crate::chrome::console_warn(&format!(
@@ -308,7 +301,7 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
             ignored.join(", ")
         ));
     }
-    let local_password = local.and_then(|l| l.password);
+    let local_password = local.and_then(|l| crate::schema::get_str(&l, "password"));
     match sync.get("account") {
         None | Some(Value::Null) => (None, settings, None),
         Some(rec) => match serde_json::from_value::<AccountRecord>(rec.clone()) {
@@ -322,10 +315,6 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
 }
 
 pub async fn load_identity() -> Option<Identity> {
-    #[derive(Deserialize)]
-    struct Stored {
-        identity: Option<Identity>,
-    }
     let v = chrome::call(chrome::local_get(&to_js(&["identity"]))).await.ok()?;
-    crate::schema::from_js_as::<Stored>(&v)?.identity
+    crate::schema::from_js_as::<Identity>(&crate::schema::get(&v, "identity"))
 }

@@ -13,8 +13,7 @@ mod schema;
 
 use ferrophone_ua::api::{self, Command, Reply, RequestError};
 use ferrophone_ua::{Handled, Input, UserAgent};
-use schema::{error, from_js_as, to_js};
-use serde::Deserialize;
+use schema::{error, to_js};
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
@@ -98,11 +97,7 @@ async fn diagnostics() -> Reply {
         },
         trace: h.ua.trace().map(api::TraceLine::from).collect(),
     });
-    #[derive(Deserialize)]
-    struct Manifest {
-        version: Option<String>,
-    }
-    let version = from_js_as::<Manifest>(&chrome::get_manifest()).and_then(|m| m.version);
+    let version = schema::get_str(&chrome::get_manifest(), "version");
     // TURN passwords are secrets too: diagnostics show that one is set, never its value.
     let mut settings = settings.normalized();
     for server in &mut settings.ice_servers {
@@ -223,11 +218,7 @@ pub async fn handle_message(msg: JsValue, _sender: JsValue) -> Result<JsValue, J
 /// A message from another extension: only ids on the allow-list may use the API.
 #[wasm_bindgen(js_name = handleExternalMessage)]
 pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    #[derive(Deserialize)]
-    struct Sender {
-        id: Option<String>,
-    }
-    let id = from_js_as::<Sender>(&sender).and_then(|s| s.id).unwrap_or_default();
+    let id = schema::get_str(&sender, "id").unwrap_or_default();
     let (_, settings, _) = host::load_config().await;
     if id.is_empty() || !settings.allowed_extensions.iter().any(|a| a == &id) {
         return Ok(to_js(&error(
@@ -281,35 +272,25 @@ pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = onContextMenu)]
 pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
     ensure_started().await;
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct MenuClick {
-        menu_item_id: Option<String>,
-        link_url: Option<String>,
-        page_url: Option<String>,
-        selection_text: Option<String>,
-    }
-    let info = from_js_as::<MenuClick>(&info).unwrap_or(MenuClick {
-        menu_item_id: None,
-        link_url: None,
-        page_url: None,
-        selection_text: None,
-    });
-    let r = match info.menu_item_id.as_deref() {
+    let menu_item_id = schema::get_str(&info, "menuItemId");
+    let r = match menu_item_id.as_deref() {
         Some("ferrophone-call-link") => {
-            let link = info.link_url.as_deref().unwrap_or("");
+            let link = schema::get_str(&info, "linkUrl").unwrap_or_default();
+            let link = link.as_str();
             match ferrophone_ua::call::target_from_link(link) {
                 None => error("invalid-target", "nothing to call in this link"),
                 Some(t) => match host::load_config().await.0 {
                     None => error("not-connected", "no account is configured"),
                     Some(account) => match ferrophone_ua::call::normalize_target(&t, &account.domain) {
-                        Ok(uri) => notify::confirm_link_dial(uri, link, info.page_url.as_deref()).await,
+                        Ok(uri) => {
+                            notify::confirm_link_dial(uri, link, schema::get_str(&info, "pageUrl").as_deref()).await
+                        }
                         Err(e) => error(e.code(), e.to_string()),
                     },
                 },
             }
         }
-        Some("ferrophone-call-selection") => match info.selection_text {
+        Some("ferrophone-call-selection") => match schema::get_str(&info, "selectionText") {
             Some(target) => run_command(ferrophone_ua::Command::Dial { target }),
             None => error("invalid-target", "nothing to call in this selection"),
         },
@@ -356,16 +337,9 @@ pub fn on_alarm(name: String) {
 #[wasm_bindgen(js_name = onStorageChanged)]
 pub fn on_storage_changed(changes: JsValue, area: String) {
     // Which keys changed (their values are read again from storage).
-    #[derive(Deserialize)]
-    struct Changed {
-        account: Option<serde::de::IgnoredAny>,
-        settings: Option<serde::de::IgnoredAny>,
-        password: Option<serde::de::IgnoredAny>,
-    }
-    let Some(changed) = from_js_as::<Changed>(&changes) else { return };
     let relevant = match area.as_str() {
-        "sync" => changed.account.is_some() || changed.settings.is_some(),
-        "local" => changed.password.is_some(),
+        "sync" => schema::has(&changes, "account") || schema::has(&changes, "settings"),
+        "local" => schema::has(&changes, "password"),
         _ => false,
     };
     if relevant {

@@ -11,7 +11,7 @@
 
 use crate::chrome;
 use crate::host;
-use crate::schema::{error, from_js_as, to_js};
+use crate::schema::{error, to_js};
 use ferrophone_ua::api::{self, Reply};
 use ferrophone_ua::call::CallInfo;
 use serde::Serialize;
@@ -178,10 +178,10 @@ pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str
 pub async fn clear_stale_confirmations() {
     let Ok(all) = chrome::call(chrome::notifications_get_all()).await else { return };
     // An object keyed by notification id.
-    if let Some(ids) = from_js_as::<BTreeMap<String, serde::de::IgnoredAny>>(&all) {
-        for id in ids.keys().filter(|id| id.starts_with(CONFIRM_PREFIX)) {
-            if PENDING.with(|p| !p.borrow().contains_key(id)) {
-                clear(id);
+    if all.is_object() {
+        for id in js_sys::Object::keys(&js_sys::Object::from(all)).iter().filter_map(|k| k.as_string()) {
+            if id.starts_with(CONFIRM_PREFIX) && PENDING.with(|p| !p.borrow().contains_key(&id)) {
+                clear(&id);
             }
         }
     }

@@ -24,6 +24,27 @@ pub fn from_js(v: &JsValue) -> Value {
     serde_wasm_bindgen::from_value(v.clone()).unwrap_or(Value::Null)
 }
 
+/// `obj[key]` (`undefined` when absent or `obj` is not an object). For the browser's own
+/// objects (the sender, the manifest, a context-menu click, storage changes), which need one or
+/// two fields: no serde code per shape.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key]` if it is a string.
+pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+/// `obj[key]` is present and not `undefined` or `null`.
+pub fn has(obj: &JsValue, key: &str) -> bool {
+    let v = get(obj, key);
+    !v.is_undefined() && !v.is_null()
+}
+
 /// `{ ok: false, error: { code, message } }`.
 pub fn error(code: &str, message: impl Into<String>) -> Reply {
     Reply::error(code, message)
