@@ -61,6 +61,22 @@ literal!(
     False, bool, false, "ok: false"
 );
 
+/// A fieldless enum written as its name (one string table instead of a derived `match` per enum).
+macro_rules! names {
+    ($ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),* }
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 // --- shared values ---------------------------------------------------------------------------------
 
 /// A call as reported in `calls`, `call` events and call command replies.
@@ -80,14 +96,14 @@ pub struct Call {
     pub muted: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Outgoing,
     Incoming,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
     Dialing,
@@ -97,6 +113,9 @@ pub enum CallState {
     Held,
     Ended,
 }
+
+names!(Direction { Outgoing => "outgoing", Incoming => "incoming" });
+names!(CallState { Dialing => "dialing", Ringing => "ringing", Early => "early", Active => "active", Held => "held", Ended => "ended" });
 
 impl From<&crate::call::CallInfo> for Call {
     fn from(c: &crate::call::CallInfo) -> Call {
@@ -135,7 +154,7 @@ pub struct Registration {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegistrationState {
     Unconfigured,
@@ -146,6 +165,16 @@ pub enum RegistrationState {
     Unreachable,
     Unregistered,
 }
+
+names!(RegistrationState {
+    Unconfigured => "unconfigured",
+    Connecting => "connecting",
+    Registering => "registering",
+    Registered => "registered",
+    AuthFailed => "auth-failed",
+    Unreachable => "unreachable",
+    Unregistered => "unregistered",
+});
 
 /// `connection` of `status` and of `registration` events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,7 +189,7 @@ pub struct Connection {
     pub failures: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectionState {
     Idle,
@@ -168,6 +197,8 @@ pub enum ConnectionState {
     Open,
     Waiting,
 }
+
+names!(ConnectionState { Idle => "idle", Connecting => "connecting", Open => "open", Waiting => "waiting" });
 
 /// The body of `status` (and of the `registration` event).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -258,7 +289,7 @@ pub enum TransferTo {
 }
 
 /// What the offscreen document reports about a call's media (`media-event`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MediaEventKind {
     Connected,
@@ -266,15 +297,7 @@ pub enum MediaEventKind {
     TrackEnded,
 }
 
-impl MediaEventKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            MediaEventKind::Connected => "connected",
-            MediaEventKind::Failed => "failed",
-            MediaEventKind::TrackEnded => "track-ended",
-        }
-    }
-}
+names!(MediaEventKind { Connected => "connected", Failed => "failed", TrackEnded => "track-ended" });
 
 /// `detail` of a `media-event` (docs/MEDIA.md "Notifications").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,8 +417,8 @@ impl Command {
 pub enum RequestError {
     /// Not `{ ferrophone: 1, cmd: "…" }`: not an object, no `ferrophone: 1`, or no `cmd` string.
     Envelope(&'static str),
-    /// A known command without a required argument.
-    MissingArgument(String),
+    /// A known command without a required argument (the message says which).
+    MissingArgument(&'static str),
     /// No command of this name. The name is kept so that a command defined outside this schema
     /// can still be recognised by the host.
     UnknownCommand(String),
@@ -405,7 +428,7 @@ impl RequestError {
     pub fn to_error(&self) -> ApiError {
         match self {
             RequestError::Envelope(m) => ApiError::new("bad-request", *m),
-            RequestError::MissingArgument(m) => ApiError::new("bad-request", m.clone()),
+            RequestError::MissingArgument(m) => ApiError::new("bad-request", *m),
             RequestError::UnknownCommand(name) => unknown_command(name),
         }
     }
@@ -421,38 +444,44 @@ pub fn parse_command<'de, D: Deserializer<'de>>(d: D) -> Result<Command, Request
     let f = d
         .deserialize_struct("Request", FIELDS, FieldsVisitor)
         .map_err(|_: D::Error| RequestError::Envelope(ENVELOPE))?;
+    command_from_fields(f)
+}
+
+/// The typed command from a request's fields, however they were read (serde here; the worker
+/// reads a JS object's fields directly, which costs less code than a deserialiser for it).
+pub fn command_from_fields(f: RequestFields) -> Result<Command, RequestError> {
     if !f.v1 {
         return Err(RequestError::Envelope(ENVELOPE));
     }
     let Some(cmd) = f.cmd else { return Err(RequestError::Envelope("missing cmd")) };
-    let missing = |m: &str| RequestError::MissingArgument(m.to_string());
-    let action = |a| match f.id.clone() {
-        Some(id) => Ok(Command::Call { action: a, id }),
-        None => Err(RequestError::MissingArgument(format!("{cmd} needs the call id"))),
+    use RequestError::MissingArgument as Missing;
+    let action = |action, needs| match f.id.clone() {
+        Some(id) => Ok(Command::Call { action, id }),
+        None => Err(Missing(needs)),
     };
     Ok(match cmd.as_str() {
         "status" => Command::Status,
         "calls" => Command::Calls,
-        "dial" => Command::Dial { target: f.target.ok_or_else(|| missing("dial needs a target"))? },
-        "answer" => action(CallAction::Answer)?,
-        "reject" => action(CallAction::Reject)?,
-        "hangup" => action(CallAction::Hangup)?,
-        "hold" => action(CallAction::Hold)?,
-        "resume" => action(CallAction::Resume)?,
-        "mute" => action(CallAction::Mute)?,
-        "unmute" => action(CallAction::Unmute)?,
+        "dial" => Command::Dial { target: f.target.ok_or(Missing("dial needs a target"))? },
+        "answer" => action(CallAction::Answer, "answer needs the call id")?,
+        "reject" => action(CallAction::Reject, "reject needs the call id")?,
+        "hangup" => action(CallAction::Hangup, "hangup needs the call id")?,
+        "hold" => action(CallAction::Hold, "hold needs the call id")?,
+        "resume" => action(CallAction::Resume, "resume needs the call id")?,
+        "mute" => action(CallAction::Mute, "mute needs the call id")?,
+        "unmute" => action(CallAction::Unmute, "unmute needs the call id")?,
         "transfer" => {
-            let id = f.id.ok_or_else(|| missing("transfer needs the call id"))?;
+            let id = f.id.ok_or(Missing("transfer needs the call id"))?;
             let to = match (f.target, f.replaces) {
                 (_, Some(replaces)) => TransferTo::Attended { replaces },
                 (Some(target), None) => TransferTo::Blind { target },
-                (None, None) => return Err(missing("transfer needs a target (blind) or replaces (attended)")),
+                (None, None) => return Err(Missing("transfer needs a target (blind) or replaces (attended)")),
             };
             Command::Transfer { id, to }
         }
         "dtmf" => match (f.id, f.digits) {
             (Some(id), Some(digits)) => Command::Dtmf { id, digits },
-            _ => return Err(missing("dtmf needs the call id and digits")),
+            _ => return Err(Missing("dtmf needs the call id and digits")),
         },
         "register" => Command::Register,
         "unregister" => Command::Unregister,
@@ -477,22 +506,24 @@ pub fn parse_command<'de, D: Deserializer<'de>>(d: D) -> Result<Command, Request
 const ENVELOPE: &str = "expected { ferrophone: 1, cmd: ... }";
 
 /// Every key a request may carry (a JS object is read only at these keys).
-const FIELDS: &[&str] =
+pub const FIELDS: &[&str] =
     &["ferrophone", "cmd", "target", "id", "digits", "replaces", "server", "callId", "event", "detail"];
 
-/// The arguments a request may carry; a value of the wrong type counts as absent.
-#[derive(Default)]
-struct Fields {
-    v1: bool,
-    cmd: Option<String>,
-    target: Option<String>,
-    id: Option<String>,
-    digits: Option<String>,
-    replaces: Option<String>,
-    server: Option<String>,
-    call_id: Option<String>,
-    event: Option<String>,
-    detail: Option<MediaEventDetail>,
+/// The fields a request may carry, as read: a value of the wrong type is `None` (absent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestFields {
+    /// `ferrophone: 1`.
+    pub v1: bool,
+    pub cmd: Option<String>,
+    pub target: Option<String>,
+    pub id: Option<String>,
+    pub digits: Option<String>,
+    pub replaces: Option<String>,
+    pub server: Option<String>,
+    pub call_id: Option<String>,
+    pub event: Option<String>,
+    /// `media-event`'s `detail`, when it is an object.
+    pub detail: Option<MediaEventDetail>,
 }
 
 #[derive(Deserialize)]
@@ -515,12 +546,12 @@ enum Key {
 struct FieldsVisitor;
 
 impl<'de> Visitor<'de> for FieldsVisitor {
-    type Value = Fields;
+    type Value = RequestFields;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-        let mut f = Fields::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestFields, A::Error> {
+        let mut f = RequestFields::default();
         while let Some(key) = map.next_key::<Key>()? {
             let slot = match key {
                 Key::Ferrophone => {

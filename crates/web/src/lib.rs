@@ -137,10 +137,33 @@ fn not_running() -> Reply {
     error("not-connected", "the user agent is not running")
 }
 
+/// A request's fields (`api::RequestFields`: a value of the wrong type counts as absent).
+fn request_fields(msg: &JsValue) -> api::RequestFields {
+    use schema::{get, get_str};
+    let detail = get(msg, "detail");
+    api::RequestFields {
+        v1: get(msg, "ferrophone").as_f64() == Some(api::VERSION as f64),
+        cmd: get_str(msg, "cmd"),
+        target: get_str(msg, "target"),
+        id: get_str(msg, "id"),
+        digits: get_str(msg, "digits"),
+        replaces: get_str(msg, "replaces"),
+        server: get_str(msg, "server"),
+        call_id: get_str(msg, "callId"),
+        event: get_str(msg, "event"),
+        detail: (detail.is_object() && !js_sys::Array::is_array(&detail)).then(|| api::MediaEventDetail {
+            reason: get_str(&detail, "reason"),
+            message: get_str(&detail, "message"),
+            ice_state: get_str(&detail, "iceState"),
+            label: get_str(&detail, "label"),
+        }),
+    }
+}
+
 /// Run one request (docs/API.md). `external`: from another extension, which may not use the
 /// internal commands.
 async fn dispatch(msg: &JsValue, external: bool) -> Reply {
-    let parsed = api::parse_command(serde_wasm_bindgen::Deserializer::from(msg.clone()));
+    let parsed = api::command_from_fields(request_fields(msg));
     if let Err(RequestError::Envelope(m)) = parsed {
         return error("bad-request", m);
     }

@@ -62,7 +62,7 @@ async fn check_document() {
 /// ended is lost (the core decides what follows); `connected` needs nothing.
 pub fn media_event(call: &str, event: Option<MediaEventKind>) {
     if let Some(e @ (MediaEventKind::Failed | MediaEventKind::TrackEnded)) = event {
-        host::input(Input::Media(MediaResult::Lost { call: call.to_string(), reason: e.name().to_string() }));
+        host::input(Input::Media(MediaResult::Lost { call: call.to_string(), reason: e.as_str().to_string() }));
     }
 }
 

@@ -2,11 +2,12 @@
 //! Only one exists per extension (Chrome's rule); it knows WebRTC and SDP, never SIP.
 
 use crate::chrome;
-use crate::schema::{from_js_as, to_js};
+use crate::schema::{get, get_str, to_js};
 use ferrophone_ua::api::{self, MediaMessage, MediaReply, Reply};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use wasm_bindgen::JsValue;
 
 const URL: &str = "extension/offscreen.html";
 
@@ -123,15 +124,29 @@ pub async fn request(m: &MediaMessage) -> Result<MediaReply, String> {
     let mut last = String::new();
     for attempt in 0..20 {
         match chrome::call(chrome::send_message(&msg)).await {
-            Ok(v) if !v.is_undefined() => {
-                return from_js_as::<MediaReply>(&v).ok_or_else(|| format!("{}: unreadable reply", m.kind()))
-            }
+            Ok(v) if !v.is_undefined() => return Ok(read_reply(&v)),
             Ok(_) => last = "the offscreen document did not answer".into(),
             Err(e) => last = js_error_text(&e),
         }
         gloo_timers::future::TimeoutFuture::new(25 * (attempt + 1)).await;
     }
     Err(last)
+}
+
+/// A media reply (`api::MediaReply`), read field by field: a field of the wrong type counts as
+/// absent (a reply without `ok: true` is a failure, one without `sdp` has none).
+fn read_reply(v: &JsValue) -> MediaReply {
+    let error = get(v, "error");
+    let number = |key| get(v, key).as_f64().filter(|n| *n >= 0.0 && *n <= u32::MAX as f64).map(|n| n as u32);
+    MediaReply {
+        ok: get(v, "ok").as_bool() == Some(true),
+        sdp: get_str(v, "sdp"),
+        error: get_str(&error, "message")
+            .map(|message| api::ApiError { code: get_str(&error, "code").unwrap_or_default(), message }),
+        audio_tracks: number("audioTracks"),
+        label: get_str(v, "label"),
+        sample_rate: number("sampleRate"),
+    }
 }
 
 pub fn js_error_text(e: &wasm_bindgen::JsValue) -> String {
