@@ -211,7 +211,7 @@ async fn dispatch(msg: &JsValue, external: bool) -> Reply {
             probe::test_connection(&server, random_seed()).await
         }
         Command::Diagnostics => diagnostics().await,
-        // Answered by the core above.
+        // Never reached: `into_core` took these above.
         Command::Dial { .. }
         | Command::Call { .. }
         | Command::Transfer { .. }
