@@ -3,6 +3,8 @@
 //! `chrome.storage`, `chrome.runtime` messaging, the offscreen document — and holds no protocol
 //! logic. `extension/sw.js` registers the listeners and calls the exports below.
 
+#![forbid(unsafe_code)]
+
 mod chrome;
 mod host;
 mod media;
