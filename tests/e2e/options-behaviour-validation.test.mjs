@@ -73,9 +73,11 @@ test('the worker checks the behaviour form field by field and the page shows its
   await ext.screenshot(page, 'refused');
 
   // --- valid: stored, merged into what was there, the TURN password kept when left empty ---------
+  const recorded = await recordedMessages(page); // a reload ends the recorder: keep what it saw
   await page.evaluate(() => chrome.storage.sync.set({ settings: { version: 1, registerExpires: 300, futureField: 'kept' } }));
   await page.reload();
   await page.locator('html[data-loaded="true"]').waitFor({ state: 'attached' });
+  await recordMessages(page);
   assert.equal(await page.locator('#maxCalls').inputValue(), '4', 'a number not stored shows its default');
   assert.equal(await apply(page, {
     autoAnswerDelayMs: '500', maxCalls: '2', iceGatheringTimeoutMs: '',
@@ -114,7 +116,7 @@ test('the worker checks the behaviour form field by field and the page shows its
     { ok: false, error: { code: 'bad-request', message: 'save-config needs account or behaviour' } });
 
   // The typed passwords were in no runtime message or reply.
-  const messages = (await recordedMessages(page)).join('\n');
+  const messages = [...recorded, ...await recordedMessages(page)].join('\n');
   assert.ok(messages.includes('"cmd":"save-config"'), 'the save-config messages were recorded');
   assert.ok(!messages.includes(turnCanary), 'the TURN password is in no runtime message');
   assert.ok(!messages.includes(sipCanary), 'the SIP password is in no runtime message');
