@@ -136,8 +136,12 @@ impl ServerUrl {
                 format!("Enter your provider's WebSocket address, {SERVER_EXAMPLE}."),
             ));
         }
-        let not_url =
-            || server_error("server-not-url", format!("This is not a valid URL. Enter the full address, {SERVER_EXAMPLE}."));
+        let not_url = || {
+            server_error(
+                "server-not-url",
+                format!("This is not a valid URL. Enter the full address, {SERVER_EXAMPLE}."),
+            )
+        };
         let (secure, rest) = if let Some(r) = strip_prefix_ci(url, "wss://") {
             (true, r)
         } else if let Some(r) = strip_prefix_ci(url, "ws://") {
@@ -355,7 +359,11 @@ fn check_domain(d: &str) -> Result<String, ConfigError> {
     if ok {
         Ok(d)
     } else {
-        Err(ConfigError::new("domain", "domain-invalid", "Enter a domain name such as example.com (no sip:, no port, no path)."))
+        Err(ConfigError::new(
+            "domain",
+            "domain-invalid",
+            "Enter a domain name such as example.com (no sip:, no port, no path).",
+        ))
     }
 }
 
@@ -386,7 +394,10 @@ impl Account {
             errors.0.push(ConfigError::new(
                 "version",
                 "version-unsupported",
-                format!("This account was saved by another version of Ferrophone (version {}): save it again.", rec.version),
+                format!(
+                    "This account was saved by another version of Ferrophone (version {}): save it again.",
+                    rec.version
+                ),
             ));
         }
         let server = ServerUrl::parse(&rec.server).map_err(|e| errors.0.push(e)).ok();

@@ -26,26 +26,67 @@ const OK: &str = "wss://sip.example.com:8443/ws";
 fn server_rules() {
     let cases: &[(&str, &str, &str)] = &[
         ("", "server-missing", "Enter your provider's WebSocket address, for example wss://sip.example.com:8443/ws."),
-        ("sip.example.com", "server-not-url", "This is not a valid URL. Enter the full address, for example wss://sip.example.com:8443/ws."),
-        ("https://sip.example.com/ws", "server-scheme", "The address must start with wss:// (SIP over secure WebSocket), not https://."),
-        ("WSS://1001:secret@sip.example.com/", "server-credentials", "Do not put a user name or password in the address: use the fields below."),
+        (
+            "sip.example.com",
+            "server-not-url",
+            "This is not a valid URL. Enter the full address, for example wss://sip.example.com:8443/ws.",
+        ),
+        (
+            "https://sip.example.com/ws",
+            "server-scheme",
+            "The address must start with wss:// (SIP over secure WebSocket), not https://.",
+        ),
+        (
+            "WSS://1001:secret@sip.example.com/",
+            "server-credentials",
+            "Do not put a user name or password in the address: use the fields below.",
+        ),
         ("wss:///ws", "server-host", "The address has no host name, for example wss://sip.example.com:8443/ws."),
-        ("wss://exa_mple.com/", "server-host", "The address has no valid host name, for example wss://sip.example.com:8443/ws."),
-        ("wss://999.1.1.1/", "server-host", "The address has no valid host name, for example wss://sip.example.com:8443/ws."),
-        ("wss://bücher.example/", "server-host-ascii", "Write an international host name in its xn-- form (as your provider gives it)."),
+        (
+            "wss://exa_mple.com/",
+            "server-host",
+            "The address has no valid host name, for example wss://sip.example.com:8443/ws.",
+        ),
+        (
+            "wss://999.1.1.1/",
+            "server-host",
+            "The address has no valid host name, for example wss://sip.example.com:8443/ws.",
+        ),
+        (
+            "wss://bücher.example/",
+            "server-host-ascii",
+            "Write an international host name in its xn-- form (as your provider gives it).",
+        ),
         ("wss://sip.example.com:0/", "server-port", "The port must be a number from 1 to 65535."),
         ("wss://sip.example.com:65536/", "server-port", "The port must be a number from 1 to 65535."),
-        ("wss://[::1/", "server-not-url", "This is not a valid URL. Enter the full address, for example wss://sip.example.com:8443/ws."),
-        ("wss://sip.example.com/a path", "server-not-url", "This is not a valid URL. Enter the full address, for example wss://sip.example.com:8443/ws."),
+        (
+            "wss://[::1/",
+            "server-not-url",
+            "This is not a valid URL. Enter the full address, for example wss://sip.example.com:8443/ws.",
+        ),
+        (
+            "wss://sip.example.com/a path",
+            "server-not-url",
+            "This is not a valid URL. Enter the full address, for example wss://sip.example.com:8443/ws.",
+        ),
     ];
     for (server, code, message) in cases {
         assert_eq!(only(&form(server, "1001"), "server"), (*code, message.to_string()), "{server}");
     }
-    let insecure = "ws:// is not encrypted and is only allowed to this computer (localhost, 127.x.x.x, [::1]). Use wss://.";
+    let insecure =
+        "ws:// is not encrypted and is only allowed to this computer (localhost, 127.x.x.x, [::1]). Use wss://.";
     for server in ["ws://sip.example.com/ws", "ws://192.168.1.10:8080/", "ws://128.0.0.1/", "ws://localhost.example/"] {
         assert_eq!(only(&form(server, "1001"), "server"), ("server-insecure", insecure.to_string()), "{server}");
     }
-    for server in [OK, "ws://127.0.0.1:9/", "ws://localhost:9/", "ws://[::1]:9/", "wss://127.0.0.1:9/", "wss://[2001:db8::1]/", " wss://x.example "] {
+    for server in [
+        OK,
+        "ws://127.0.0.1:9/",
+        "ws://localhost:9/",
+        "ws://[::1]:9/",
+        "wss://127.0.0.1:9/",
+        "wss://[2001:db8::1]/",
+        " wss://x.example ",
+    ] {
         assert!(form(server, "1001").to_storage("pw", None).is_ok(), "{server} accepted");
     }
 }
@@ -56,7 +97,11 @@ fn username_rules() {
         ("", "username-missing", "Enter your SIP username, for example 1001."),
         ("   ", "username-missing", "Enter your SIP username, for example 1001."),
         ("front desk", "username-spaces", "The username cannot contain spaces."),
-        ("1001@example.com", "username-domain", "Enter only the part before the @ here, and put the part after it in Domain."),
+        (
+            "1001@example.com",
+            "username-domain",
+            "Enter only the part before the @ here, and put the part after it in Domain.",
+        ),
         ("10\u{1}01", "username-characters", "The username cannot contain control characters."),
     ];
     for (username, code, message) in cases {
@@ -68,7 +113,10 @@ fn username_rules() {
 fn password_is_typed_or_kept() {
     let f = form(OK, "1001");
     let e = refused(&f, "");
-    assert_eq!(e.get("password").map(|e| (e.code, e.message.as_str())), Some(("password-missing", "Enter the password of this account.")));
+    assert_eq!(
+        e.get("password").map(|e| (e.code, e.message.as_str())),
+        Some(("password-missing", "Enter the password of this account."))
+    );
     // An empty field keeps the stored password; a typed one replaces it.
     assert_eq!(f.to_storage("", Some("old")).unwrap().account.password.as_deref(), Some("old"));
     assert_eq!(f.to_storage("new", Some("old")).unwrap().account.password.as_deref(), Some("new"));
@@ -86,8 +134,18 @@ fn optional_field_rules() {
     };
     let domain_msg = "Enter a domain name such as example.com (no sip:, no port, no path).";
     let cases: &[(AccountForm, &str, &str, &str)] = &[
-        (with("auth 1001", "", ""), "authUsername", "auth-username-spaces", "The authorization username cannot contain spaces."),
-        (with("a\"b", "", ""), "authUsername", "auth-username-characters", "The authorization username cannot contain quotes or control characters."),
+        (
+            with("auth 1001", "", ""),
+            "authUsername",
+            "auth-username-spaces",
+            "The authorization username cannot contain spaces.",
+        ),
+        (
+            with("a\"b", "", ""),
+            "authUsername",
+            "auth-username-characters",
+            "The authorization username cannot contain quotes or control characters.",
+        ),
         (with("", "example..com", ""), "domain", "domain-invalid", domain_msg),
         (with("", "sip:example.com", ""), "domain", "domain-invalid", domain_msg),
         (with("", "exa mple.com", ""), "domain", "domain-invalid", domain_msg),
@@ -97,9 +155,24 @@ fn optional_field_rules() {
         (with("", "-example.com", ""), "domain", "domain-invalid", domain_msg),
         (with("", "300.1.1.1", ""), "domain", "domain-invalid", domain_msg),
         (with("", "[zz::1]", ""), "domain", "domain-invalid", domain_msg),
-        (with("", "bücher.example", ""), "domain", "domain-ascii", "Write an international domain name in its xn-- form (as your provider gives it)."),
-        (with("", "", "Front\nDesk"), "displayName", "display-name-characters", "The display name cannot contain control characters."),
-        (with("", "", &"x".repeat(101)), "displayName", "display-name-length", "The display name is too long (100 characters at most)."),
+        (
+            with("", "bücher.example", ""),
+            "domain",
+            "domain-ascii",
+            "Write an international domain name in its xn-- form (as your provider gives it).",
+        ),
+        (
+            with("", "", "Front\nDesk"),
+            "displayName",
+            "display-name-characters",
+            "The display name cannot contain control characters.",
+        ),
+        (
+            with("", "", &"x".repeat(101)),
+            "displayName",
+            "display-name-length",
+            "The display name is too long (100 characters at most).",
+        ),
     ];
     for (f, field, code, message) in cases {
         assert_eq!(only(f, field), (*code, message.to_string()), "{f:?}");

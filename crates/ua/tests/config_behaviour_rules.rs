@@ -40,10 +40,21 @@ fn numbers_are_whole_and_in_range() {
     }
     // Empty fields are the defaults; the bounds are allowed.
     let s = BehaviourForm::default().to_settings("", &Settings::default()).unwrap();
-    assert_eq!((&s["autoAnswerDelayMs"], &s["iceGatheringTimeoutMs"], &s["maxCalls"]), (&json!(0), &json!(2000), &json!(4)));
-    let f = BehaviourForm { auto_answer_delay_ms: "60000".into(), ice_gathering_timeout_ms: " 100 ".into(), max_calls: "8".into(), ..Default::default() };
+    assert_eq!(
+        (&s["autoAnswerDelayMs"], &s["iceGatheringTimeoutMs"], &s["maxCalls"]),
+        (&json!(0), &json!(2000), &json!(4))
+    );
+    let f = BehaviourForm {
+        auto_answer_delay_ms: "60000".into(),
+        ice_gathering_timeout_ms: " 100 ".into(),
+        max_calls: "8".into(),
+        ..Default::default()
+    };
     let s = f.to_settings("", &Settings::default()).unwrap();
-    assert_eq!((&s["autoAnswerDelayMs"], &s["iceGatheringTimeoutMs"], &s["maxCalls"]), (&json!(60000), &json!(100), &json!(8)));
+    assert_eq!(
+        (&s["autoAnswerDelayMs"], &s["iceGatheringTimeoutMs"], &s["maxCalls"]),
+        (&json!(60000), &json!(100), &json!(8))
+    );
 }
 
 #[test]
@@ -56,15 +67,29 @@ fn ice_addresses_and_their_credentials() {
     }
 
     // TURN needs a user name and a password (typed, or the one already stored).
-    let turn = |user: &str| BehaviourForm { ice_urls: "turns:turn.example:5349?transport=tcp".into(), ice_username: user.into(), ..Default::default() };
+    let turn = |user: &str| BehaviourForm {
+        ice_urls: "turns:turn.example:5349?transport=tcp".into(),
+        ice_username: user.into(),
+        ..Default::default()
+    };
     let e = refused(&turn(""), "", &Settings::default());
     assert_eq!(e.get("iceUsername").map(|e| e.code), Some("ice-username-missing"));
     assert_eq!(e.get("iceUsername").unwrap().message, "A TURN server needs a username.");
-    assert_eq!(e.get("iceCredential").map(|e| (e.code, e.message.as_str())), Some(("ice-credential-missing", "A TURN server needs a password.")));
+    assert_eq!(
+        e.get("iceCredential").map(|e| (e.code, e.message.as_str())),
+        Some(("ice-credential-missing", "A TURN server needs a password."))
+    );
     let s = turn("u").to_settings("secret", &Settings::default()).unwrap();
-    assert_eq!(s["iceServers"], json!([{ "urls": ["turns:turn.example:5349?transport=tcp"], "username": "u", "credential": "secret" }]));
+    assert_eq!(
+        s["iceServers"],
+        json!([{ "urls": ["turns:turn.example:5349?transport=tcp"], "username": "u", "credential": "secret" }])
+    );
     let stored = Settings {
-        ice_servers: vec![IceServer { urls: vec!["turn:old".into()], username: Some("u".into()), credential: Some("kept".into()) }],
+        ice_servers: vec![IceServer {
+            urls: vec!["turn:old".into()],
+            username: Some("u".into()),
+            credential: Some("kept".into()),
+        }],
         ..Settings::default()
     };
     let s = turn("u").to_settings("", &stored).unwrap();
@@ -73,27 +98,54 @@ fn ice_addresses_and_their_credentials() {
     // Without a TURN server, a user name or password is a mistake.
     let stun = BehaviourForm { ice_urls: "stun:s.example".into(), ice_username: "u".into(), ..Default::default() };
     let e = refused(&stun, "p", &Settings::default());
-    assert_eq!(e.get("iceUsername").unwrap().message, "The username is only used for turn: or turns: servers: add one above or clear this field.");
-    assert_eq!(e.get("iceCredential").unwrap().message, "The password is only used for turn: or turns: servers: add one above or clear this field.");
-    assert_eq!((e.get("iceUsername").unwrap().code, e.get("iceCredential").unwrap().code), ("ice-username-unused", "ice-credential-unused"));
+    assert_eq!(
+        e.get("iceUsername").unwrap().message,
+        "The username is only used for turn: or turns: servers: add one above or clear this field."
+    );
+    assert_eq!(
+        e.get("iceCredential").unwrap().message,
+        "The password is only used for turn: or turns: servers: add one above or clear this field."
+    );
+    assert_eq!(
+        (e.get("iceUsername").unwrap().code, e.get("iceCredential").unwrap().code),
+        ("ice-username-unused", "ice-credential-unused")
+    );
 
     // STUN and TURN lines become one server each.
-    let both = BehaviourForm { ice_urls: "stun:a\nturn:b:3478\nstun:c".into(), ice_username: "u".into(), ..Default::default() };
+    let both = BehaviourForm {
+        ice_urls: "stun:a\nturn:b:3478\nstun:c".into(),
+        ice_username: "u".into(),
+        ..Default::default()
+    };
     let s = both.to_settings("p", &Settings::default()).unwrap();
-    assert_eq!(s["iceServers"], json!([{ "urls": ["stun:a", "stun:c"] }, { "urls": ["turn:b:3478"], "username": "u", "credential": "p" }]));
+    assert_eq!(
+        s["iceServers"],
+        json!([{ "urls": ["stun:a", "stun:c"] }, { "urls": ["turn:b:3478"], "username": "u", "credential": "p" }])
+    );
 }
 
 #[test]
 fn extension_ids_and_realms() {
-    let ids = BehaviourForm { allowed_extensions: format!("{}\nnot-an-id\n{}", "a".repeat(32), "q".repeat(32)), ..Default::default() };
+    let ids = BehaviourForm {
+        allowed_extensions: format!("{}\nnot-an-id\n{}", "a".repeat(32), "q".repeat(32)),
+        ..Default::default()
+    };
     assert_eq!(only(&ids, "allowedExtensions"), ("extension-id", format!(
         "Not an extension id: line 2 (\"not-an-id\"), line 3 (\"{}\"). An id is 32 letters from a to p, as chrome://extensions shows it.", "q".repeat(32))));
-    let realms = BehaviourForm { trusted_realms: format!("ok.example\nsay \"hi\"\n{}", "r".repeat(254)), ..Default::default() };
-    assert_eq!(only(&realms, "trustedRealms"), ("realm-invalid", "Not a realm: line 2, line 3. A realm is up to 253 characters, without quotes.".to_string()));
+    let realms =
+        BehaviourForm { trusted_realms: format!("ok.example\nsay \"hi\"\n{}", "r".repeat(254)), ..Default::default() };
+    assert_eq!(
+        only(&realms, "trustedRealms"),
+        ("realm-invalid", "Not a realm: line 2, line 3. A realm is up to 253 characters, without quotes.".to_string())
+    );
     let many = BehaviourForm { trusted_realms: (0..17).map(|i| format!("r{i}\n")).collect(), ..Default::default() };
     assert_eq!(only(&many, "trustedRealms"), ("realm-too-many", "List at most 16 realms.".to_string()));
     // Duplicates are stored once.
-    let dup = BehaviourForm { trusted_realms: "a\n a \nb".into(), allowed_extensions: format!("{0}\n{0}", "b".repeat(32)), ..Default::default() };
+    let dup = BehaviourForm {
+        trusted_realms: "a\n a \nb".into(),
+        allowed_extensions: format!("{0}\n{0}", "b".repeat(32)),
+        ..Default::default()
+    };
     let s = dup.to_settings("", &Settings::default()).unwrap();
     assert_eq!(s["trustedRealms"], json!(["a", "b"]));
     assert_eq!(s["allowedExtensions"], json!(["b".repeat(32)]));
@@ -101,30 +153,62 @@ fn extension_ids_and_realms() {
 
 #[test]
 fn choices_are_known_words() {
-    let f = BehaviourForm { auto_answer: "sometimes".into(), dtmf_mode: "inband".into(), transfer_targets: "anywhere".into(), ..Default::default() };
+    let f = BehaviourForm {
+        auto_answer: "sometimes".into(),
+        dtmf_mode: "inband".into(),
+        transfer_targets: "anywhere".into(),
+        ..Default::default()
+    };
     let e = refused(&f, "", &Settings::default());
     let got: Vec<(&str, &str, &str)> = e.0.iter().map(|e| (e.field, e.code, e.message.as_str())).collect();
-    assert_eq!(got, [
-        ("autoAnswer", "choice-invalid", "Choose one of: never, headers, always."),
-        ("dtmfMode", "choice-invalid", "Choose one of: rfc4733, info."),
-        ("transferTargets", "choice-invalid", "Choose one of: domain, any, never."),
-    ]);
+    assert_eq!(
+        got,
+        [
+            ("autoAnswer", "choice-invalid", "Choose one of: never, headers, always."),
+            ("dtmfMode", "choice-invalid", "Choose one of: rfc4733, info."),
+            ("transferTargets", "choice-invalid", "Choose one of: domain, any, never."),
+        ]
+    );
     // No button checked: the default.
     let s = BehaviourForm::default().to_settings("", &Settings::default()).unwrap();
-    assert_eq!((&s["autoAnswer"], &s["dtmfMode"], &s["transferTargets"]), (&json!("never"), &json!("rfc4733"), &json!("domain")));
+    assert_eq!(
+        (&s["autoAnswer"], &s["dtmfMode"], &s["transferTargets"]),
+        (&json!("never"), &json!("rfc4733"), &json!("domain"))
+    );
 }
 
 #[test]
 fn every_refused_field_at_once_and_the_documented_fields() {
-    let f = BehaviourForm { max_calls: "x".into(), ice_urls: "x".into(), allowed_extensions: "x".into(), trusted_realms: "\"".into(), ..Default::default() };
+    let f = BehaviourForm {
+        max_calls: "x".into(),
+        ice_urls: "x".into(),
+        allowed_extensions: "x".into(),
+        trusted_realms: "\"".into(),
+        ..Default::default()
+    };
     let mut fields: Vec<&str> = refused(&f, "", &Settings::default()).0.iter().map(|e| e.field).collect();
     fields.sort();
     assert_eq!(fields, ["allowedExtensions", "iceUrls", "maxCalls", "trustedRealms"]);
 
-    let s = BehaviourForm { auto_answer: "headers".into(), dtmf_mode: "info".into(), ..Default::default() }.to_settings("", &Settings::default()).unwrap();
+    let s = BehaviourForm { auto_answer: "headers".into(), dtmf_mode: "info".into(), ..Default::default() }
+        .to_settings("", &Settings::default())
+        .unwrap();
     let mut keys: Vec<&str> = s.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["allowedExtensions", "autoAnswer", "autoAnswerDelayMs", "dtmfMode", "iceGatheringTimeoutMs", "iceServers", "maxCalls", "transferTargets", "trustedRealms"]);
+    assert_eq!(
+        keys,
+        [
+            "allowedExtensions",
+            "autoAnswer",
+            "autoAnswerDelayMs",
+            "dtmfMode",
+            "iceGatheringTimeoutMs",
+            "iceServers",
+            "maxCalls",
+            "transferTargets",
+            "trustedRealms"
+        ]
+    );
     // What the form stores reads back as the same settings.
     let mut stored = serde_json::Map::new();
     stored.extend(s);

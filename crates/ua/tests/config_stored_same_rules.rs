@@ -20,12 +20,14 @@ fn an_invalid_stored_account_is_refused_with_the_forms_message() {
         ("displayName", "line\nbreak"),
     ];
     for (field, value) in cases {
-        let mut stored = json!({ "version": 1, "server": "wss://sip.example.com/", "username": "1001", "password": "pw" });
+        let mut stored =
+            json!({ "version": 1, "server": "wss://sip.example.com/", "username": "1001", "password": "pw" });
         stored[field] = json!(value);
         let rec: AccountRecord = serde_json::from_value(stored).unwrap();
         let from_storage = Account::from_record(&rec, None).expect_err("refused from storage");
 
-        let mut form = AccountForm { server: "wss://sip.example.com/".into(), username: "1001".into(), ..AccountForm::default() };
+        let mut form =
+            AccountForm { server: "wss://sip.example.com/".into(), username: "1001".into(), ..AccountForm::default() };
         match field {
             "server" => form.server = value.into(),
             "username" => form.username = value.into(),
@@ -42,7 +44,8 @@ fn an_invalid_stored_account_is_refused_with_the_forms_message() {
 
 #[test]
 fn every_problem_of_a_stored_account_is_named() {
-    let rec: AccountRecord = serde_json::from_value(json!({ "version": 2, "server": "wss://x.example/", "username": "a@b" })).unwrap();
+    let rec: AccountRecord =
+        serde_json::from_value(json!({ "version": 2, "server": "wss://x.example/", "username": "a@b" })).unwrap();
     let e = Account::from_record(&rec, None).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -51,9 +54,13 @@ fn every_problem_of_a_stored_account_is_named() {
          password: Enter the password of this account."
     );
     // The device-only password counts as stored.
-    let rec: AccountRecord = serde_json::from_value(json!({ "version": 1, "server": "wss://x.example/", "username": "1001" })).unwrap();
+    let rec: AccountRecord =
+        serde_json::from_value(json!({ "version": 1, "server": "wss://x.example/", "username": "1001" })).unwrap();
     let a = Account::from_record(&rec, Some("local")).unwrap();
-    assert_eq!((a.password.as_str(), a.domain.as_str(), a.aor().as_str()), ("local", "x.example", "sip:1001@x.example"));
+    assert_eq!(
+        (a.password.as_str(), a.domain.as_str(), a.aor().as_str()),
+        ("local", "x.example", "sip:1001@x.example")
+    );
 }
 
 #[test]
@@ -80,7 +87,12 @@ fn invalid_stored_settings_get_the_forms_messages_and_the_nearest_valid_values()
         "trustedRealms: Not a realm: line 2. A realm is up to 253 characters, without quotes.",
     ]);
     // The same values typed into the form get the same messages.
-    let form = BehaviourForm { max_calls: "20".into(), ice_urls: "stun:ok.example\nhttp://bad\nturn:relay.example".into(), ice_username: "u".into(), ..Default::default() };
+    let form = BehaviourForm {
+        max_calls: "20".into(),
+        ice_urls: "stun:ok.example\nhttp://bad\nturn:relay.example".into(),
+        ice_username: "u".into(),
+        ..Default::default()
+    };
     let e = form.to_settings("", &Settings::default()).unwrap_err();
     for field in ["maxCalls", "iceUrls", "iceCredential"] {
         let stored_msg = stored.problems().into_iter().find(|p| p.field == field).unwrap();
@@ -90,8 +102,11 @@ fn invalid_stored_settings_get_the_forms_messages_and_the_nearest_valid_values()
     let run = stored.normalized();
     assert_eq!((run.max_calls, run.auto_answer_delay_ms, run.register_expires), (8, 60_000, 60), "numbers are clamped");
     assert_eq!(run.dtmf_mode, "rfc4733", "an unknown choice is the default");
-    assert_eq!(serde_json::to_value(&run.ice_servers).unwrap(), json!([{ "urls": ["stun:ok.example"] }]),
-        "the invalid URL and the TURN server without a password are left out");
+    assert_eq!(
+        serde_json::to_value(&run.ice_servers).unwrap(),
+        json!([{ "urls": ["stun:ok.example"] }]),
+        "the invalid URL and the TURN server without a password are left out"
+    );
     assert_eq!(run.allowed_extensions, ["a".repeat(32)]);
     assert_eq!(run.trusted_realms, ["ok"]);
     assert!(run.problems().is_empty(), "what the worker runs with breaks no rule");

@@ -337,7 +337,10 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
     let problems = settings.problems();
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        crate::chrome::console_warn(&format!("[ferrophone] settings: {}; the nearest valid values apply", list.join("; ")));
+        crate::chrome::console_warn(&format!(
+            "[ferrophone] settings: {}; the nearest valid values apply",
+            list.join("; ")
+        ));
     }
     let local_password = local.get("password").and_then(Value::as_str).map(str::to_string);
     match sync.get("account") {

@@ -187,7 +187,9 @@ pub fn ice_url_ok(url: &str) -> bool {
             && !host.starts_with(['.', '-'])
             && !host.ends_with(['.', '-']));
     let port_ok = port.map_or(true, |p| {
-        (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && (1..=65535).contains(&p.parse::<u32>().unwrap_or(0))
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (1..=65535).contains(&p.parse::<u32>().unwrap_or(0))
     });
     host_ok && port_ok
 }

@@ -48,7 +48,11 @@ fn optional(s: &str) -> Option<String> {
 impl AccountForm {
     /// Checks the form. `typed_password` is what the password field holds (empty: keep
     /// `stored_password`, the one saved in sync or on this device).
-    pub fn to_storage(&self, typed_password: &str, stored_password: Option<&str>) -> Result<StoredAccount, ConfigErrors> {
+    pub fn to_storage(
+        &self,
+        typed_password: &str,
+        stored_password: Option<&str>,
+    ) -> Result<StoredAccount, ConfigErrors> {
         let password = Some(typed_password)
             .filter(|p| !p.is_empty())
             .or(stored_password.filter(|p| !p.is_empty()))
@@ -114,7 +118,8 @@ impl BehaviourForm {
         let auto_answer = choice(AUTO_ANSWER, &self.auto_answer, &mut errors);
         let dtmf_mode = choice(DTMF_MODE, &self.dtmf_mode, &mut errors);
         let transfer_targets = choice(TRANSFER_TARGETS, &self.transfer_targets, &mut errors);
-        let mut number = |rule: super::NumberRule, v: &str| rule.parse(v).map_err(|e| errors.0.push(e)).unwrap_or(rule.default);
+        let mut number =
+            |rule: super::NumberRule, v: &str| rule.parse(v).map_err(|e| errors.0.push(e)).unwrap_or(rule.default);
         let delay = number(AUTO_ANSWER_DELAY_MS, &self.auto_answer_delay_ms);
         let gathering = number(ICE_GATHERING_TIMEOUT_MS, &self.ice_gathering_timeout_ms);
         let max_calls = number(MAX_CALLS, &self.max_calls);
