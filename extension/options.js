@@ -58,8 +58,14 @@ async function stageSecret(key, value) {
  * @returns {Promise<SaveReply>}
  */
 async function saveConfig(forms) {
-  const reply = await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'save-config', ...forms });
-  return reply || { ok: false, error: { code: 'internal', message: 'the background worker did not answer' } };
+  try {
+    const reply = await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'save-config', ...forms });
+    return reply || { ok: false, error: { code: 'internal', message: 'the background worker did not answer' } };
+  } catch (e) {
+    // The worker did not take the typed secrets: leave none behind.
+    await chrome.storage.session.remove(['pendingPassword', 'pendingIceCredential']).catch(() => undefined);
+    throw e;
+  }
 }
 
 /**
