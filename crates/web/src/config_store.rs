@@ -41,6 +41,17 @@ async fn read(area: Result<js_sys::Promise, JsValue>) -> Value {
     chrome::call(area).await.map(|v| from_js(&v)).unwrap_or(Value::Null)
 }
 
+/// A form: an object whose fields are strings (`flags`: booleans). Read by hand rather than with
+/// serde's derive, which costs far more code in the wasm.
+fn form_fields<'a>(v: &'a Value, flags: &[&str]) -> Option<&'a Map<String, Value>> {
+    let m = v.as_object()?;
+    m.iter().all(|(k, v)| if flags.contains(&k.as_str()) { v.is_boolean() } else { v.is_string() }).then_some(m)
+}
+
+fn text(form: &Map<String, Value>, key: &str) -> String {
+    form.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
 /// `{ fieldName: { code, message } }`.
 fn fields_json(errors: &ConfigErrors) -> Value {
     let mut m = Map::new();
@@ -66,16 +77,34 @@ pub async fn save(msg: &Value) -> Value {
     let (typed_password, typed_credential) = take_pending().await;
     let account_form = match msg.get("account").filter(|v| !v.is_null()) {
         None => None,
-        Some(v) => match serde_json::from_value::<AccountForm>(v.clone()) {
-            Ok(f) => Some(f),
-            Err(_) => return error("bad-request", "account: every field is a string, deviceOnly a boolean"),
+        Some(v) => match form_fields(v, &["deviceOnly"]) {
+            Some(f) => Some(AccountForm {
+                server: text(f, "server"),
+                username: text(f, "username"),
+                auth_username: text(f, "authUsername"),
+                domain: text(f, "domain"),
+                display_name: text(f, "displayName"),
+                device_only: f.get("deviceOnly").and_then(Value::as_bool).unwrap_or(false),
+            }),
+            None => return error("bad-request", "account: every field is a string, deviceOnly a boolean"),
         },
     };
     let behaviour_form = match msg.get("behaviour").filter(|v| !v.is_null()) {
         None => None,
-        Some(v) => match serde_json::from_value::<BehaviourForm>(v.clone()) {
-            Ok(f) => Some(f),
-            Err(_) => return error("bad-request", "behaviour: every field is a string"),
+        Some(v) => match form_fields(v, &[]) {
+            Some(f) => Some(BehaviourForm {
+                auto_answer: text(f, "autoAnswer"),
+                auto_answer_delay_ms: text(f, "autoAnswerDelayMs"),
+                dtmf_mode: text(f, "dtmfMode"),
+                ice_urls: text(f, "iceUrls"),
+                ice_username: text(f, "iceUsername"),
+                ice_gathering_timeout_ms: text(f, "iceGatheringTimeoutMs"),
+                max_calls: text(f, "maxCalls"),
+                allowed_extensions: text(f, "allowedExtensions"),
+                transfer_targets: text(f, "transferTargets"),
+                trusted_realms: text(f, "trustedRealms"),
+            }),
+            None => return error("bad-request", "behaviour: every field is a string"),
         },
     };
     if account_form.is_none() && behaviour_form.is_none() {
