@@ -6,7 +6,8 @@
 //! The secrets never travel in the runtime message (every context of the extension receives
 //! those): the page puts what the user typed in the password fields into `chrome.storage.session`
 //! (memory only, this extension's pages and worker only) under `pendingPassword` /
-//! `pendingIceCredential`, and this takes them out at once, whatever the outcome.
+//! `pendingIceCredential`, and this takes them out at once (each with its form), whatever the
+//! outcome.
 
 use crate::chrome;
 use crate::schema::{error, from_js, ok, to_js};
@@ -26,15 +27,13 @@ extern "C" {
     fn session_remove(keys: &JsValue) -> Result<js_sys::Promise, JsValue>;
 }
 
-const PENDING: [&str; 2] = ["pendingPassword", "pendingIceCredential"];
-
-/// The typed secrets, taken out of session storage (so a refused save leaves none behind).
-async fn take_pending() -> (String, String) {
-    let keys = to_js(&json!(PENDING));
+/// The typed secret under `key`, taken out of session storage (so a refused save leaves none
+/// behind); "" when none was typed.
+async fn take_pending(key: &str) -> String {
+    let keys = to_js(&json!([key]));
     let got = chrome::call(session_get(&keys)).await.map(|v| from_js(&v)).unwrap_or(Value::Null);
     let _ = chrome::call(session_remove(&keys)).await;
-    let text = |k: &str| got.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    (text(PENDING[0]), text(PENDING[1]))
+    got.get(key).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 async fn read(area: Result<js_sys::Promise, JsValue>) -> Value {
@@ -74,7 +73,11 @@ async fn write(result: Result<js_sys::Promise, JsValue>) -> Result<(), String> {
 /// `{ ok: true, changed? }` (`changed`: whether the stored account differs; when it does not, the
 /// worker registers again at once) or `{ ok: false, error: { code: "invalid-config" }, fields }`.
 pub async fn save(msg: &Value) -> Value {
-    let (typed_password, typed_credential) = take_pending().await;
+    let given = |key: &str| msg.get(key).is_some_and(|v| !v.is_null());
+    // Each form takes only its own secret (a Save and an Apply at once do not take each other's),
+    // before anything can fail.
+    let typed_password = if given("account") { take_pending("pendingPassword").await } else { String::new() };
+    let typed_credential = if given("behaviour") { take_pending("pendingIceCredential").await } else { String::new() };
     let account_form = match msg.get("account").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => match form_fields(v, &["deviceOnly"]) {
