@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod chrome;
+mod config_store;
 mod host;
 mod media;
 mod notify;
@@ -228,6 +229,8 @@ async fn dispatch(msg: &Value, external: bool) -> Value {
             probe::test_connection(&server, random_seed()).await
         }
         "diagnostics" if !external => diagnostics().await,
+        // Never from outside: other extensions must not change the account.
+        "save-config" if !external => config_store::save(msg).await,
         _ => error("unknown-command", format!("unknown command {cmd:?}")),
     }
 }
