@@ -1,9 +1,10 @@
 // @ts-check
 // Ferrophone options page: the account form, the behaviour settings, the connection test, the
 // microphone grant and the status line.
-// A plain UI script: it reads and writes chrome.storage and renders what the worker reports. The
-// worker notices storage changes by itself; the password is never put in a runtime message, a log
-// or the DOM.
+// A plain UI script with no rules of its own: it sends each form to the worker (`save-config`),
+// which checks it with the core's rules (crates/ua/src/config.rs), stores it and answers with a
+// message per refused field; the page renders those. The typed passwords go to the worker through
+// chrome.storage.session, never in a runtime message, a log or the DOM.
 
 const API = 1; // the command API's version, `ferrophone` in every message
 const FIELDS = /** @type {const} */ (['server', 'username', 'password', 'authUsername', 'domain', 'displayName']);
@@ -33,134 +34,77 @@ function showResult(id, text, kind = '') {
 const errorText = (e) => String((e && /** @type {any} */ (e).message) || e);
 
 // ---------------------------------------------------------------------------------------------
-// Validation: what the form accepts. Returns one message per invalid field.
+// Saving: the worker checks and stores; the page shows its answer.
 
-/** @param {string} host  URL.hostname: IPv4 normalised, IPv6 in brackets */
-function isLoopback(host) {
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/**
+ * @typedef {{code: string, message: string}} FieldError
+ * @typedef {{ok: boolean, changed?: boolean, error?: {code: string, message: string},
+ *   fields?: Record<string, FieldError>}} SaveReply
+ */
 
-/** @param {string} value */
-function serverError(value) {
-  const example = 'for example wss://sip.example.com:8443/ws';
-  if (!value) return `Enter your provider's WebSocket address, ${example}.`;
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    return `This is not a valid URL. Enter the full address, ${example}.`;
-  }
-  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
-    return `The address must start with wss:// (SIP over secure WebSocket), not ${url.protocol}//.`;
-  }
-  if (!url.hostname) return `The address has no host name, ${example}.`;
-  if (url.username || url.password) {
-    return 'Do not put a user name or password in the address: use the fields below.';
-  }
-  if (url.protocol === 'ws:' && !isLoopback(url.hostname)) {
-    return 'ws:// is not encrypted and is only allowed to this computer (localhost, 127.x.x.x, [::1]). Use wss://.';
-  }
-  return '';
-}
-
-/** @param {string} value */
-function usernameError(value) {
-  if (!value) return 'Enter your SIP username, for example 1001.';
-  if (/\s/.test(value)) return 'The username cannot contain spaces.';
-  if (value.includes('@')) {
-    return 'Enter only the part before the @ here, and put the part after it in Domain.';
-  }
-  return '';
-}
-
-/** @param {string} value */
-function authUsernameError(value) {
-  if (/\s/.test(value)) return 'The authorization username cannot contain spaces.';
-  return '';
-}
-
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
-
-/** @param {string} value */
-function domainError(value) {
-  if (!value) return '';
-  const message = 'Enter a domain name such as example.com (no sip:, no port, no path).';
-  if (/^\[.*\]$/.test(value)) {
-    try {
-      return new URL(`wss://${value}/`).hostname === value.toLowerCase() ? '' : message;
-    } catch {
-      return message;
-    }
-  }
-  if (/^[\d.]+$/.test(value)) {
-    const parts = value.split('.');
-    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255) ? '' : message;
-  }
-  let ascii;
-  try {
-    ascii = new URL(`wss://${value}/`).hostname; // internationalised names become punycode
-  } catch {
-    return message;
-  }
-  const name = ascii.endsWith('.') ? ascii.slice(0, -1) : ascii;
-  if (/[:/@?#\s]/.test(value) || name.length === 0 || name.length > 253) return message;
-  return name.split('.').every((label) => LABEL.test(label)) ? '' : message;
-}
-
-/** @param {string} value */
-function displayNameError(value) {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return 'The display name cannot contain control characters.';
-  if (value.length > 100) return 'The display name is too long (100 characters at most).';
-  return '';
+/**
+ * Puts a typed secret where the worker takes it from (chrome.storage.session: memory only, this
+ * extension's pages and worker), or clears it when the field is empty ("keep the saved one").
+ * @param {'pendingPassword' | 'pendingIceCredential'} key
+ * @param {string} value
+ */
+async function stageSecret(key, value) {
+  if (value) await chrome.storage.session.set({ [key]: value });
+  else await chrome.storage.session.remove(key);
 }
 
 /**
- * @param {Record<string, string>} v  the trimmed form values
- * @param {boolean} hasStoredPassword
- * @returns {Record<string, string>} field name → message, only for invalid fields
+ * @param {{account?: Record<string, string | boolean>, behaviour?: Record<string, string>}} forms
+ * @returns {Promise<SaveReply>}
  */
-function validate(v, hasStoredPassword) {
-  /** @type {Record<string, string>} */
-  const errors = {};
-  const checks = {
-    server: serverError(v.server),
-    username: usernameError(v.username),
-    password: !v.password && !hasStoredPassword ? 'Enter the password of this account.' : '',
-    authUsername: authUsernameError(v.authUsername),
-    domain: domainError(v.domain),
-    displayName: displayNameError(v.displayName),
-  };
-  for (const [field, message] of Object.entries(checks)) if (message) errors[field] = message;
-  return errors;
+async function saveConfig(forms) {
+  try {
+    const reply = await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'save-config', ...forms });
+    return reply || { ok: false, error: { code: 'internal', message: 'the background worker did not answer' } };
+  } catch (e) {
+    // The worker did not take the typed secrets: leave none behind.
+    await chrome.storage.session.remove(['pendingPassword', 'pendingIceCredential']).catch(() => undefined);
+    throw e;
+  }
 }
 
-/** @param {Record<string, string>} errors */
-function renderErrors(errors) {
-  for (const field of FIELDS) {
-    const el = $(`${field}-error`);
-    const message = errors[field] || '';
-    el.textContent = message;
-    el.hidden = !message;
-    input(field).setAttribute('aria-invalid', message ? 'true' : 'false');
-  }
-  const first = FIELDS.find((f) => errors[f]);
-  if (first) input(first).focus();
+/**
+ * The result line of a refused save: the fields marked above, and any message of a field the
+ * form has no place for.
+ * @param {SaveReply} reply
+ * @param {readonly string[]} shown  the fields rendered next to their inputs
+ * @param {string} verb  'Not saved' | 'Not applied'
+ */
+function refusal(reply, shown, verb) {
+  const fields = reply.fields || {};
+  const elsewhere = Object.entries(fields).filter(([f]) => !shown.includes(f)).map(([, e]) => e.message);
+  if (Object.keys(fields).length === 0) return `${verb}: ${(reply.error && reply.error.message) || 'no answer'}`;
+  return [`${verb}: correct the fields marked above.`, ...elsewhere].join(' ');
 }
+
+/**
+ * @param {readonly string[]} fields
+ * @param {Record<string, FieldError>} errors
+ */
+function renderFieldErrors(fields, errors) {
+  for (const field of fields) {
+    const el = $(`${field}-error`);
+    const error = errors[field];
+    el.textContent = error ? error.message : '';
+    el.dataset.code = error ? error.code : '';
+    el.hidden = !error;
+    $(field).setAttribute('aria-invalid', error ? 'true' : 'false');
+  }
+  const first = fields.find((f) => errors[f]);
+  if (first) $(first).focus();
+}
+
+/** @param {Record<string, FieldError>} errors */
+const renderErrors = (errors) => renderFieldErrors(FIELDS, errors);
 
 // ---------------------------------------------------------------------------------------------
 // Storage: sync `account` = {version: 1, server, username, password?, authUsername?, domain?,
 // displayName?}; with "device only", the password lives in local `password` instead.
-
-async function storedPassword() {
-  const [{ account }, { password }] = await Promise.all([
-    chrome.storage.sync.get('account'),
-    chrome.storage.local.get('password'),
-  ]);
-  const a = /** @type {Record<string, unknown>} */ (account && typeof account === 'object' ? account : {});
-  const synced = typeof a.password === 'string' ? a.password : '';
-  return synced || (typeof password === 'string' ? password : '');
-}
 
 async function loadForm() {
   const [{ account }, { password: localPassword }] = await Promise.all([
@@ -184,214 +128,66 @@ async function loadForm() {
 async function save(event) {
   event.preventDefault();
   showResult('save-result', '');
-  /** @type {Record<string, string>} */
-  const v = {};
-  for (const field of FIELDS) {
-    v[field] = field === 'password' ? input(field).value : input(field).value.trim();
-  }
-  const previous = await storedPassword();
-  const errors = validate(v, previous !== '');
-  renderErrors(errors);
-  if (Object.keys(errors).length > 0) {
-    showResult('save-result', 'Not saved: correct the fields marked above.', 'error');
-    return;
-  }
-
-  const password = v.password || previous;
+  /** @type {Record<string, string | boolean>} */
+  const account = {};
+  for (const field of FIELDS) if (field !== 'password') account[field] = input(field).value;
   const deviceOnly = input('deviceOnly').checked;
-  /** @type {Record<string, string | number>} */
-  const account = { version: 1, server: v.server, username: v.username };
-  if (!deviceOnly) account.password = password;
-  for (const field of /** @type {const} */ (['authUsername', 'domain', 'displayName'])) {
-    if (v[field]) account[field] = v[field];
-  }
-
-  const before = await storedAccountKey();
+  account.deviceOnly = deviceOnly;
+  let reply;
   try {
-    // Order the writes so the worker never sees an account whose password is nowhere.
-    if (deviceOnly) {
-      await chrome.storage.local.set({ password });
-      await chrome.storage.sync.set({ account });
-    } else {
-      await chrome.storage.sync.set({ account });
-      await chrome.storage.local.remove('password');
-    }
+    await stageSecret('pendingPassword', input('password').value);
+    reply = await saveConfig({ account });
   } catch (e) {
     showResult('save-result', `Not saved: ${errorText(e)}`, 'error');
     return;
   }
+  renderErrors(reply.fields || {});
+  if (!reply.ok) {
+    showResult('save-result', refusal(reply, FIELDS, 'Not saved'), 'error');
+    return;
+  }
   await loadForm(); // clears the password field
   showResult('save-result', deviceOnly ? 'Saved. The password stays on this device.' : 'Saved.', 'ok');
-  if (before === await storedAccountKey()) {
-    // Nothing changed, so the worker sees no storage change: Save means "try again now" (after
-    // the password was fixed on the server, say).
-    await chrome.runtime.sendMessage({ ferrophone: API, cmd: 'register' }).catch(() => undefined);
-  }
   refreshStatus();
-}
-
-/** The stored account and device-only password, as one comparable string. */
-async function storedAccountKey() {
-  const [{ account }, { password }] = await Promise.all([
-    chrome.storage.sync.get('account'),
-    chrome.storage.local.get('password'),
-  ]);
-  /** @param {unknown} v @returns {unknown} */
-  const sorted = (v) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)]))
-    : v);
-  return JSON.stringify([sorted(account), password]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Behaviour: sync `settings` = {version: 1, autoAnswer, autoAnswerDelayMs, dtmfMode, iceServers,
-// iceGatheringTimeoutMs, maxCalls, allowedExtensions, transferTargets, trustedRealms, ...} (docs/API.md). Applying merges into the
-// stored object, so fields this page does not show (registerExpires, keepaliveInterval...) are
-// kept. The worker applies the change by itself (it listens to storage changes).
+// iceGatheringTimeoutMs, maxCalls, allowedExtensions, transferTargets, trustedRealms, ...}
+// (docs/API.md). The worker merges what Apply sends into the stored object, so fields this page
+// does not show (registerExpires, keepaliveInterval...) are kept, and applies the change by itself.
 
 const BEHAVIOUR_FIELDS = /** @type {const} */ ([
   'autoAnswerDelayMs', 'trustedRealms', 'iceUrls', 'iceUsername', 'iceCredential', 'iceGatheringTimeoutMs', 'maxCalls',
   'allowedExtensions',
 ]);
-/** Server control of the phone is off unless the user turns it on: 'never' is the default. */
-const AUTO_ANSWER = /** @type {const} */ (['never', 'headers', 'always']);
-/** Where a far end may transfer us (REFER): the account's domain and numbers (default), anywhere, nowhere. */
-const TRANSFER_TARGETS = /** @type {const} */ (['domain', 'any', 'never']);
-/** A digest realm as the user may list it: printable, no quotes, at most 253 characters. */
-const REALM = /^[^\x00-\x1f\x7f"]{1,253}$/;
-/** How DTMF digits are sent: in the media (RFC 4733 telephone-events, the default) or by SIP INFO. */
-const DTMF_MODES = /** @type {const} */ (['rfc4733', 'info']);
-const DEFAULTS = { autoAnswerDelayMs: 0, iceGatheringTimeoutMs: 2000, maxCalls: 4 };
+/** The radio groups of the behaviour form (their buttons and default are in options.html). */
+const CHOICES = /** @type {const} */ (['autoAnswer', 'dtmfMode', 'transferTargets']);
 
 /** @param {string} id */
 const textArea = (id) => /** @type {HTMLTextAreaElement} */ ($(id));
 
-/** @param {string} text  the lines of a textarea, trimmed, without empty ones, with their line numbers */
-function linesOf(text) {
-  return text.split('\n').map((line, i) => ({ n: i + 1, value: line.trim() })).filter((l) => l.value !== '');
+/** @param {string} name @returns {HTMLInputElement[]} the radio buttons of a group */
+const radios = (name) => [...document.querySelectorAll(`input[type="radio"][name="${name}"]`)].map((el) => /** @type {HTMLInputElement} */ (el));
+
+/**
+ * Checks the button of `value`; a value the group does not have shows the group's default (the
+ * button checked in options.html; the worker reads such a value as that default too).
+ * @param {string} name
+ * @param {unknown} value
+ */
+function showChoice(name, value) {
+  const buttons = radios(name);
+  const match = buttons.find((b) => b.value === value);
+  for (const b of buttons) b.checked = match ? b === match : b.defaultChecked;
 }
 
 /**
- * A whole number in [min, max]; an empty field means the default.
- * @param {string} value
- * @param {number} min
- * @param {number} max
- * @param {number} fallback
- * @param {string} what  e.g. 'milliseconds'
- * @returns {{value: number, error: string}}
- */
-function wholeNumber(value, min, max, fallback, what) {
-  if (value === '') return { value: fallback, error: '' };
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    return { value: fallback, error: `Enter a whole number of ${what} from ${min} to ${max}.` };
-  }
-  return { value: n, error: '' };
-}
-
-/** `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `turns:…` (RFC 7064/7065). */
-const ICE_URL = /^(stun|turns?):([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(\d{1,5}))?(\?transport=(?:udp|tcp))?$/i;
-/** Extension ids: 32 letters a–p (chrome://extensions shows them). */
-const EXTENSION_ID = /^[a-p]{32}$/;
-
-/** @param {string} url */
-const isTurn = (url) => /^turns?:/i.test(url);
-
-/**
- * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
- * @typedef {{autoAnswer: string, autoAnswerDelayMs: number, dtmfMode: string, iceServers: IceServer[],
- *   iceGatheringTimeoutMs: number, maxCalls: number, allowedExtensions: string[], transferTargets: string,
- *   trustedRealms: string[]}} Behaviour
+ * @typedef {{urls?: string | string[], username?: string, credential?: string}} IceServer
  */
 
-/**
- * Checks the behaviour form. `storedCredential` is the TURN password already saved (the field is
- * left empty to keep it).
- * @param {Record<string, string>} v  the form values (textareas raw, inputs trimmed)
- * @param {{autoAnswer: string, dtmfMode: string, transferTargets: string}} choices  the checked radio buttons' values
- * @param {string} storedCredential
- * @returns {{errors: Record<string, string>, behaviour: Behaviour}}
- */
-function validateBehaviour(v, { autoAnswer, dtmfMode, transferTargets }, storedCredential) {
-  /** @type {Record<string, string>} */
-  const errors = {};
-  const delay = wholeNumber(v.autoAnswerDelayMs, 0, 60000, DEFAULTS.autoAnswerDelayMs, 'milliseconds');
-  const gathering = wholeNumber(v.iceGatheringTimeoutMs, 100, 10000, DEFAULTS.iceGatheringTimeoutMs, 'milliseconds');
-  const maxCalls = wholeNumber(v.maxCalls, 1, 8, DEFAULTS.maxCalls, 'calls');
-  if (delay.error) errors.autoAnswerDelayMs = delay.error;
-  if (gathering.error) errors.iceGatheringTimeoutMs = gathering.error;
-  if (maxCalls.error) errors.maxCalls = maxCalls.error;
-
-  const urls = linesOf(v.iceUrls);
-  const badUrls = urls.filter((l) => {
-    const m = ICE_URL.exec(l.value);
-    if (!m) return true;
-    if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) return true;
-    return m[4] !== undefined && !isTurn(l.value); // ?transport= belongs to TURN only
-  });
-  if (badUrls.length > 0) {
-    const shown = badUrls.slice(0, 3).map((l) => `line ${l.n} (${JSON.stringify(l.value)})`).join(', ');
-    errors.iceUrls = `Not a STUN or TURN address: ${shown}. Each line must look like stun:host:port, turn:host:port or turns:host:port.`;
-  }
-  const turn = urls.map((l) => l.value).filter(isTurn);
-  const credential = v.iceCredential || storedCredential;
-  if (turn.length > 0) {
-    if (!v.iceUsername) errors.iceUsername = 'A TURN server needs a username.';
-    if (!credential) errors.iceCredential = 'A TURN server needs a password.';
-  } else {
-    if (v.iceUsername) errors.iceUsername = 'The username is only used for turn: or turns: servers: add one above or clear this field.';
-    if (v.iceCredential) errors.iceCredential = 'The password is only used for turn: or turns: servers: add one above or clear this field.';
-  }
-
-  const ids = linesOf(v.allowedExtensions);
-  const badIds = ids.filter((l) => !EXTENSION_ID.test(l.value));
-  if (badIds.length > 0) {
-    const shown = badIds.slice(0, 3).map((l) => `line ${l.n} (${JSON.stringify(l.value)})`).join(', ');
-    errors.allowedExtensions = `Not an extension id: ${shown}. An id is 32 letters from a to p, as chrome://extensions shows it.`;
-  }
-
-  const realms = linesOf(v.trustedRealms);
-  const badRealms = realms.filter((l) => !REALM.test(l.value));
-  if (badRealms.length > 0) {
-    const shown = badRealms.slice(0, 3).map((l) => `line ${l.n}`).join(', ');
-    errors.trustedRealms = `Not a realm: ${shown}. A realm is up to 253 characters, without quotes.`;
-  } else if (realms.length > 16) {
-    errors.trustedRealms = 'List at most 16 realms.';
-  }
-
-  /** @type {IceServer[]} */
-  const iceServers = [];
-  const stun = urls.map((l) => l.value).filter((u) => !isTurn(u));
-  if (stun.length > 0) iceServers.push({ urls: stun });
-  if (turn.length > 0) iceServers.push({ urls: turn, username: v.iceUsername, credential });
-  return {
-    errors,
-    behaviour: {
-      autoAnswer: AUTO_ANSWER.includes(/** @type {any} */ (autoAnswer)) ? autoAnswer : 'never',
-      autoAnswerDelayMs: delay.value,
-      dtmfMode: DTMF_MODES.includes(/** @type {any} */ (dtmfMode)) ? dtmfMode : 'rfc4733',
-      iceServers,
-      iceGatheringTimeoutMs: gathering.value,
-      maxCalls: maxCalls.value,
-      allowedExtensions: [...new Set(ids.map((l) => l.value))],
-      transferTargets: TRANSFER_TARGETS.includes(/** @type {any} */ (transferTargets)) ? transferTargets : 'domain',
-      trustedRealms: [...new Set(realms.map((l) => l.value))],
-    },
-  };
-}
-
-/** @param {Record<string, string>} errors */
-function renderBehaviourErrors(errors) {
-  for (const field of BEHAVIOUR_FIELDS) {
-    const el = $(`${field}-error`);
-    const message = errors[field] || '';
-    el.textContent = message;
-    el.hidden = !message;
-    $(field).setAttribute('aria-invalid', message ? 'true' : 'false');
-  }
-  const first = BEHAVIOUR_FIELDS.find((f) => errors[f]);
-  if (first) $(first).focus();
-}
+/** @param {Record<string, FieldError>} errors */
+const renderBehaviourErrors = (errors) => renderFieldErrors(BEHAVIOUR_FIELDS, errors);
 
 /** @returns {Promise<Record<string, any>>} the stored `settings` object ({} when none) */
 async function storedSettings() {
@@ -404,27 +200,17 @@ function iceServersOf(settings) {
   return Array.isArray(settings.iceServers) ? settings.iceServers.filter((s) => s && typeof s === 'object') : [];
 }
 
-/** @param {IceServer[]} servers  the TURN password already stored, if any */
-function credentialOf(servers) {
-  const withCredential = servers.find((s) => typeof s.credential === 'string' && s.credential !== '');
-  return withCredential ? /** @type {string} */ (withCredential.credential) : '';
-}
-
 async function loadBehaviour() {
   const settings = await storedSettings();
-  const autoAnswer = AUTO_ANSWER.includes(settings.autoAnswer) ? settings.autoAnswer : 'never';
-  for (const value of AUTO_ANSWER) input(`autoAnswer-${value}`).checked = value === autoAnswer;
-  const transferTargets = TRANSFER_TARGETS.includes(settings.transferTargets) ? settings.transferTargets : 'domain';
-  for (const value of TRANSFER_TARGETS) input(`transferTargets-${value}`).checked = value === transferTargets;
-  const realms = Array.isArray(settings.trustedRealms) ? settings.trustedRealms.filter((x) => typeof x === 'string') : [];
-  textArea('trustedRealms').value = realms.join('\n');
-  const dtmfMode = DTMF_MODES.includes(settings.dtmfMode) ? settings.dtmfMode : 'rfc4733';
-  for (const value of DTMF_MODES) input(`dtmfMode-${value}`).checked = value === dtmfMode;
-  /** @param {unknown} n @param {number} fallback */
-  const number = (n, fallback) => String(typeof n === 'number' && Number.isFinite(n) ? n : fallback);
-  input('autoAnswerDelayMs').value = number(settings.autoAnswerDelayMs, DEFAULTS.autoAnswerDelayMs);
-  input('iceGatheringTimeoutMs').value = number(settings.iceGatheringTimeoutMs, DEFAULTS.iceGatheringTimeoutMs);
-  input('maxCalls').value = number(settings.maxCalls, DEFAULTS.maxCalls);
+  for (const name of CHOICES) showChoice(name, settings[name]);
+  /** @param {string} key @returns {string[]} */
+  const strings = (key) => (Array.isArray(settings[key]) ? settings[key].filter((x) => typeof x === 'string') : []);
+  textArea('trustedRealms').value = strings('trustedRealms').join('\n');
+  // A number not stored shows the default, which the field's placeholder names.
+  for (const id of ['autoAnswerDelayMs', 'iceGatheringTimeoutMs', 'maxCalls']) {
+    const n = settings[id];
+    input(id).value = typeof n === 'number' && Number.isFinite(n) ? String(n) : input(id).placeholder;
+  }
   const servers = iceServersOf(settings);
   /** @type {string[]} */
   const urls = servers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : typeof s.urls === 'string' ? [s.urls] : []));
@@ -433,9 +219,9 @@ async function loadBehaviour() {
   input('iceUsername').value = withUser ? /** @type {string} */ (withUser.username) : '';
   const credential = input('iceCredential');
   credential.value = '';
-  credential.placeholder = credentialOf(servers) ? 'saved — leave empty to keep' : '';
-  const ids = Array.isArray(settings.allowedExtensions) ? settings.allowedExtensions.filter((x) => typeof x === 'string') : [];
-  textArea('allowedExtensions').value = ids.join('\n');
+  const saved = servers.some((s) => typeof s.credential === 'string' && s.credential !== '');
+  credential.placeholder = saved ? 'saved — leave empty to keep' : '';
+  textArea('allowedExtensions').value = strings('allowedExtensions').join('\n');
 }
 
 /** @param {SubmitEvent} event */
@@ -443,30 +229,25 @@ async function applyBehaviour(event) {
   event.preventDefault();
   showResult('behaviour-result', '');
   /** @type {Record<string, string>} */
-  const v = {};
+  const behaviour = {};
   for (const field of BEHAVIOUR_FIELDS) {
-    const el = /** @type {HTMLInputElement | HTMLTextAreaElement} */ ($(field));
-    v[field] = el instanceof HTMLTextAreaElement || field === 'iceCredential' ? el.value : el.value.trim();
+    if (field !== 'iceCredential') behaviour[field] = /** @type {HTMLInputElement | HTMLTextAreaElement} */ ($(field)).value;
   }
-  /** @param {string} name  the value of the checked radio button of a group ('' when none) */
-  const choice = (name) => {
-    const checked = /** @type {HTMLInputElement | null} */ (document.querySelector(`input[name="${name}"]:checked`));
-    return checked ? checked.value : '';
-  };
-  const stored = await storedSettings();
-  const { errors, behaviour } = validateBehaviour(v,
-    { autoAnswer: choice('autoAnswer'), dtmfMode: choice('dtmfMode'), transferTargets: choice('transferTargets') },
-    credentialOf(iceServersOf(stored)));
-  renderBehaviourErrors(errors);
-  if (Object.keys(errors).length > 0) {
-    showResult('behaviour-result', 'Not applied: correct the fields marked above.', 'error');
-    return;
+  for (const name of CHOICES) {
+    const checked = radios(name).find((b) => b.checked);
+    behaviour[name] = checked ? checked.value : '';
   }
-  const settings = { ...stored, ...behaviour, version: 1 };
+  let reply;
   try {
-    await chrome.storage.sync.set({ settings });
+    await stageSecret('pendingIceCredential', input('iceCredential').value);
+    reply = await saveConfig({ behaviour });
   } catch (e) {
     showResult('behaviour-result', `Not applied: ${errorText(e)}`, 'error');
+    return;
+  }
+  renderBehaviourErrors(reply.fields || {});
+  if (!reply.ok) {
+    showResult('behaviour-result', refusal(reply, BEHAVIOUR_FIELDS, 'Not applied'), 'error');
     return;
   }
   await loadBehaviour(); // clears the TURN password field

@@ -1,6 +1,7 @@
 //! Calls as the host and the Command API see them, and the media requests a call makes.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 
 /// Direction of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -26,6 +27,170 @@ pub enum CallState {
     Ended,
 }
 
+/// Why a call ended: the `endReason` of the Command API (docs/API.md), kebab-case on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// We hung up.
+    LocalHangup,
+    /// The far end hung up (BYE).
+    RemoteHangup,
+    /// The caller (or we) cancelled before an answer.
+    Cancelled,
+    /// We refused the incoming call.
+    Rejected,
+    /// The call was transferred (REFER) and ended here.
+    Transferred,
+    /// Another call replaced it (RFC 3891).
+    Replaced,
+    /// RFC 4028: the session was not refreshed in time.
+    SessionExpired,
+    /// The far end no longer knows the call (481).
+    DialogLost,
+    /// 486/600.
+    Busy,
+    /// 603/607.
+    Declined,
+    /// 404/604.
+    NotFound,
+    /// 480.
+    Unavailable,
+    /// Nobody answered in time (408, our ring timeout).
+    NoAnswer,
+    /// No final response at all.
+    Timeout,
+    /// 488/606, or no usable offer.
+    IncompatibleMedia,
+    /// 401/403/407 we could not answer.
+    AuthFailed,
+    /// The far end asked for credentials for a realm we do not trust.
+    UntrustedRealm,
+    /// The media side failed (ICE/DTLS, microphone, remote description).
+    MediaFailed,
+    /// The flow broke and the dialog was not recovered.
+    ConnectionLost,
+    /// Our 2xx was never acknowledged.
+    NoAck,
+    /// 484.
+    AddressIncomplete,
+    /// The far end broke the protocol (no answer where one was required, unusable 2xx).
+    ProtocolError,
+    /// No flow to place the call on.
+    NotConnected,
+    /// A 5xx final response (`server-error-503`).
+    ServerError(u16),
+    /// Any other final failure (`failed-<code>`).
+    Failed(u16),
+}
+
+impl EndReason {
+    /// The reason for a final failure response to our INVITE.
+    pub fn for_status(code: u16) -> EndReason {
+        match code {
+            486 | 600 => EndReason::Busy,
+            603 | 607 => EndReason::Declined,
+            404 | 604 => EndReason::NotFound,
+            480 => EndReason::Unavailable,
+            408 => EndReason::NoAnswer,
+            487 => EndReason::Cancelled,
+            401 | 407 | 403 => EndReason::AuthFailed,
+            488 | 606 => EndReason::IncompatibleMedia,
+            484 => EndReason::AddressIncomplete,
+            500..=599 => EndReason::ServerError(code),
+            _ => EndReason::Failed(code),
+        }
+    }
+
+    fn name(self) -> Option<&'static str> {
+        Some(match self {
+            EndReason::LocalHangup => "local-hangup",
+            EndReason::RemoteHangup => "remote-hangup",
+            EndReason::Cancelled => "cancelled",
+            EndReason::Rejected => "rejected",
+            EndReason::Transferred => "transferred",
+            EndReason::Replaced => "replaced",
+            EndReason::SessionExpired => "session-expired",
+            EndReason::DialogLost => "dialog-lost",
+            EndReason::Busy => "busy",
+            EndReason::Declined => "declined",
+            EndReason::NotFound => "not-found",
+            EndReason::Unavailable => "unavailable",
+            EndReason::NoAnswer => "no-answer",
+            EndReason::Timeout => "timeout",
+            EndReason::IncompatibleMedia => "incompatible-media",
+            EndReason::AuthFailed => "auth-failed",
+            EndReason::UntrustedRealm => "untrusted-realm",
+            EndReason::MediaFailed => "media-failed",
+            EndReason::ConnectionLost => "connection-lost",
+            EndReason::NoAck => "no-ack",
+            EndReason::AddressIncomplete => "address-incomplete",
+            EndReason::ProtocolError => "protocol-error",
+            EndReason::NotConnected => "not-connected",
+            EndReason::ServerError(_) | EndReason::Failed(_) => return None,
+        })
+    }
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.name(), self) {
+            (Some(name), _) => f.write_str(name),
+            (None, EndReason::ServerError(code)) => write!(f, "server-error-{code}"),
+            (None, EndReason::Failed(code)) => write!(f, "failed-{code}"),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+impl std::str::FromStr for EndReason {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let code = |rest: &str| rest.parse::<u16>().map_err(|_| ());
+        Ok(match s {
+            "local-hangup" => EndReason::LocalHangup,
+            "remote-hangup" => EndReason::RemoteHangup,
+            "cancelled" => EndReason::Cancelled,
+            "rejected" => EndReason::Rejected,
+            "transferred" => EndReason::Transferred,
+            "replaced" => EndReason::Replaced,
+            "session-expired" => EndReason::SessionExpired,
+            "dialog-lost" => EndReason::DialogLost,
+            "busy" => EndReason::Busy,
+            "declined" => EndReason::Declined,
+            "not-found" => EndReason::NotFound,
+            "unavailable" => EndReason::Unavailable,
+            "no-answer" => EndReason::NoAnswer,
+            "timeout" => EndReason::Timeout,
+            "incompatible-media" => EndReason::IncompatibleMedia,
+            "auth-failed" => EndReason::AuthFailed,
+            "untrusted-realm" => EndReason::UntrustedRealm,
+            "media-failed" => EndReason::MediaFailed,
+            "connection-lost" => EndReason::ConnectionLost,
+            "no-ack" => EndReason::NoAck,
+            "address-incomplete" => EndReason::AddressIncomplete,
+            "protocol-error" => EndReason::ProtocolError,
+            "not-connected" => EndReason::NotConnected,
+            _ => match (s.strip_prefix("server-error-"), s.strip_prefix("failed-")) {
+                (Some(rest), _) => EndReason::ServerError(code(rest)?),
+                (_, Some(rest)) => EndReason::Failed(code(rest)?),
+                _ => return Err(()),
+            },
+        })
+    }
+}
+
+impl Serialize for EndReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EndReason {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(|_| serde::de::Error::custom(format!("unknown end reason {s:?}")))
+    }
+}
+
 /// A call as reported in `calls` and `call` events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,7 +205,7 @@ pub struct CallInfo {
     pub state: CallState,
     pub auto_answer: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub muted: bool,
 }
 
@@ -246,23 +411,6 @@ pub fn target_from_link(url: &str) -> Option<String> {
         return Some(decoded(url));
     }
     lower.starts_with("callto:").then(|| decoded(&url[7..]).trim_start_matches("//").to_string())
-}
-
-/// The end reason for a final failure status of our INVITE.
-pub(crate) fn end_reason_for_status(code: u16) -> String {
-    match code {
-        486 | 600 => "busy".into(),
-        603 | 607 => "declined".into(),
-        404 | 604 => "not-found".into(),
-        480 => "unavailable".into(),
-        408 => "no-answer".into(),
-        487 => "cancelled".into(),
-        401 | 407 | 403 => "auth-failed".into(),
-        488 | 606 => "incompatible-media".into(),
-        484 => "address-incomplete".into(),
-        500..=599 => format!("server-error-{code}"),
-        _ => format!("failed-{code}"),
-    }
 }
 
 /// The media direction of the first audio section of an SDP (session-level default sendrecv).

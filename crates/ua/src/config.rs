@@ -1,8 +1,16 @@
 //! The user's configuration as stored by the extension (`chrome.storage.sync` keys `account` and
 //! `settings`, see DESIGN.md "Public interfaces"), validated and normalised.
 //!
-//! Validation lives here, in Rust, so the worker refuses a bad stored account the same way
-//! whoever wrote it (the options page validates too, for the user's sake).
+//! Every rule lives here, once: the options page has none of its own. It sends the form to the
+//! worker (`save-config`, see [`form`]), which checks it with these rules and stores it; the worker
+//! applies the same rules to whatever it reads from storage, whoever wrote it (policy, tests,
+//! other tools). A refused field comes with a stable `code` (for translation) and an English
+//! message, the same message on the page and in the status line.
+
+mod behaviour;
+pub mod form;
+
+pub use behaviour::{ChoiceRule, Lines, NumberRule};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -44,6 +52,70 @@ impl fmt::Debug for AccountRecord {
     }
 }
 
+/// Why a value was refused: the field (the options page's field name, which is also the stored
+/// key), a stable kebab-case `code` naming the rule, and an English message for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        ConfigError { field, code, message: message.into() }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every refused field of one configuration (never empty when returned as an error).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// The error of `field`, if it was refused.
+    pub fn get(&self, field: &str) -> Option<&ConfigError> {
+        self.0.iter().find(|e| e.field == field)
+    }
+
+    fn push(&mut self, e: Result<(), ConfigError>) {
+        if let Err(e) = e {
+            self.0.push(e);
+        }
+    }
+
+    fn into_result<T>(self, ok: impl FnOnce() -> T) -> Result<T, ConfigErrors> {
+        if self.0.is_empty() {
+            Ok(ok())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+const SERVER_EXAMPLE: &str = "for example wss://sip.example.com:8443/ws";
+
+fn server_error(code: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::new("server", code, message)
+}
+
 /// A WebSocket server address: `wss://host[:port][/path]` (or `ws://` to loopback only).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerUrl {
@@ -58,32 +130,60 @@ pub struct ServerUrl {
 impl ServerUrl {
     pub fn parse(url: &str) -> Result<ServerUrl, ConfigError> {
         let url = url.trim();
+        if url.is_empty() {
+            return Err(server_error(
+                "server-missing",
+                format!("Enter your provider's WebSocket address, {SERVER_EXAMPLE}."),
+            ));
+        }
+        let not_url = || {
+            server_error(
+                "server-not-url",
+                format!("This is not a valid URL. Enter the full address, {SERVER_EXAMPLE}."),
+            )
+        };
         let (secure, rest) = if let Some(r) = strip_prefix_ci(url, "wss://") {
             (true, r)
         } else if let Some(r) = strip_prefix_ci(url, "ws://") {
             (false, r)
-        } else if url.contains("://") {
-            return Err(ConfigError::field("server", "the server address must start with wss://"));
         } else {
-            return Err(ConfigError::field("server", "not a URL: expected wss://host[:port][/path]"));
+            return match url.split_once("://") {
+                Some((scheme, _)) if valid_scheme(scheme) => Err(server_error(
+                    "server-scheme",
+                    format!(
+                        "The address must start with wss:// (SIP over secure WebSocket), not {}://.",
+                        scheme.to_ascii_lowercase()
+                    ),
+                )),
+                _ => Err(not_url()),
+            };
         };
         let (authority, path) = match rest.find(['/', '?', '#']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
+        if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(not_url());
+        }
         let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
         if authority.contains('@') {
-            return Err(ConfigError::field("server", "credentials do not belong in the server URL"));
+            return Err(server_error(
+                "server-credentials",
+                "Do not put a user name or password in the address: use the fields below.",
+            ));
         }
         let (host, port) = if let Some(r) = authority.strip_prefix('[') {
-            let end = r.find(']').ok_or_else(|| ConfigError::field("server", "unterminated IPv6 address"))?;
+            let Some(end) = r.find(']') else { return Err(not_url()) };
             let host = &r[..end];
             let after = &r[end + 1..];
             let port = match after.strip_prefix(':') {
                 Some(p) => Some(parse_port(p)?),
                 None if after.is_empty() => None,
-                None => return Err(ConfigError::field("server", "unexpected text after the IPv6 address")),
+                None => return Err(not_url()),
             };
+            if !host.contains(':') || !valid_host(host) {
+                return Err(not_url());
+            }
             (host.to_string(), port)
         } else {
             match authority.rsplit_once(':') {
@@ -91,25 +191,30 @@ impl ServerUrl {
                 None => (authority.to_string(), None),
             }
         };
-        if host.is_empty() || !valid_host(&host) {
-            return Err(ConfigError::field("server", "the server URL has no valid host"));
+        if host.is_empty() {
+            return Err(server_error("server-host", format!("The address has no host name, {SERVER_EXAMPLE}.")));
+        }
+        if !host.is_ascii() {
+            return Err(server_error(
+                "server-host-ascii",
+                "Write an international host name in its xn-- form (as your provider gives it).",
+            ));
+        }
+        if !valid_host(&host) {
+            return Err(server_error("server-host", format!("The address has no valid host name, {SERVER_EXAMPLE}.")));
         }
         let su = ServerUrl { secure, host: host.to_ascii_lowercase(), port, path };
         if !su.secure && !su.is_loopback() {
-            return Err(ConfigError::field(
-                "server",
-                "ws:// (unencrypted) is only allowed to this computer (127.0.0.1, localhost, [::1]); use wss://",
+            return Err(server_error(
+                "server-insecure",
+                "ws:// is not encrypted and is only allowed to this computer (localhost, 127.x.x.x, [::1]). Use wss://.",
             ));
         }
         Ok(su)
     }
 
     pub fn is_loopback(&self) -> bool {
-        self.host == "localhost"
-            || self.host == "::1"
-            || (self.host.starts_with("127.")
-                && self.host.split('.').count() == 4
-                && self.host.split('.').all(|p| p.parse::<u8>().is_ok()))
+        self.host == "localhost" || self.host == "::1" || (self.host.starts_with("127.") && is_ipv4(&self.host))
     }
 
     /// The URL to open.
@@ -118,6 +223,12 @@ impl ServerUrl {
         let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
         format!("{}://{host}{port}{}", if self.secure { "wss" } else { "ws" }, self.path)
     }
+}
+
+/// RFC 3986 `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+fn valid_scheme(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -130,14 +241,27 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 
 fn parse_port(p: &str) -> Result<u16, ConfigError> {
     match p.parse::<u16>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(ConfigError::field("server", "the port must be a number from 1 to 65535")),
+        Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(server_error("server-port", "The port must be a number from 1 to 65535.")),
     }
 }
 
+/// Four decimal numbers from 0 to 255, dot-separated.
+fn is_ipv4(h: &str) -> bool {
+    let parts: Vec<&str> = h.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().all(|p| p.parse::<u8>().is_ok())
+}
+
+/// A DNS name of ASCII labels (letters, digits, inner hyphens; 63 per label, 253 in all), an
+/// IPv4 address, or (with a colon) the inside of an IPv6 literal.
 fn valid_host(h: &str) -> bool {
     if h.contains(':') {
         return h.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+    }
+    if h.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return is_ipv4(h);
     }
     h.len() <= 253
         && h.split('.').all(|label| {
@@ -175,78 +299,139 @@ impl fmt::Debug for Account {
     }
 }
 
-/// Why a configuration was refused; `field` names the offending input.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl ConfigError {
-    fn field(field: &'static str, message: &str) -> Self {
-        ConfigError { field, message: message.to_string() }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
 fn non_empty(s: &Option<String>) -> Option<String> {
     s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_MAX: usize = 100;
+
+fn check_username(u: &str) -> Result<(), ConfigError> {
+    let err = |code, message: &str| Err(ConfigError::new("username", code, message));
+    if u.is_empty() {
+        return err("username-missing", "Enter your SIP username, for example 1001.");
+    }
+    if u.chars().any(char::is_whitespace) {
+        return err("username-spaces", "The username cannot contain spaces.");
+    }
+    if u.contains('@') {
+        return err("username-domain", "Enter only the part before the @ here, and put the part after it in Domain.");
+    }
+    if u.chars().any(char::is_control) {
+        return err("username-characters", "The username cannot contain control characters.");
+    }
+    Ok(())
+}
+
+fn check_auth_username(u: &str) -> Result<(), ConfigError> {
+    if u.chars().any(char::is_whitespace) {
+        return Err(ConfigError::new(
+            "authUsername",
+            "auth-username-spaces",
+            "The authorization username cannot contain spaces.",
+        ));
+    }
+    if u.chars().any(|c| c.is_control() || c == '"') {
+        return Err(ConfigError::new(
+            "authUsername",
+            "auth-username-characters",
+            "The authorization username cannot contain quotes or control characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// A SIP domain as the user types it: a DNS name, an IPv4 address or a bracketed IPv6 address;
+/// no scheme, port or path. Returns it lower-cased.
+fn check_domain(d: &str) -> Result<String, ConfigError> {
+    if !d.is_ascii() {
+        return Err(ConfigError::new(
+            "domain",
+            "domain-ascii",
+            "Write an international domain name in its xn-- form (as your provider gives it).",
+        ));
+    }
+    let d = d.to_ascii_lowercase();
+    let ok = match d.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(v6) => v6.contains(':') && valid_host(v6),
+        None => !d.contains(':') && valid_host(&d),
+    };
+    if ok {
+        Ok(d)
+    } else {
+        Err(ConfigError::new(
+            "domain",
+            "domain-invalid",
+            "Enter a domain name such as example.com (no sip:, no port, no path).",
+        ))
+    }
+}
+
+fn check_display_name(d: &str) -> Result<(), ConfigError> {
+    if d.chars().any(char::is_control) {
+        return Err(ConfigError::new(
+            "displayName",
+            "display-name-characters",
+            "The display name cannot contain control characters.",
+        ));
+    }
+    if d.chars().count() > DISPLAY_NAME_MAX {
+        return Err(ConfigError::new(
+            "displayName",
+            "display-name-length",
+            format!("The display name is too long ({DISPLAY_NAME_MAX} characters at most)."),
+        ));
+    }
+    Ok(())
+}
+
 impl Account {
     /// Validate a stored record; `local_password` is `chrome.storage.local`'s `password`, used
-    /// when the record has none (device-only password).
-    pub fn from_record(rec: &AccountRecord, local_password: Option<&str>) -> Result<Account, ConfigError> {
+    /// when the record has none (device-only password). Returns every refused field at once.
+    pub fn from_record(rec: &AccountRecord, local_password: Option<&str>) -> Result<Account, ConfigErrors> {
+        let mut errors = ConfigErrors::default();
         if rec.version != 1 {
-            return Err(ConfigError::field("version", "unsupported account version"));
-        }
-        let server = ServerUrl::parse(&rec.server)?;
-        let username = rec.username.trim().to_string();
-        if username.is_empty() {
-            return Err(ConfigError::field("username", "the user name is empty"));
-        }
-        if username.contains('@') || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ConfigError::field(
-                "username",
-                "enter only the user part (no spaces, no @domain: the domain has its own field)",
+            errors.0.push(ConfigError::new(
+                "version",
+                "version-unsupported",
+                format!(
+                    "This account was saved by another version of Ferrophone (version {}): save it again.",
+                    rec.version
+                ),
             ));
         }
-        let password =
-            match rec.password.as_deref().filter(|p| !p.is_empty()).or(local_password.filter(|p| !p.is_empty())) {
-                Some(p) => p.to_string(),
-                None => return Err(ConfigError::field("password", "no password is stored")),
-            };
-        let auth_username = non_empty(&rec.auth_username).unwrap_or_else(|| username.clone());
-        if auth_username.chars().any(|c| c.is_control() || c == '"') {
-            return Err(ConfigError::field("authUsername", "invalid characters in the authorization user name"));
+        let server = ServerUrl::parse(&rec.server).map_err(|e| errors.0.push(e)).ok();
+        let username = rec.username.trim().to_string();
+        errors.push(check_username(&username));
+        let password = rec.password.as_deref().filter(|p| !p.is_empty()).or(local_password.filter(|p| !p.is_empty()));
+        if password.is_none() {
+            errors.0.push(ConfigError::new("password", "password-missing", "Enter the password of this account."));
         }
-        let domain = match non_empty(&rec.domain) {
-            Some(d) => {
-                let d = d.to_ascii_lowercase();
-                let host = d.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map(|(h, _)| h).unwrap_or(&d);
-                if !valid_host(host.trim_start_matches('[').trim_end_matches(']')) {
-                    return Err(ConfigError::field("domain", "not a valid domain name"));
-                }
-                d
-            }
-            None => {
+        let auth_username = non_empty(&rec.auth_username);
+        errors.push(auth_username.as_deref().map_or(Ok(()), check_auth_username));
+        let domain = non_empty(&rec.domain).map(|d| check_domain(&d)).transpose().map_err(|e| errors.0.push(e)).ok();
+        let display_name = non_empty(&rec.display_name);
+        errors.push(display_name.as_deref().map_or(Ok(()), check_display_name));
+        let (Some(server), Some(domain), Some(password)) = (server, domain, password) else {
+            return Err(errors);
+        };
+        errors.into_result(|| {
+            let domain = domain.unwrap_or_else(|| {
                 if server.host.contains(':') {
                     format!("[{}]", server.host)
                 } else {
                     server.host.clone()
                 }
+            });
+            Account {
+                auth_username: auth_username.unwrap_or_else(|| username.clone()),
+                server,
+                username,
+                password: password.to_string(),
+                domain,
+                display_name,
             }
-        };
-        let display_name = non_empty(&rec.display_name);
-        if display_name.as_deref().is_some_and(|d| d.chars().any(|c| c.is_control())) {
-            return Err(ConfigError::field("displayName", "invalid characters in the display name"));
-        }
-        Ok(Account { server, username, password, auth_username, domain, display_name })
+        })
     }
 
     /// Address of record, `sip:user@domain`.
@@ -340,32 +525,6 @@ impl Settings {
         }
         let settings = serde_json::from_value(serde_json::Value::Object(accepted)).unwrap_or_default();
         (settings, ignored)
-    }
-
-    /// Clamp values into sane ranges instead of refusing them.
-    pub fn normalized(mut self) -> Settings {
-        self.register_expires = self.register_expires.clamp(60, 86_400);
-        self.keepalive_interval = self.keepalive_interval.clamp(5, 25);
-        if !matches!(self.auto_answer.as_str(), "headers" | "always" | "never") {
-            self.auto_answer = "never".into();
-        }
-        if !matches!(self.transfer_targets.as_str(), "domain" | "any" | "never") {
-            self.transfer_targets = "domain".into();
-        }
-        self.trusted_realms = self
-            .trusted_realms
-            .iter()
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty() && r.len() <= 253 && !r.chars().any(|c| c.is_control() || c == '"'))
-            .take(16)
-            .collect();
-        self.auto_answer_delay_ms = self.auto_answer_delay_ms.min(60_000);
-        self.ice_gathering_timeout_ms = self.ice_gathering_timeout_ms.clamp(100, 10_000);
-        if !matches!(self.dtmf_mode.as_str(), "rfc4733" | "info") {
-            self.dtmf_mode = "rfc4733".into();
-        }
-        self.max_calls = self.max_calls.clamp(1, 8);
-        self
     }
 }
 

@@ -276,6 +276,7 @@ fn every_message_name_in_the_js_exists_in_the_rust_schema() {
         let v = serde_json::json!({ "ferrophone": 1, "cmd": name });
         match parse_command(v) {
             Ok(_) | Err(ferrophone_ua::api::RequestError::MissingArgument(_)) => {}
+            Err(_) if ferrophone_ua::api::UNTYPED_COMMANDS.contains(&name.as_str()) => {}
             Err(e) => panic!("the JS sends the command `{name}`, which api::Command lacks: {e:?}"),
         }
     }

@@ -301,6 +301,16 @@ pub async fn load_config() -> (Option<Account>, Settings, Option<String>) {
             ignored.join(", ")
         ));
     }
+    // The options page's rules apply to settings written by anyone: the worker runs with the
+    // nearest valid values (`Settings::normalized`) and says what it changed.
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        crate::chrome::console_warn(&format!(
+            "[ferrophone] settings: {}; the nearest valid values apply",
+            list.join("; ")
+        ));
+    }
     let local_password = local.and_then(|l| crate::schema::get_str(&l, "password"));
     match sync.get("account") {
         None | Some(Value::Null) => (None, settings, None),

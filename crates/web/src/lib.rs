@@ -3,7 +3,10 @@
 //! `chrome.storage`, `chrome.runtime` messaging, the offscreen document — and holds no protocol
 //! logic. `extension/sw.js` registers the listeners and calls the exports below.
 
+#![forbid(unsafe_code)]
+
 mod chrome;
+mod config_store;
 mod host;
 mod media;
 mod notify;
@@ -13,7 +16,7 @@ mod schema;
 
 use ferrophone_ua::api::{self, Command, Reply, RequestError};
 use ferrophone_ua::{Handled, Input, UserAgent};
-use schema::{error, to_js};
+use schema::{refuse, to_js};
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
@@ -128,13 +131,13 @@ fn handled_reply(h: Option<Handled>) -> Reply {
     match h {
         Some(Handled::Call(c)) => Reply::Call(api::CallReply { ok: api::True, call: Some(api::Call::from(&c)) }),
         Some(Handled::Done) => Reply::Call(api::CallReply { ok: api::True, call: None }),
-        Some(Handled::Refused(e)) => error(e.code(), e.to_string()),
+        Some(Handled::Refused(e)) => refuse(e.code(), e.to_string()),
         None => not_running(),
     }
 }
 
 fn not_running() -> Reply {
-    error("not-connected", "the user agent is not running")
+    refuse("not-connected", "the user agent is not running")
 }
 
 /// A request's fields (`api::RequestFields`: a value of the wrong type counts as absent).
@@ -160,20 +163,25 @@ fn request_fields(msg: &JsValue) -> api::RequestFields {
     }
 }
 
-/// Run one request (docs/API.md). `external`: from another extension, which may not use the
-/// internal commands.
-async fn dispatch(msg: &JsValue, external: bool) -> Reply {
+/// Run one request (docs/API.md) and answer it. `external`: from another extension, which may
+/// not use the internal commands.
+async fn dispatch(msg: &JsValue, external: bool) -> JsValue {
     let parsed = api::command_from_fields(request_fields(msg));
     if let Err(RequestError::Envelope(m)) = parsed {
-        return error("bad-request", m);
+        return to_js(&refuse("bad-request", m));
     }
     ensure_started().await;
-    let cmd = match parsed {
-        Ok(cmd) if external && cmd.is_internal() => return api::unknown_command(cmd.name()).into(),
-        Ok(cmd) => cmd,
+    let reply = match parsed {
+        Ok(cmd) if external && cmd.is_internal() => api::unknown_command(cmd.name()).into(),
+        Ok(cmd) => run(cmd).await,
         Err(RequestError::UnknownCommand(name)) => return other_command(&name, msg, external).await,
-        Err(e) => return e.to_error().into(),
+        Err(e) => e.to_error().into(),
     };
+    to_js(&reply)
+}
+
+/// Run one typed command.
+async fn run(cmd: Command) -> Reply {
     let cmd = match cmd.into_core() {
         // Register and unregister answer with the status; the call commands with the call.
         Ok(core @ (ferrophone_ua::Command::Register | ferrophone_ua::Command::Unregister)) => {
@@ -205,7 +213,7 @@ async fn dispatch(msg: &JsValue, external: bool) -> Reply {
                 Some(s) => s,
                 None => match host::load_config().await.0 {
                     Some(a) => a.server.url(),
-                    None => return error("unconfigured", "no server given and no account saved"),
+                    None => return refuse("unconfigured", "no server given and no account saved"),
                 },
             };
             probe::test_connection(&server, random_seed()).await
@@ -223,19 +231,18 @@ async fn dispatch(msg: &JsValue, external: bool) -> Reply {
 
 /// Internal commands that `api::Command` does not define (their own module reads their
 /// arguments from `msg`). Anything else is `unknown-command`.
-#[allow(clippy::match_single_binding)]
-async fn other_command(name: &str, msg: &JsValue, external: bool) -> Reply {
-    let _ = (msg, external);
+async fn other_command(name: &str, msg: &JsValue, external: bool) -> JsValue {
     match name {
-        // ---- internal commands outside the schema: add `"<name>" if !external => …` here ----
-        _ => api::unknown_command(name).into(),
+        // Never from outside: other extensions must not change the account.
+        "save-config" if !external => to_js(&config_store::save(&schema::from_js(msg)).await),
+        _ => to_js(&Reply::from(api::unknown_command(name))),
     }
 }
 
 /// A message from this extension (options page, offscreen document, popup).
 #[wasm_bindgen(js_name = handleMessage)]
 pub async fn handle_message(msg: JsValue, _sender: JsValue) -> Result<JsValue, JsValue> {
-    Ok(to_js(&dispatch(&msg, false).await))
+    Ok(dispatch(&msg, false).await)
 }
 
 /// A message from another extension: only ids on the allow-list may use the API.
@@ -244,12 +251,12 @@ pub async fn handle_external_message(msg: JsValue, sender: JsValue) -> Result<Js
     let id = schema::get_str(&sender, "id").unwrap_or_default();
     let (_, settings, _) = host::load_config().await;
     if id.is_empty() || !settings.allowed_extensions.iter().any(|a| a == &id) {
-        return Ok(to_js(&error(
+        return Ok(to_js(&refuse(
             "not-allowed",
             format!("extension {id:?} is not on Ferrophone's allow-list (options page → External access)"),
         )));
     }
-    Ok(to_js(&dispatch(&msg, true).await))
+    Ok(dispatch(&msg, true).await)
 }
 
 /// Run a core command (the browser surfaces: omnibox, keyboard, context menu, notifications)
@@ -282,7 +289,7 @@ pub async fn on_command(name: String) -> Result<JsValue, JsValue> {
         "answer" => run_command(ferrophone_ua::Command::AnswerRinging),
         "hangup" => run_command(ferrophone_ua::Command::HangupCurrent),
         "mute" => run_command(ferrophone_ua::Command::ToggleMuteCurrent),
-        _ => error("unknown-command", format!("unknown keyboard command {name:?}")),
+        _ => refuse("unknown-command", format!("unknown keyboard command {name:?}")),
     };
     log_result(&format!("keyboard command {name}"), &r);
     Ok(to_js(&r))
@@ -301,23 +308,23 @@ pub async fn on_context_menu(info: JsValue) -> Result<JsValue, JsValue> {
             let link = schema::get_str(&info, "linkUrl").unwrap_or_default();
             let link = link.as_str();
             match ferrophone_ua::call::target_from_link(link) {
-                None => error("invalid-target", "nothing to call in this link"),
+                None => refuse("invalid-target", "nothing to call in this link"),
                 Some(t) => match host::load_config().await.0 {
-                    None => error("not-connected", "no account is configured"),
+                    None => refuse("not-connected", "no account is configured"),
                     Some(account) => match ferrophone_ua::call::normalize_target(&t, &account.domain) {
                         Ok(uri) => {
                             notify::confirm_link_dial(uri, link, schema::get_str(&info, "pageUrl").as_deref()).await
                         }
-                        Err(e) => error(e.code(), e.to_string()),
+                        Err(e) => refuse(e.code(), e.to_string()),
                     },
                 },
             }
         }
         Some("ferrophone-call-selection") => match schema::get_str(&info, "selectionText") {
             Some(target) => run_command(ferrophone_ua::Command::Dial { target }),
-            None => error("invalid-target", "nothing to call in this selection"),
+            None => refuse("invalid-target", "nothing to call in this selection"),
         },
-        _ => error("invalid-target", "nothing to call in this selection or link"),
+        _ => refuse("invalid-target", "nothing to call in this selection or link"),
     };
     if matches!(r, Reply::LinkConfirm(_)) {
         chrome::console_log("[ferrophone] context menu dial: waiting for the user's confirmation");

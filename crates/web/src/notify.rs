@@ -11,7 +11,7 @@
 
 use crate::chrome;
 use crate::host;
-use crate::schema::{error, to_js};
+use crate::schema::{refuse, to_js};
 use ferrophone_ua::api::{self, Reply};
 use ferrophone_ua::call::CallInfo;
 use serde::Serialize;
@@ -111,7 +111,7 @@ const MAX_LINK_TARGET: usize = 100;
 /// Answers `{ok: true, confirm: {notificationId, target, expiresInMs}}`; nothing is dialled yet.
 pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str>) -> Reply {
     if target.chars().count() > MAX_LINK_TARGET {
-        return error(
+        return refuse(
             "invalid-target",
             format!("this link's address is longer than {MAX_LINK_TARGET} characters and cannot be shown in full"),
         );
@@ -137,7 +137,7 @@ pub async fn confirm_link_dial(target: String, link: &str, page_url: Option<&str
         priority: 2,
     };
     if let Err(e) = create(&id, options).await {
-        return error("notification-failed", format!("cannot ask for confirmation: {e}"));
+        return refuse("notification-failed", format!("cannot ask for confirmation: {e}"));
     }
     let expires_at = host::now() + CONFIRM_TTL_MS;
     let expiry_id = id.clone();
@@ -196,11 +196,11 @@ pub fn on_button(id: &str, index: u32) -> Reply {
     clear(id);
     let Some(p) = pending else {
         chrome::console_log(&format!("[ferrophone] link dial {id}: unknown or expired, not dialled"));
-        return error("expired", "this confirmation expired or was already used; nothing was dialled");
+        return refuse("expired", "this confirmation expired or was already used; nothing was dialled");
     };
     if host::now() > p.expires_at {
         chrome::console_log(&format!("[ferrophone] link dial {id}: expired, not dialled"));
-        return error("expired", "this confirmation expired; nothing was dialled");
+        return refuse("expired", "this confirmation expired; nothing was dialled");
     }
     if index != 0 {
         chrome::console_log(&format!("[ferrophone] link dial {id}: cancelled by the user"));

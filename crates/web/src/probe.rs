@@ -1,7 +1,7 @@
 //! `test-connection`: open a separate WebSocket to a server address, send one OPTIONS, report.
 //! The registered flow is not touched. No credentials are involved.
 
-use crate::schema::error;
+use crate::schema::refuse;
 use ferrophone_ua::api::{ConnectionTestReply, Reply};
 use ferrophone_ua::config::ServerUrl;
 use ferrophone_ua::rand::Rng;
@@ -88,7 +88,7 @@ fn no_sip(connect_ms: u64, reason: impl Into<String>) -> ConnectionTestReply {
 pub async fn test_connection(server: &str, seed: u64) -> Reply {
     let url = match ServerUrl::parse(server) {
         Ok(u) => u,
-        Err(e) => return error("invalid-server", e.message),
+        Err(e) => return refuse("invalid-server", e.message),
     };
     let started = js_sys::Date::now();
     let ws = match WebSocket::new_with_str(&url.url(), "sip") {

@@ -46,6 +46,22 @@ pub fn has(obj: &JsValue, key: &str) -> bool {
 }
 
 /// `{ ok: false, error: { code, message } }`.
-pub fn error(code: &str, message: impl Into<String>) -> Reply {
+pub fn refuse(code: &str, message: impl Into<String>) -> Reply {
     Reply::error(code, message)
+}
+
+// `save-config` (config_store.rs) still answers with generic JSON (its reply carries per-field
+// errors that `api::Reply` does not type yet): these two build it.
+
+/// `{ ok: false, error: { code, message } }` as generic JSON.
+pub fn error(code: &str, message: impl Into<String>) -> Value {
+    serde_json::json!({ "ok": false, "error": { "code": code, "message": message.into() } })
+}
+
+/// Add `ok: true` to an object reply (generic JSON).
+pub fn ok(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        m.insert("ok".into(), Value::Bool(true));
+    }
+    v
 }

@@ -186,6 +186,12 @@ impl RequestError {
     }
 }
 
+/// Internal commands the schema names but does not type: the worker's module for each reads
+/// its arguments itself (`save-config`: crates/web/src/config_store.rs, whose forms and per-field
+/// errors are read and built by hand). They reach the host as
+/// [`RequestError::UnknownCommand`]; anything else of that kind is `unknown-command`.
+pub const UNTYPED_COMMANDS: &[&str] = &["save-config"];
+
 /// `unknown-command` for `name`.
 pub fn unknown_command(name: &str) -> ApiError {
     ApiError::new("unknown-command", format!("unknown command {name:?}"))

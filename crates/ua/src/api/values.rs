@@ -15,7 +15,7 @@ pub struct Call {
     pub state: CallState,
     pub auto_answer: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_reason: Option<String>,
+    pub end_reason: Option<crate::call::EndReason>,
     pub muted: bool,
 }
 
@@ -60,7 +60,7 @@ impl From<&crate::call::CallInfo> for Call {
                 S::Ended => CallState::Ended,
             },
             auto_answer: c.auto_answer,
-            end_reason: c.end_reason.clone(),
+            end_reason: c.end_reason,
             muted: c.muted,
         }
     }

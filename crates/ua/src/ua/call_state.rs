@@ -3,7 +3,7 @@
 use super::offer_answer::OfferAnswer;
 use super::session_timer::SessionTimer;
 use super::timer::{Timer, TimerTable};
-use crate::call::{CallInfo, CallState, Direction};
+use crate::call::{CallInfo, CallState, Direction, EndReason};
 use crate::dialog::Dialog;
 use crate::message::{Method, Request};
 use crate::transaction::{Millis, TimerConfig, TxId};
@@ -46,7 +46,7 @@ pub(super) struct Call {
     pub remote: String,
     pub remote_name: Option<String>,
     pub auto_answer: bool,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub muted: bool,
     pub dialog: Option<Dialog>,
     /// RFC 3264: the session as negotiated and the one exchange in progress.
@@ -164,7 +164,7 @@ impl Call {
             remote_name: self.remote_name.clone(),
             state: self.state,
             auto_answer: self.auto_answer,
-            end_reason: self.end_reason.clone(),
+            end_reason: self.end_reason,
             muted: self.muted,
         }
     }

@@ -3,6 +3,7 @@
 use super::call_state::*;
 use super::timer::Timer;
 use super::UserAgent;
+use crate::call::EndReason;
 use crate::call::{CallState, Direction, MediaOp};
 use crate::transaction::Millis;
 
@@ -34,7 +35,7 @@ impl UserAgent {
                 call.timers.stop(Timer::Retransmit2xx);
                 call.ok_bytes = None;
                 self.log(&format!("call {id}: no ACK for our 200"));
-                self.send_bye(id, "no-ack");
+                self.send_bye(id, EndReason::NoAck);
             }
             Timer::Retransmit2xx => {
                 if let Some(b) = call.ok_bytes.clone() {
@@ -44,27 +45,27 @@ impl UserAgent {
                 }
             }
             Timer::CancelGuard => {
-                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
-                self.end_call(id, &reason);
+                let reason = call.end_reason.unwrap_or(EndReason::Cancelled);
+                self.end_call(id, reason);
             }
             Timer::Ring => {
                 if call.direction == Direction::Incoming {
-                    self.refuse_incoming(id, 480, "Temporarily Unavailable", "no-answer");
+                    self.refuse_incoming(id, 480, "Temporarily Unavailable", EndReason::NoAnswer);
                 } else {
-                    self.hangup_with_reason(id, "no-answer");
+                    self.hangup_with_reason(id, EndReason::NoAnswer);
                 }
             }
             Timer::SessionExpiry => {
                 call.timers.stop(Timer::SessionRefresh);
                 self.log(&format!("call {id}: the session was not refreshed in time (RFC 4028)"));
-                self.send_bye(id, "session-expired");
+                self.send_bye(id, EndReason::SessionExpired);
             }
             Timer::SessionRefresh => self.refresh_session(id),
             Timer::Recover => {
                 let dialog = call.dialog.clone();
                 self.log(&format!("call {id}: not recovered after the connection loss"));
                 if self.flow == super::Flow::Open {
-                    self.send_bye(id, "connection-lost");
+                    self.send_bye(id, EndReason::ConnectionLost);
                 } else {
                     // No flow to send the BYE on: end it here now, and tell the far end as soon as
                     // a flow is back, so it does not keep a call we no longer have.
@@ -73,7 +74,7 @@ impl UserAgent {
                             self.orphan_byes.push(d);
                         }
                     }
-                    self.end_call(id, "connection-lost");
+                    self.end_call(id, EndReason::ConnectionLost);
                 }
             }
             Timer::AutoAnswer => {

@@ -5,6 +5,7 @@ use super::call_state::*;
 use super::session_timer as st;
 use super::{Event, Output, UserAgent};
 use crate::auth::Credentials;
+use crate::call::EndReason;
 use crate::call::{CallInfo, CallState, Direction, MediaOp};
 use crate::message::{Headers, Method};
 
@@ -51,13 +52,13 @@ impl UserAgent {
     /// The user hung up a call that is still being cancelled: it ends for the user now (event,
     /// microphone released) while the record stays until the INVITE transaction settles, so a
     /// crossing 200 can still be ACKed and BYEd (RFC 3261 §9.1).
-    pub(super) fn end_for_user(&mut self, id: &str, reason: &str) {
+    pub(super) fn end_for_user(&mut self, id: &str, reason: EndReason) {
         let Some(c) = self.calls.get_mut(id) else { return };
         if c.state == CallState::Ended {
             return;
         }
         c.state = CallState::Ended;
-        c.end_reason = Some(reason.to_string());
+        c.end_reason = Some(reason);
         let info = c.info();
         self.media(id, MediaOp::Close, None);
         self.emit_call(id);
@@ -73,7 +74,7 @@ impl UserAgent {
     }
 
     /// Forget the call after telling everybody it ended.
-    pub(super) fn end_call(&mut self, id: &str, reason: &str) {
+    pub(super) fn end_call(&mut self, id: &str, reason: EndReason) {
         self.transferred_call_ended(id, reason);
         let Some(c) = self.calls.get_mut(id) else {
             return;
@@ -86,7 +87,7 @@ impl UserAgent {
         }
         let was_ringing_in = c.direction == Direction::Incoming && c.state == CallState::Ringing;
         c.state = CallState::Ended;
-        c.end_reason = Some(reason.to_string());
+        c.end_reason = Some(reason);
         if was_ringing_in {
             self.media(id, MediaOp::StopRing, None);
         }
@@ -102,7 +103,7 @@ impl UserAgent {
         self.log(&format!("call {id} ended: {reason}"));
     }
 
-    pub(super) fn hangup_with_reason(&mut self, id: &str, reason: &str) {
+    pub(super) fn hangup_with_reason(&mut self, id: &str, reason: EndReason) {
         let Some(call) = self.calls.get(id) else {
             return;
         };
@@ -115,7 +116,7 @@ impl UserAgent {
             {
                 if call.got_provisional {
                     if let Some(c) = self.calls.get_mut(id) {
-                        c.end_reason = Some(reason.to_string());
+                        c.end_reason = Some(reason);
                     }
                     self.send_cancel(id);
                 } else {
@@ -142,11 +143,11 @@ impl UserAgent {
         self.account.as_ref().map(|a| Credentials { username: a.auth_username.clone(), password: a.password.clone() })
     }
 
-    pub(super) fn send_bye(&mut self, id: &str, reason: &str) {
+    pub(super) fn send_bye(&mut self, id: &str, reason: EndReason) {
         let branch = self.rng.branch();
         if let Some(dialog) = self.calls.get_mut(id).and_then(|c| c.dialog.as_mut()) {
             let mut bye = dialog.request(Method::Bye, &branch, None);
-            if reason == "session-expired" {
+            if reason == EndReason::SessionExpired {
                 bye.headers.push("Reason", st::EXPIRED_REASON);
             }
             self.txl.send_request(self.now, bye);

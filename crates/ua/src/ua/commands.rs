@@ -5,6 +5,7 @@ use super::call_state::*;
 use super::timer::Timer;
 use super::uac::*;
 use super::UserAgent;
+use crate::call::EndReason;
 use crate::call::{normalize_target, CallError, CallInfo, CallState, Direction, MediaOp};
 
 impl UserAgent {
@@ -83,7 +84,7 @@ impl UserAgent {
         if call.direction != Direction::Incoming || call.state != CallState::Ringing || call.ok_bytes.is_some() {
             return Err(CallError::WrongState("only a ringing incoming call can be rejected"));
         }
-        self.refuse_incoming(id, 486, "Busy Here", "rejected");
+        self.refuse_incoming(id, 486, "Busy Here", EndReason::Rejected);
         Ok(())
     }
 
@@ -93,27 +94,27 @@ impl UserAgent {
         match (call.direction, call.state) {
             (_, CallState::Ended) => return Err(CallError::WrongState("the call has ended")),
             (Direction::Incoming, CallState::Ringing) if call.ok_bytes.is_none() => {
-                self.refuse_incoming(id, 486, "Busy Here", "rejected");
+                self.refuse_incoming(id, 486, "Busy Here", EndReason::Rejected);
             }
             (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early)
                 if call.dialog_confirmed() =>
             {
-                self.send_bye(id, "local-hangup");
+                self.send_bye(id, EndReason::LocalHangup);
             }
             (Direction::Outgoing, CallState::Dialing | CallState::Ringing | CallState::Early) => {
                 if call.invite_tx.is_none() {
                     // Still preparing the offer: nothing went out yet.
-                    self.end_call(id, "cancelled");
+                    self.end_call(id, EndReason::Cancelled);
                 } else if call.got_provisional {
                     self.send_cancel(id);
                 } else {
                     // §9.1: CANCEL only after a provisional response; send it when one comes.
                     call.cancel_requested = true;
                     call.timers.set(Timer::CancelGuard, self.now + CANCEL_GUARD_MS);
-                    self.end_for_user(id, "cancelled");
+                    self.end_for_user(id, EndReason::Cancelled);
                 }
             }
-            _ => self.send_bye(id, "local-hangup"),
+            _ => self.send_bye(id, EndReason::LocalHangup),
         }
         self.emit_status_if_changed();
         Ok(())

@@ -4,6 +4,7 @@
 use super::call_state::*;
 use super::timer::Timer;
 use super::{Event, MediaResult, Output, UserAgent};
+use crate::call::EndReason;
 use crate::call::{MediaOp, MediaRequest};
 use crate::message::{Method, Response};
 
@@ -146,7 +147,7 @@ impl UserAgent {
     pub(super) fn media_lost(&mut self, id: &str, reason: &str) {
         if self.calls.contains_key(id) {
             self.log(&format!("call {id}: media failure: {reason}"));
-            self.hangup_with_reason(id, "media-failed");
+            self.hangup_with_reason(id, EndReason::MediaFailed);
         }
     }
 
@@ -185,9 +186,9 @@ impl UserAgent {
             }
             Pending::OurReinvite { .. } => {}
             Pending::InviteAnswer | Pending::OfferIn200 => {
-                self.refuse_incoming(id, 488, "Not Acceptable Here", "media-failed")
+                self.refuse_incoming(id, 488, "Not Acceptable Here", EndReason::MediaFailed)
             }
-            Pending::InviteOffer => self.end_call(id, "media-failed"),
+            Pending::InviteOffer => self.end_call(id, EndReason::MediaFailed),
         }
     }
 }

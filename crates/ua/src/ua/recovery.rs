@@ -4,6 +4,7 @@
 use super::call_state::*;
 use super::timer::Timer;
 use super::UserAgent;
+use crate::call::EndReason;
 use crate::call::{CallState, MediaOp};
 use crate::message::Method;
 use crate::transaction::Millis;
@@ -33,7 +34,7 @@ impl UserAgent {
             }
         }
         for id in lost {
-            self.end_call(&id, "connection-lost");
+            self.end_call(&id, EndReason::ConnectionLost);
         }
     }
 

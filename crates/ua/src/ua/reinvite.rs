@@ -7,6 +7,7 @@ use super::offer_answer::Exchange;
 use super::session_timer as st;
 use super::timer::Timer;
 use super::UserAgent;
+use crate::call::EndReason;
 use crate::call::{same_session, sdp_direction, sdp_origin, CallState, Direction, MediaOp};
 use crate::message::{Method, Request, Response};
 use crate::transaction::TxId;
@@ -114,7 +115,7 @@ impl UserAgent {
                         c.timers.set(Timer::SessionRefresh, self.now + delay);
                     }
                 }
-                481 | 408 => self.send_bye(id, "dialog-lost"),
+                481 | 408 => self.send_bye(id, EndReason::DialogLost),
                 // Refused: the session is not refreshed, and ends at its give-up deadline unless
                 // the far end refreshes it meanwhile.
                 _ => self.log(&format!("call {id}: session refresh refused with {code}")),
@@ -134,7 +135,7 @@ impl UserAgent {
         }
         if code == 481 || code == 408 {
             // The dialog is gone on the other side (§12.2.1.2).
-            return self.send_bye(id, "dialog-lost");
+            return self.send_bye(id, EndReason::DialogLost);
         }
         self.log(&format!("call {id}: re-INVITE refused with {code}"));
         // The far end answered over the new flow, so the dialog is alive there: a refusal of the

@@ -5,6 +5,7 @@ use super::call_state::*;
 use super::dtmf::*;
 use super::{Event, Output, UserAgent};
 use crate::call::Direction;
+use crate::call::EndReason;
 use crate::message::{Method, Request, Response};
 use crate::transaction::TxId;
 
@@ -59,7 +60,7 @@ impl UserAgent {
         match role {
             // The initial INVITE got no final answer: the call never happened.
             TxRole::Invite if self.calls.get(&id).is_some_and(|c| c.ack.is_none()) => {
-                self.end_call(&id, if transport { "connection-lost" } else { "timeout" });
+                self.end_call(&id, if transport { EndReason::ConnectionLost } else { EndReason::Timeout });
             }
             TxRole::Info => {
                 if let Some(c) = self.calls.get_mut(&id) {
@@ -81,7 +82,7 @@ impl UserAgent {
                 // An in-dialog request that times out means the dialog is gone (§12.2.1.2); a
                 // lost transport is the flow-recovery logic's business.
                 if !transport {
-                    self.send_bye(&id, "timeout");
+                    self.send_bye(&id, EndReason::Timeout);
                 }
             }
         }
@@ -135,9 +136,9 @@ impl UserAgent {
                 let unanswered_incoming =
                     self.calls.get(id).is_some_and(|c| c.direction == Direction::Incoming && c.ok_bytes.is_none());
                 if unanswered_incoming {
-                    self.refuse_incoming(id, 487, "Request Terminated", "remote-hangup");
+                    self.refuse_incoming(id, 487, "Request Terminated", EndReason::RemoteHangup);
                 } else {
-                    self.end_call(id, "remote-hangup");
+                    self.end_call(id, EndReason::RemoteHangup);
                 }
             }
             Method::Invite | Method::Update => self.on_reoffer(id, tx, req),

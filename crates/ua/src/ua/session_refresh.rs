@@ -5,6 +5,7 @@ use super::call_state::*;
 use super::session_timer::{self as st, SessionTimer};
 use super::timer::Timer;
 use super::UserAgent;
+use crate::call::EndReason;
 use crate::call::{CallState, MediaOp};
 use crate::message::{Headers, Method, Response};
 
@@ -86,7 +87,7 @@ impl UserAgent {
                 }
                 self.refresh_session(id);
             }
-            408 | 481 => self.send_bye(id, "dialog-lost"),
+            408 | 481 => self.send_bye(id, EndReason::DialogLost),
             _ => {
                 // The peer does not like UPDATE after all: refresh with a re-INVITE instead.
                 call.peer_allows_update = false;

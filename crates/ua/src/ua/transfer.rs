@@ -5,6 +5,7 @@
 use super::call_state::{Call, TxRole};
 use super::timer::Timer;
 use super::{Event, Output, UserAgent};
+use crate::call::EndReason;
 use crate::call::{normalize_target, CallError, CallState, Direction};
 use crate::message::{Method, NameAddr, Request, Response};
 use crate::transaction::TxId;
@@ -153,7 +154,7 @@ impl UserAgent {
             });
             if success {
                 // RFC 5589 §6: the transferor ends its call once the transfer succeeded.
-                self.send_bye(id, "transferred");
+                self.send_bye(id, EndReason::Transferred);
                 // Attended: the target should have ended the replaced call when it accepted the
                 // INVITE with Replaces (RFC 3891 §3) — the 200 in the sipfrag says it did accept.
                 // A target that ignores Replaces (baresip 1.0 does) would leave that call up with
@@ -161,7 +162,7 @@ impl UserAgent {
                 if let Some(other) = replaced {
                     if self.calls.get(&other).is_some_and(|c| matches!(c.state, CallState::Active | CallState::Held)) {
                         self.log(&format!("call {other}: still up after the attended transfer succeeded; ending it"));
-                        self.send_bye(&other, "transferred");
+                        self.send_bye(&other, EndReason::Transferred);
                     }
                 }
             }
@@ -324,17 +325,17 @@ impl UserAgent {
                 c.referred_from = None;
             }
             if (200..300).contains(&status) {
-                self.send_bye(&old, "transferred");
+                self.send_bye(&old, EndReason::Transferred);
             }
         }
     }
 
     /// A call placed for a transfer ends without a final answer from the target (no response at
     /// all, the connection or the media failed): the transferor still gets its final NOTIFY.
-    pub(super) fn transferred_call_ended(&mut self, new: &str, reason: &str) {
+    pub(super) fn transferred_call_ended(&mut self, new: &str, reason: EndReason) {
         let Some(old) = self.calls.get_mut(new).and_then(|c| c.referred_from.take()) else { return };
         let (status, phrase) = match reason {
-            "timeout" | "no-answer" => (408, "Request Timeout"),
+            EndReason::Timeout | EndReason::NoAnswer => (408, "Request Timeout"),
             _ => (503, "Service Unavailable"),
         };
         self.send_refer_notify(&old, status, phrase);
@@ -367,7 +368,7 @@ impl UserAgent {
             c.timers.stop(Timer::AutoAnswer);
         }
         // The replaced call goes first, so answering does not put it on hold (call waiting).
-        self.send_bye(old, "replaced");
+        self.send_bye(old, EndReason::Replaced);
         let _ = self.answer_call(new);
     }
 }

@@ -9,7 +9,7 @@ use super::session_timer as st;
 use super::timer::Timer;
 use super::UserAgent;
 use crate::auth::{self, Challenge};
-use crate::call::{end_reason_for_status, CallState, MediaOp};
+use crate::call::{CallState, EndReason, MediaOp};
 use crate::dialog::Dialog;
 use crate::message::{Headers, Method, Request, Response};
 use crate::transaction::Millis;
@@ -23,7 +23,7 @@ pub(super) const CANCEL_GUARD_MS: Millis = 32_000;
 impl UserAgent {
     pub(super) fn send_invite(&mut self, id: &str, sdp: String) {
         let Some(account) = self.account.clone() else {
-            return self.end_call(id, "not-connected");
+            return self.end_call(id, EndReason::NotConnected);
         };
         let Some(call) = self.calls.get(id) else {
             return;
@@ -201,8 +201,8 @@ impl UserAgent {
         h.push("Reason", "SIP;cause=487;text=\"Call cancelled\"");
         let cancel = Request { method: Method::Cancel, uri: invite.uri.clone(), headers: h, body: Vec::new() };
         self.txl.send_request(self.now, cancel);
-        let reason = self.calls.get(id).and_then(|c| c.end_reason.clone()).unwrap_or_else(|| "cancelled".into());
-        self.end_for_user(id, &reason);
+        let reason = self.calls.get(id).and_then(|c| c.end_reason).unwrap_or(EndReason::Cancelled);
+        self.end_for_user(id, reason);
     }
 
     pub(super) fn on_invite_response(&mut self, id: &str, resp: &Response) {
@@ -267,7 +267,7 @@ impl UserAgent {
             }
             let mut dialog = match Dialog::from_uac(&invite, resp, &contact, &via_host, transport) {
                 Some(d) => d,
-                None => return self.end_call(id, "protocol-error"),
+                None => return self.end_call(id, EndReason::ProtocolError),
             };
             let branch = self.rng.branch();
             let seq = invite.headers.cseq().map(|c| c.seq).unwrap_or(1);
@@ -289,15 +289,15 @@ impl UserAgent {
             let Some(call) = self.calls.get_mut(id) else { return };
             if cancelled {
                 // The 200 crossed our CANCEL: confirm, then hang up (§9.1).
-                let reason = call.end_reason.clone().unwrap_or_else(|| "cancelled".into());
-                return self.send_bye(id, &reason);
+                let reason = call.end_reason.unwrap_or(EndReason::Cancelled);
+                return self.send_bye(id, reason);
             }
             match answer {
                 Some(sdp) => self.media(id, MediaOp::ApplyAnswer { answer: sdp, final_answer: true }, None),
                 None => {
                     if !call_had_early(self, id) {
                         self.log(&format!("call {id}: 200 OK without SDP answer"));
-                        return self.send_bye(id, "protocol-error");
+                        return self.send_bye(id, EndReason::ProtocolError);
                     }
                 }
             }
@@ -316,7 +316,7 @@ impl UserAgent {
                     "call {id}: {code} challenge for realm \"{realm}\" not answered: not a trusted realm (no credentials sent)"
                 ));
                 self.transferred_call_progress(id, code, &resp.reason);
-                self.end_call(id, "untrusted-realm");
+                self.end_call(id, EndReason::UntrustedRealm);
                 return;
             }
             if self.resend_invite_with_auth(id, resp) {
@@ -325,12 +325,12 @@ impl UserAgent {
         }
         let reason = match self.calls.get(id) {
             Some(c) if c.timers.is_set(Timer::CancelGuard) && code == 487 => {
-                c.end_reason.clone().unwrap_or_else(|| "cancelled".into())
+                c.end_reason.unwrap_or(EndReason::Cancelled)
             }
-            _ => end_reason_for_status(code),
+            _ => EndReason::for_status(code),
         };
         self.transferred_call_progress(id, code, &resp.reason);
-        self.end_call(id, &reason);
+        self.end_call(id, reason);
     }
 
     /// RFC 3261 §13.2.2.4: a 2xx from another fork of our INVITE (a different To tag) after the

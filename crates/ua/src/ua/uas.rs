@@ -8,6 +8,7 @@ use super::session_refresh::*;
 use super::session_timer as st;
 use super::timer::Timer;
 use super::UserAgent;
+use crate::call::EndReason;
 use crate::call::{CallState, Direction, MediaOp};
 use crate::dialog::Dialog;
 use crate::message::{Request, Response};
@@ -133,7 +134,7 @@ impl UserAgent {
     }
 
     /// Refuse an incoming call that has not been answered.
-    pub(super) fn refuse_incoming(&mut self, id: &str, code: u16, phrase: &str, reason: &str) {
+    pub(super) fn refuse_incoming(&mut self, id: &str, code: u16, phrase: &str, reason: EndReason) {
         let Some(call) = self.calls.get(id) else {
             return;
         };
@@ -158,7 +159,7 @@ impl UserAgent {
         };
         let Some(req) = self.txl.server_request(tx).cloned() else {
             // The caller cancelled meanwhile.
-            return self.end_call(id, "cancelled");
+            return self.end_call(id, EndReason::Cancelled);
         };
         let mut r = Response::for_request(&req, 200, "OK", Some(&d.local_tag));
         for rr in req.headers.get_all("Record-Route") {
@@ -216,7 +217,7 @@ impl UserAgent {
         self.txl.respond(self.now, tx, r);
         let unanswered = self.calls.get(&id).is_some_and(|c| c.ok_bytes.is_none());
         if unanswered {
-            self.refuse_incoming(&id, 487, "Request Terminated", "cancelled");
+            self.refuse_incoming(&id, 487, "Request Terminated", EndReason::Cancelled);
         }
         self.emit_status_if_changed();
     }
@@ -247,7 +248,7 @@ impl UserAgent {
                 }
                 None => {
                     self.log(&format!("call {id}: ACK without the SDP answer"));
-                    self.send_bye(&id, "protocol-error");
+                    self.send_bye(&id, EndReason::ProtocolError);
                 }
             }
         }

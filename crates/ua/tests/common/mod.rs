@@ -404,13 +404,13 @@ impl Sim {
     pub fn media_done(&mut self, request: &MediaRequest, result: Result<Option<String>, String>) {
         let media = ferrophone_ua::MediaResult::Done { request: request.clone(), result };
         self.ua.handle_input(self.now, Input::Media(media));
+        self.pump();
     }
 
     /// The last media request that wants SDP, answered with `sdp`.
     pub fn answer_media(&mut self, sdp: &str) -> MediaRequest {
         let m = self.media.iter().rev().find(|m| m.op.wants_sdp()).cloned().expect("no SDP request");
         self.media_done(&m, Ok(Some(sdp.to_string())));
-        self.pump();
         m
     }
 
