@@ -82,7 +82,7 @@ test('the password appears in no log, no message, no page and no server trace', 
   // registration broadcasts, the worker asking the offscreen document for the microphone.
   assert.ok(messages.some((m) => m.includes('"cmd":"test-connection"')), 'recorded the connection test');
   assert.ok(messages.some((m) => m.includes('"event":"registration"')), 'recorded registration events');
-  assert.ok(messages.some((m) => m.includes('"kind":"sent"') && m.includes('"target":"offscreen"')), 'recorded the worker talking to the offscreen document');
+  assert.ok(messages.some((m) => m.includes('"kind":"sent"') && m.includes('"type":"media-')), 'recorded the worker talking to the offscreen document');
   assert.ok(messages.some((m) => m.includes('"passwordStored":true')), 'recorded the diagnostics reply');
 
   // The page after a reload: markup and every field's value.
