@@ -3,6 +3,7 @@
 //! `chrome.storage`, `chrome.runtime` messaging, the offscreen document — and holds no protocol
 //! logic. `extension/sw.js` registers the listeners and calls the exports below.
 
+mod bench;
 mod chrome;
 mod host;
 mod media;
