@@ -34,6 +34,8 @@ const SINGLE_VALUED: [&str; 6] = ["From", "To", "Call-ID", "CSeq", "Content-Leng
 const MANDATORY: [&str; 5] = ["Via", "From", "To", "Call-ID", "CSeq"];
 /// Every name in `SINGLE_VALUED` or `MANDATORY`, once.
 const COUNTED: [&str; 7] = ["Via", "From", "To", "Call-ID", "CSeq", "Content-Length", "Max-Forwards"];
+/// Index of Via in `COUNTED`.
+const VIA: usize = 0;
 
 enum StartLine<'a> {
     Request { method: &'a str, uri: &'a str },
@@ -113,8 +115,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
         return Err(ParseError::MissingHeader("Via"));
     }
 
-    validate_headers(&headers, &start_line)?;
-    let body = match headers.get("Content-Length") {
+    let body = match validate_headers(&headers, &start_line)? {
         Some(cl) => {
             let content_length = parse_content_length(cl).map_err(|reason| invalid("Content-Length", reason))?;
             // RFC 3261 §18.3: octets beyond Content-Length are discarded (RFC 4475 dblreq).
@@ -247,51 +248,58 @@ fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Headers, ParseErro
     Ok(Headers(headers))
 }
 
-fn validate_headers(headers: &Headers, start_line: &StartLine<'_>) -> Result<(), ParseError> {
-    // One pass over the headers counts every name the checks below care about.
+/// Validates the headers; returns the value of Content-Length, if present.
+fn validate_headers<'h>(headers: &'h Headers, start_line: &StartLine<'_>) -> Result<Option<&'h str>, ParseError> {
+    // One pass over the headers counts every name the checks below care about and remembers
+    // the first header of each.
     let mut counts = [0usize; COUNTED.len()];
+    let mut first: [Option<&str>; COUNTED.len()] = [None; COUNTED.len()];
+    let mut vias: Vec<&str> = Vec::with_capacity(2);
     for h in headers.iter() {
         if let Some(i) = COUNTED.iter().position(|name| same_header(&h.name, name)) {
             counts[i] += 1;
+            first[i] = first[i].or(Some(h.value.as_str()));
+            if i == VIA {
+                vias.push(&h.value);
+            }
         }
     }
-    let count = |name: &str| COUNTED.iter().position(|n| *n == name).map_or(0, |i| counts[i]);
+    let index = |name: &str| COUNTED.iter().position(|n| *n == name).unwrap_or(0);
     for name in MANDATORY {
-        if count(name) == 0 {
+        if counts[index(name)] == 0 {
             return Err(ParseError::MissingHeader(name));
         }
     }
     for name in SINGLE_VALUED {
-        if count(name) > 1 {
+        if counts[index(name)] > 1 {
             return Err(invalid(name, "appears more than once"));
         }
     }
-    for h in headers.iter().filter(|h| same_header(&h.name, "Via")) {
-        for element in split_list_raw(&h.value) {
+    // Mandatory headers are present (checked above).
+    let value = |name: &str| first[index(name)].unwrap_or_default();
+    for via in vias {
+        for element in split_list_raw(via) {
             if element.is_empty() {
                 return Err(invalid("Via", "empty element in the Via list"));
             }
             Via::parse(element).map_err(ParseError::InvalidHeader)?;
         }
     }
-    for name in ["From", "To"] {
-        // Present: checked above.
-        let value = headers.get(name).unwrap_or_default();
-        NameAddr::parse(value).map_err(|e| invalid(if name == "From" { "From" } else { "To" }, e.reason))?;
-    }
-    check_call_id(headers.get("Call-ID").unwrap_or_default())?;
-    let cseq = CSeq::parse(headers.get("CSeq").unwrap_or_default()).map_err(ParseError::InvalidHeader)?;
+    NameAddr::parse(value("From")).map_err(|e| invalid("From", e.reason))?;
+    NameAddr::parse(value("To")).map_err(|e| invalid("To", e.reason))?;
+    check_call_id(value("Call-ID"))?;
+    let cseq = CSeq::parse(value("CSeq")).map_err(ParseError::InvalidHeader)?;
     if let StartLine::Request { method, .. } = start_line {
         if cseq.method.as_str() != *method {
             return Err(ParseError::CSeqMethodMismatch);
         }
     }
-    if let Some(mf) = headers.get("Max-Forwards") {
+    if let Some(mf) = first[index("Max-Forwards")] {
         if mf.is_empty() || !mf.bytes().all(|c| c.is_ascii_digit()) {
             return Err(invalid("Max-Forwards", format!("not a number: {:?}", excerpt(mf))));
         }
     }
-    Ok(())
+    Ok(first[index("Content-Length")])
 }
 
 /// `callid = word [ "@" word ]`
