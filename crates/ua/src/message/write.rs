@@ -12,7 +12,13 @@ use super::{same_header, Headers, Request, Response};
 /// CR and LF can never be part of a start or header line: a value holding one (only possible if
 /// built by hand) would inject a header. They are written as spaces.
 fn push_clean(out: &mut Vec<u8>, s: &str) {
-    out.extend(s.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+    let start = out.len();
+    out.extend_from_slice(s.as_bytes());
+    for c in &mut out[start..] {
+        if *c == b'\r' || *c == b'\n' {
+            *c = b' ';
+        }
+    }
 }
 
 fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
