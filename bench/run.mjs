@@ -4,6 +4,7 @@
 //
 //   ./build.sh && node bench/run.mjs            full run (about a minute)
 //   BENCH_QUICK=1 node bench/run.mjs            fewer iterations (a smoke test of the bench)
+//   BENCH_PKG=/some/pkg node bench/run.mjs      another wasm-bindgen output (to compare builds)
 //
 // Paths measured (see docs/BENCH.md for what each one includes):
 //   parse   the 10 messages of bench/corpus through each parser (ns per message, corpus mean)
@@ -48,12 +49,13 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 const CHUNK = 100;
 
 /**
- * Time `fn(n)` (which must do `n` operations): warm-up, then RUNS timed runs of N operations in
+ * Time `fn(n)` (which must do `n` operations): warm-up (N operations, so that V8 has tiered the
+ * wasm up), then RUNS timed runs of N operations in
  * chunks of CHUNK; median and fastest run, ns/op.
  * @param {(n: number) => unknown} fn
  */
 async function measure(fn) {
-  for (let done = 0; done < N / 3; done += CHUNK) {
+  for (let done = 0; done < N; done += CHUNK) {
     fn(CHUNK);
     await tick();
   }
@@ -93,7 +95,7 @@ function restamp(text) {
 }
 
 // ------------------------------------------------------------------------------- Ferrophone
-const pkg = join(ROOT, 'extension', 'pkg');
+const pkg = process.env.BENCH_PKG || join(ROOT, 'extension', 'pkg');
 const glue = await import(join(pkg, 'ferrophone_web.js'));
 const wasmExports = glue.initSync({ module: readFileSync(join(pkg, 'ferrophone_web_bg.wasm')) });
 /** @type {WebAssembly.Memory} */
