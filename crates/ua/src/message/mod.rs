@@ -485,8 +485,8 @@ impl Response {
             headers.push("From", from);
         }
         if let Some(to) = req.headers.get("To") {
-            let has_tag = match name_addr::has_param(to, "tag") {
-                Ok(has) => has,
+            let has_tag = match NameAddr::parse(to) {
+                Ok(na) => na.params.has("tag"),
                 // Salvaged (unparseable) To: look for the parameter textually.
                 Err(_) => to.to_ascii_lowercase().contains(";tag="),
             };

@@ -1,7 +1,7 @@
 //! name-addr / addr-spec values (RFC 3261 §20.10, §25.1): From, To, Contact, Route, Refer-To...
 
-use super::params::{parse_generic_params, walk_generic_params};
-use super::scan::{excerpt, is_token_char, is_ws, parse_quoted, quote, scan_quoted, trim_start_ws, trim_ws};
+use super::params::parse_generic_params;
+use super::scan::{excerpt, is_token_char, is_ws, parse_quoted, quote, trim_start_ws, trim_ws};
 use super::uri::check_absolute_uri;
 use super::{HeaderError, NameAddr};
 
@@ -9,61 +9,19 @@ fn err(reason: impl Into<String>) -> HeaderError {
     HeaderError { header: "name-addr", reason: reason.into() }
 }
 
-/// A validated name-addr / addr-spec as slices of its text.
-struct View<'a> {
-    display: Option<Display<'a>>,
-    uri: &'a str,
-    /// The header parameters (validated).
-    params: &'a str,
-}
-
-enum Display<'a> {
-    /// A quoted-string, quotes included.
-    Quoted(&'a str),
-    Token(&'a str),
-}
-
 pub(crate) fn parse(value: &str) -> Result<NameAddr, HeaderError> {
-    let v = view(value)?;
-    let display_name = match v.display {
-        Some(Display::Quoted(q)) => Some(parse_quoted(q).map_err(err)?.0),
-        Some(Display::Token(t)) => Some(t.to_string()),
-        None => None,
-    };
-    let params = parse_generic_params(v.params).map_err(err)?;
-    Ok(NameAddr { display_name, uri: v.uri.to_string(), params })
-}
-
-/// [`parse`] without building the [`NameAddr`]: the same checks, no allocation when valid.
-pub(crate) fn check(value: &str) -> Result<(), HeaderError> {
-    view(value).map(|_| ())
-}
-
-/// Whether `value` parses and has the header parameter `name` (as `parse(value)?.params.has`).
-pub(crate) fn has_param(value: &str, name: &str) -> Result<bool, HeaderError> {
-    let v = view(value)?;
-    let mut found = false;
-    walk_generic_params(v.params, |n, _| {
-        found |= n.eq_ignore_ascii_case(name);
-        Ok(())
-    })
-    .map_err(err)?;
-    Ok(found)
-}
-
-fn view(value: &str) -> Result<View<'_>, HeaderError> {
     let s = trim_ws(value);
     let b = s.as_bytes();
     if b.is_empty() {
         return Err(err("empty value"));
     }
     if b[0] == b'"' {
-        let used = scan_quoted(s).map_err(err)?;
+        let (display, used) = parse_quoted(s).map_err(err)?;
         let rest = trim_start_ws(&s[used..]);
         if !rest.starts_with('<') {
             return Err(err("display-name not followed by '<'"));
         }
-        return angle(Some(Display::Quoted(&s[..used])), rest);
+        return angle(Some(display), rest);
     }
     // Token display-name (`token *(LWS token)`) directly followed by `<`? RFC 4475 lwsdisp:
     // `caller<sip:...>` (no LWS before `<`) must be accepted.
@@ -73,14 +31,14 @@ fn view(value: &str) -> Result<View<'_>, HeaderError> {
     }
     if i < b.len() && b[i] == b'<' {
         let display = trim_ws(&s[..i]);
-        let display = (!display.is_empty()).then_some(Display::Token(display));
+        let display = (!display.is_empty()).then(|| display.to_string());
         return angle(display, &s[i..]);
     }
     addr_spec(s)
 }
 
 /// `<uri>` followed by header parameters; `s` starts with `<`.
-fn angle<'a>(display: Option<Display<'a>>, s: &'a str) -> Result<View<'a>, HeaderError> {
+fn angle(display_name: Option<String>, s: &str) -> Result<NameAddr, HeaderError> {
     let close = s.find('>').ok_or_else(|| err("unterminated '<'"))?;
     // `s` starts with '<' (ASCII), so 1 is a char boundary and 1 <= close.
     let uri = &s[1..close];
@@ -89,21 +47,19 @@ fn angle<'a>(display: Option<Display<'a>>, s: &'a str) -> Result<View<'a>, Heade
     }
     // RFC 3261 LAQUOT / RAQUOT carry no inner whitespace: `< sip:a@b >` is RFC 4475 badaspec.
     check_absolute_uri(uri).map_err(|e| err(e.reason))?;
-    let params = &s[close + 1..];
-    walk_generic_params(params, |_, _| Ok(())).map_err(err)?;
-    Ok(View { display, uri, params })
+    let params = parse_generic_params(&s[close + 1..]).map_err(err)?;
+    Ok(NameAddr { display_name, uri: uri.to_string(), params })
 }
 
 /// addr-spec form: the URI has no parameters of its own; everything after the first `;` is a
 /// header parameter (RFC 3261 §20). A `?headers` part is accepted liberally when there is no
 /// ambiguity (RFC 4475 regbadct says an element may infer the missing `<>`).
-fn addr_spec(s: &str) -> Result<View<'_>, HeaderError> {
+fn addr_spec(s: &str) -> Result<NameAddr, HeaderError> {
     let end = s.find([';', ' ', '\t']).unwrap_or(s.len());
     let uri = &s[..end];
     check_absolute_uri(uri).map_err(|e| err(format!("{} (in {:?})", e.reason, excerpt(s))))?;
-    let params = &s[end..];
-    walk_generic_params(params, |_, _| Ok(())).map_err(err)?;
-    Ok(View { display: None, uri, params })
+    let params = parse_generic_params(&s[end..]).map_err(err)?;
+    Ok(NameAddr { display_name: None, uri: uri.to_string(), params })
 }
 
 pub(crate) fn fmt(na: &NameAddr, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

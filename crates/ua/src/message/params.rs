@@ -1,7 +1,7 @@
 //! `;name=value` parameter lists: header parameters (generic-param, RFC 3261 §25.1, with SWS
 //! around `;` and `=` and quoted-string values) and SIP-URI parameters (no whitespace, no quotes).
 
-use super::scan::{is_token_char, parse_quoted, scan_quoted, skip_ws, take_while};
+use super::scan::{is_token_char, parse_quoted, skip_ws, take_while};
 use super::uri::{is_param_char, take_escaped_run};
 use super::{Param, Params};
 
@@ -14,38 +14,13 @@ fn is_gen_value_char(b: u8) -> bool {
 /// Parse `*( SEMI generic-param )`. `s` is what follows the value's main part; it must be empty
 /// or whitespace, or start (after optional whitespace) with `;`.
 pub(crate) fn parse_generic_params(s: &str) -> Result<Params, String> {
-    let mut params = Vec::new();
-    walk_generic_params(s, |name, value| {
-        params.push(match value {
-            None => Param { name: name.to_string(), value: None, quoted: false },
-            Some(GenericValue::Token(v)) => Param { name: name.to_string(), value: Some(v.to_string()), quoted: false },
-            Some(GenericValue::Quoted(q)) => {
-                Param { name: name.to_string(), value: Some(parse_quoted(q)?.0), quoted: true }
-            }
-        });
-        Ok(())
-    })?;
-    Ok(Params(params))
-}
-
-/// The value of a generic-param as written.
-pub(crate) enum GenericValue<'a> {
-    Token(&'a str),
-    /// The quoted-string, quotes included (validated; [`parse_quoted`] unescapes it).
-    Quoted(&'a str),
-}
-
-/// [`parse_generic_params`] without building anything: each parameter is handed to `each`.
-pub(crate) fn walk_generic_params<'a>(
-    s: &'a str,
-    mut each: impl FnMut(&'a str, Option<GenericValue<'a>>) -> Result<(), String>,
-) -> Result<(), String> {
     let b = s.as_bytes();
+    let mut params = Vec::new();
     let mut i = 0;
     loop {
         i = skip_ws(b, i);
         if i == b.len() {
-            return Ok(());
+            return Ok(Params(params));
         }
         if b[i] != b';' {
             return Err(format!("unexpected {:?} where ';' was expected", char::from(b[i])));
@@ -55,24 +30,24 @@ pub(crate) fn walk_generic_params<'a>(
         if name_end == i {
             return Err("empty parameter name".into());
         }
-        let name = &s[i..name_end];
+        let name = s[i..name_end].to_string();
         i = skip_ws(b, name_end);
         if i < b.len() && b[i] == b'=' {
             i = skip_ws(b, i + 1);
             if i < b.len() && b[i] == b'"' {
-                let used = scan_quoted(&s[i..])?;
-                each(name, Some(GenericValue::Quoted(&s[i..i + used])))?;
+                let (value, used) = parse_quoted(&s[i..])?;
+                params.push(Param { name, value: Some(value), quoted: true });
                 i += used;
             } else {
                 let end = take_while(b, i, is_gen_value_char);
                 if end == i {
                     return Err(format!("parameter {name:?} has an empty value"));
                 }
-                each(name, Some(GenericValue::Token(&s[i..end])))?;
+                params.push(Param { name, value: Some(s[i..end].to_string()), quoted: false });
                 i = end;
             }
         } else {
-            each(name, None)?;
+            params.push(Param { name, value: None, quoted: false });
         }
     }
 }

@@ -24,7 +24,7 @@
 use super::scan::{excerpt, is_token, is_token_char, split_list_raw, trim_end_ws, trim_start_ws, trim_ws};
 use super::uri::check_absolute_uri;
 use super::{
-    name_addr, same_header, CSeq, Header, HeaderError, Headers, Message, Method, ParseError, Request, Response, Via,
+    same_header, CSeq, Header, HeaderError, Headers, Message, Method, NameAddr, ParseError, Request, Response, Via,
     MAX_MESSAGE_SIZE,
 };
 use std::borrow::Cow;
@@ -285,8 +285,8 @@ fn validate_headers<'h>(headers: &'h Headers, start_line: &StartLine<'_>) -> Res
             Via::parse(element).map_err(ParseError::InvalidHeader)?;
         }
     }
-    name_addr::check(value("From")).map_err(|e| invalid("From", e.reason))?;
-    name_addr::check(value("To")).map_err(|e| invalid("To", e.reason))?;
+    NameAddr::parse(value("From")).map_err(|e| invalid("From", e.reason))?;
+    NameAddr::parse(value("To")).map_err(|e| invalid("To", e.reason))?;
     check_call_id(value("Call-ID"))?;
     let cseq = CSeq::parse(value("CSeq")).map_err(ParseError::InvalidHeader)?;
     if let StartLine::Request { method, .. } = start_line {

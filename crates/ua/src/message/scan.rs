@@ -56,46 +56,34 @@ pub(crate) fn take_while(b: &[u8], mut i: usize, f: impl Fn(u8) -> bool) -> usiz
 /// qdtext excludes control characters other than HTAB: those can only appear as quoted-pairs
 /// (RFC 3261 §25.1), e.g. the `\<NUL>` of RFC 4475 `intmeth`.
 pub(crate) fn parse_quoted(s: &str) -> Result<(String, usize), String> {
-    let used = scan_quoted(s)?;
-    // Validated: every `\` in there is followed by the ASCII byte it escapes.
-    let inner = s.as_bytes().get(1..used - 1).unwrap_or_default();
-    let mut out: Vec<u8> = Vec::with_capacity(inner.len());
-    let mut escaped = false;
-    for &c in inner {
-        if c == b'\\' && !escaped {
-            escaped = true;
-            continue;
-        }
-        escaped = false;
-        out.push(c);
-    }
-    // Only ASCII bytes were skipped or escaped: `out` is valid UTF-8 because `s` was.
-    let text = String::from_utf8(out).map_err(|_| "invalid UTF-8 in quoted-string")?;
-    Ok((text, used))
-}
-
-/// [`parse_quoted`] without building the content: checks the quoted-string at the start of `s`
-/// and returns the number of bytes it spans (quotes included).
-pub(crate) fn scan_quoted(s: &str) -> Result<usize, String> {
     let b = s.as_bytes();
     if b.first() != Some(&b'"') {
         return Err("expected '\"'".into());
     }
+    let mut out: Vec<u8> = Vec::new();
     let mut i = 1;
     while i < b.len() {
         match b[i] {
-            b'"' => return Ok(i + 1),
+            b'"' => {
+                // Only ASCII bytes were skipped or escaped: `out` is valid UTF-8 because `s` was.
+                let text = String::from_utf8(out).map_err(|_| "invalid UTF-8 in quoted-string")?;
+                return Ok((text, i + 1));
+            }
             b'\\' => {
                 let next = *b.get(i + 1).ok_or("dangling '\\' in quoted-string")?;
                 if next > 0x7f || next == b'\r' || next == b'\n' {
                     return Err("invalid quoted-pair".into());
                 }
+                out.push(next);
                 i += 2;
             }
             c if (c < 0x20 && c != b'\t') || c == 0x7f => {
                 return Err("control character in quoted-string".into());
             }
-            _ => i += 1,
+            c => {
+                out.push(c);
+                i += 1;
+            }
         }
     }
     Err("unterminated quoted-string".into())
