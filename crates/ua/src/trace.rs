@@ -62,9 +62,7 @@ pub fn mask_credentials(text: &str) -> String {
 fn may_hold_credentials(text: &str) -> bool {
     const NAME: &[u8] = b"authorization";
     let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        c == b':' && i >= NAME.len() && b[i - NAME.len()..i].eq_ignore_ascii_case(NAME)
-    })
+    b.iter().enumerate().any(|(i, &c)| c == b':' && i >= NAME.len() && b[i - NAME.len()..i].eq_ignore_ascii_case(NAME))
 }
 
 /// Ring buffer of the last `capacity` messages.

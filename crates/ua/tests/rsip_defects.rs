@@ -166,7 +166,8 @@ fn rsip_misjudges_rfc4475_torture_messages() {
                 let bytes = std::fs::read(&p).expect("message");
                 let ours = parse(&bytes).is_ok();
                 let theirs = rsip::SipMessage::try_from(&bytes[..]).is_ok();
-                (theirs == rsip_accepts && ours != theirs).then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+                (theirs == rsip_accepts && ours != theirs)
+                    .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
             })
             .collect();
         names.sort();

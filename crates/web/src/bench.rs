@@ -30,7 +30,8 @@ thread_local! {
 impl Bench {
     fn new() -> Bench {
         let rec = serde_json::json!({"version": 1, "server": "wss://sip.example.com/ws", "username": "alice", "password": "bench"});
-        let account = serde_json::from_value::<AccountRecord>(rec).ok().and_then(|r| Account::from_record(&r, None).ok());
+        let account =
+            serde_json::from_value::<AccountRecord>(rec).ok().and_then(|r| Account::from_record(&r, None).ok());
         let mut b = Bench {
             ua: UserAgent::new(7, None),
             now: 1_000_000,
@@ -55,7 +56,9 @@ impl Bench {
         let mut replies: Vec<Vec<u8>> = Vec::new();
         loop {
             match self.ua.poll_output() {
-                Output::Send(bytes) if bytes.iter().all(|&c| c == b'\r' || c == b'\n') => replies.push(b"\r\n".to_vec()),
+                Output::Send(bytes) if bytes.iter().all(|&c| c == b'\r' || c == b'\n') => {
+                    replies.push(b"\r\n".to_vec())
+                }
                 Output::Send(bytes) => {
                     self.sent = self.sent.wrapping_add(bytes.len() as u32);
                     if bytes.starts_with(b"REGISTER ") {
