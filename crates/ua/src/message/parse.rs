@@ -384,3 +384,37 @@ pub(super) fn salvage_for_reply(bytes: &[u8]) -> Option<Request> {
     }
     Some(Request { method: Method::from_token(method), uri: uri.to_string(), headers, body: Vec::new() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every string of up to 6 chars over an alphabet that matters (CR, LF, SP, a, é).
+    fn samples() -> Vec<String> {
+        let alphabet = ['\r', '\n', ' ', 'a', 'é'];
+        let mut all = vec![String::new()];
+        let mut level = vec![String::new()];
+        for _ in 0..6 {
+            level = level.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            all.extend(level.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn crlf_lines_is_split_crlf() {
+        for s in samples() {
+            let ours: Vec<&str> = CrlfLines(Some(&s)).collect();
+            let std: Vec<&str> = s.split("\r\n").collect();
+            assert_eq!(ours, std, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn find_blank_line_is_the_first_crlf_crlf() {
+        for s in samples() {
+            let b = s.as_bytes();
+            assert_eq!(find_blank_line(b), b.windows(4).position(|w| w == b"\r\n\r\n"), "{s:?}");
+        }
+    }
+}

@@ -149,3 +149,17 @@ pub(crate) fn excerpt(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_trims_are_the_char_trims() {
+        for s in ["", " ", "\t \t", " a ", "\ta\t b \t", "é ", " é", "a", " \u{a0} "] {
+            assert_eq!(trim_ws(s), s.trim_matches([' ', '\t']), "{s:?}");
+            assert_eq!(trim_start_ws(s), s.trim_start_matches([' ', '\t']), "{s:?}");
+            assert_eq!(trim_end_ws(s), s.trim_end_matches([' ', '\t']), "{s:?}");
+        }
+    }
+}
