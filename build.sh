@@ -68,7 +68,9 @@ step "wasm-bindgen --target web -> $PKG"
 rm -rf "$PKG"
 wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$WASM"
 
-# Only npm's binaryen: Debian's (108) produces a module that fails to load.
+# Only npm's binaryen: Debian's (108) produces a module that fails to load. -Oz measured best
+# (issue 13, docs/BENCH.md): -Os, --converge, a second -Oz and extra --enable-* flags each change
+# the gzip size by under 0.1 KB, and cost seconds.
 if [ "${SKIP_WASM_OPT:-0}" != 1 ] && [ -x node_modules/.bin/wasm-opt ]; then
   step "wasm-opt -Oz"
   BEFORE_OPT="$(wc -c <"$PKG/ferrophone_web_bg.wasm") bytes raw, $(gzip -9c "$PKG/ferrophone_web_bg.wasm" | wc -c) bytes gzip"
