@@ -62,6 +62,10 @@ fi
 
 # --- build --------------------------------------------------------------------------------------
 step "cargo build -p $CRATE --release --target $TARGET"
+# Panic locations name source files: ship them relative (crates/…, registry crates by name), never
+# this machine's paths.
+CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$ROOT/= --remap-path-prefix=$CARGO_HOME_DIR/registry/src/="
 cargo build -p "$CRATE" --release --target "$TARGET"
 
 step "wasm-bindgen --target web -> $PKG"
