@@ -62,13 +62,19 @@ fi
 
 # --- build --------------------------------------------------------------------------------------
 step "cargo build -p $CRATE --release --target $TARGET"
+# Panic locations name source files: ship them relative (crates/…, registry crates by name), never
+# this machine's paths.
+CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$ROOT/= --remap-path-prefix=$CARGO_HOME_DIR/registry/src/="
 cargo build -p "$CRATE" --release --target "$TARGET"
 
 step "wasm-bindgen --target web -> $PKG"
 rm -rf "$PKG"
 wasm-bindgen --target web --no-typescript --out-dir "$PKG" "$WASM"
 
-# Only npm's binaryen: Debian's (108) produces a module that fails to load.
+# Only npm's binaryen: Debian's (108) produces a module that fails to load. -Oz measured best
+# (issue 13, docs/BENCH.md): -Os, --converge, a second -Oz and extra --enable-* flags each change
+# the gzip size by under 0.1 KB, and cost seconds.
 if [ "${SKIP_WASM_OPT:-0}" != 1 ] && [ -x node_modules/.bin/wasm-opt ]; then
   step "wasm-opt -Oz"
   BEFORE_OPT="$(wc -c <"$PKG/ferrophone_web_bg.wasm") bytes raw, $(gzip -9c "$PKG/ferrophone_web_bg.wasm" | wc -c) bytes gzip"

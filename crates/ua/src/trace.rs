@@ -20,13 +20,19 @@ pub struct TraceEntry {
 /// Replace the value of every `Authorization` / `Proxy-Authorization` header by a mask that
 /// keeps only the scheme, user name and realm (enough to diagnose, useless to an attacker).
 pub fn mask_credentials(text: &str) -> String {
+    if !may_hold_credentials(text) {
+        // No `authorization:` anywhere: the loop below would copy every line unchanged.
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split("\r\n").enumerate() {
         if i > 0 {
             out.push_str("\r\n");
         }
-        let lower = line.to_ascii_lowercase();
-        let is_auth = ["authorization:", "proxy-authorization:"].iter().any(|p| lower.starts_with(p));
+        // Compared in place: lower-casing every traced line cost a fifth of handling a request.
+        let is_auth = ["authorization:", "proxy-authorization:"]
+            .iter()
+            .any(|p| line.as_bytes().get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes())));
         if is_auth {
             let (name, value) = line.split_once(':').unwrap_or((line, ""));
             let keep = |key: &str| {
@@ -49,6 +55,14 @@ pub fn mask_credentials(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether some `:` in `text` follows `authorization` (any case): a cheap pre-check, true for
+/// every line `mask_credentials` masks.
+fn may_hold_credentials(text: &str) -> bool {
+    const NAME: &[u8] = b"authorization";
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| c == b':' && i >= NAME.len() && b[i - NAME.len()..i].eq_ignore_ascii_case(NAME))
 }
 
 /// Ring buffer of the last `capacity` messages.

@@ -428,3 +428,58 @@ fn response_keeps_an_existing_to_tag() {
     let res = Response::for_request(&invite(), 100, "Trying", None);
     assert_eq!(res.headers.to().unwrap().tag(), None);
 }
+
+/// The writer replaced rsip's (issue 13): the bytes on the wire must be the ones rsip wrote,
+/// wherever rsip could write the message at all.
+#[test]
+fn writer_writes_what_rsip_wrote() {
+    let mut headers = Headers::new();
+    headers.push("Via", "SIP/2.0/WSS abc.invalid;branch=z9hG4bK776asdhds");
+    headers.push("Max-Forwards", "70");
+    headers.push("From", "\"Alice\" <sip:alice@example.com>;tag=1928301774");
+    headers.push("To", "<sip:bob@example.com>");
+    headers.push("Call-ID", "a84b4c76e66710");
+    headers.push("CSeq", "314159 INVITE");
+    headers.push("Content-Length", "999");
+    headers.push("Content-Type", "application/sdp");
+    let body = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n".to_vec();
+    let rsip_headers = || -> rsip::Headers {
+        let mut out: Vec<rsip::Header> = headers
+            .iter()
+            .filter(|h| h.name != "Content-Length")
+            .map(|h| rsip::Header::Other(h.name.clone(), h.value.clone()))
+            .collect();
+        out.push(rsip::Header::Other("Content-Length".into(), body.len().to_string()));
+        out.into()
+    };
+
+    let req = Request {
+        method: Method::Invite,
+        uri: "sip:bob@example.com".into(),
+        headers: headers.clone(),
+        body: body.clone(),
+    };
+    let theirs = rsip::Request {
+        method: rsip::Method::Invite,
+        uri: rsip::Uri::try_from("sip:bob@example.com").unwrap(),
+        version: rsip::Version::V2,
+        headers: rsip_headers(),
+        body: Vec::new(),
+    };
+    let mut expected = theirs.to_string().into_bytes();
+    expected.extend_from_slice(&body);
+    assert_eq!(String::from_utf8_lossy(&req.to_bytes()), String::from_utf8_lossy(&expected));
+
+    for (status, reason) in [(200, "OK"), (183, "Session Progress"), (486, "")] {
+        let res = Response { status, reason: reason.into(), headers: headers.clone(), body: body.clone() };
+        let theirs = rsip::Response {
+            status_code: rsip::StatusCode::Other(status, reason.into()),
+            version: rsip::Version::V2,
+            headers: rsip_headers(),
+            body: Vec::new(),
+        };
+        let mut expected = theirs.to_string().into_bytes();
+        expected.extend_from_slice(&body);
+        assert_eq!(res.to_bytes(), expected, "{status}");
+    }
+}

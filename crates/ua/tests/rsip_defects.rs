@@ -1,6 +1,7 @@
 //! Known rsip 0.4 defects: each test first shows the defect using rsip directly, then shows what
 //! our message layer does instead. If an rsip upgrade fixes one, its first half fails: that is the
-//! moment to reconsider the workaround.
+//! moment to reconsider the workaround. Together they are why the message layer parses and
+//! writes SIP itself and rsip is only a dev-dependency (test (h) has the RFC 4475 numbers).
 
 use ferrophone_ua::message::*;
 use rsip::prelude::*;
@@ -67,8 +68,7 @@ fn rsip_uri_mangles_valid_request_uris() {
     assert_eq!(rewritten("sip:[::1]:5060"), None);
     assert_eq!(rewritten("tel:+15551234"), None);
 
-    // Ours: serialization falls back to writing the request line itself whenever rsip would not
-    // write the Request-URI back unchanged, so the URI goes out exactly as held.
+    // Ours: the request line is written as held, the Request-URI is never re-parsed.
     for uri in [
         "sip:user;par=u%40example.net@example.com",
         "sip:alice@example.com;transport=ws",
@@ -124,7 +124,7 @@ fn rsip_rewrites_reason_phrases() {
 }
 
 /// (f) Header folding and whitespace before the colon (RFC 3261 §7.3.1): rsip refuses them
-/// (RFC 4475 wsinv); we unfold before rsip tokenizes.
+/// (RFC 4475 wsinv); we unfold them.
 #[test]
 fn rsip_refuses_folded_headers() {
     let wire = b"OPTIONS sip:bob@example.com SIP/2.0\r\nVia  : SIP/2.0/WSS a.invalid\r\n ;branch=z9hG4bK1\r\n\
@@ -137,7 +137,7 @@ fn rsip_refuses_folded_headers() {
 }
 
 /// (g) Bodies: rsip's writer renders the body with `from_utf8_lossy`, corrupting binary bodies
-/// (RFC 4475 mpart01 carries a DER blob). We append the body bytes after rsip's header section.
+/// (RFC 4475 mpart01 carries a DER blob). We write the body as bytes.
 #[test]
 fn rsip_writer_corrupts_binary_bodies() {
     let body = vec![0x30, 0x82, 0x01, 0x52, 0x00, 0xff, 0xfe];
@@ -149,6 +149,48 @@ fn rsip_writer_corrupts_binary_bodies() {
     assert!(wire.ends_with(&body));
     let Ok(Message::Response(back)) = parse(&wire) else { panic!("parsed") };
     assert_eq!(back.body, body);
+}
+
+/// (h) rsip as the parser of record, on the RFC 4475 torture messages: it refuses 7 of the 27
+/// valid ones and accepts 12 of the 20 invalid ones that we refuse (the two invalid ones we
+/// accept, `baddate` and `regbadct`, are documented deviations in rfc4475_torture.rs).
+#[test]
+fn rsip_misjudges_rfc4475_torture_messages() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475");
+    let judged = |folder: &str, rsip_accepts: bool| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join(folder))
+            .expect("torture folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "sip"))
+            .filter_map(|p| {
+                let bytes = std::fs::read(&p).expect("message");
+                let ours = parse(&bytes).is_ok();
+                let theirs = rsip::SipMessage::try_from(&bytes[..]).is_ok();
+                (theirs == rsip_accepts && ours != theirs)
+                    .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(judged("valid", false), ["esc01", "esc02", "intmeth", "longreq", "semiuri", "unkscm", "wsinv"]);
+    assert_eq!(
+        judged("invalid", true),
+        [
+            "badaspec",
+            "baddn",
+            "badinv01",
+            "clerr",
+            "insuf",
+            "ltgtruri",
+            "mcl01",
+            "mismatch01",
+            "multi01",
+            "ncl",
+            "quotbal",
+            "scalarlg"
+        ]
+    );
 }
 
 fn base_headers(method: &str) -> Headers {

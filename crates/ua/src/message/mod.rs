@@ -1,8 +1,10 @@
-//! SIP message layer: parse and serialize (on top of `rsip`), plus small typed views of the
-//! headers the UA needs (Via, name-addr headers such as From/To/Contact, CSeq, lists).
+//! SIP message layer: parse and serialize, plus small typed views of the headers the UA needs
+//! (Via, name-addr headers such as From/To/Contact, CSeq, lists).
 //!
-//! Nothing outside this module depends on rsip's types: where rsip 0.4 is wrong (Contact with
-//! RFC 5626 parameters, the RFC 8760 `SHA-256` digest token) we parse the header text ourselves.
+//! The codec is ours, in one pass each way: rsip 0.4, the crate the design started from, cannot
+//! be the parser of record without losing correctness (`parse.rs` has the numbers;
+//! `tests/rsip_defects.rs` shows each defect, among them RFC 5626 Contact parameters and the
+//! RFC 8760 `SHA-256` digest token), so it is only a dev-dependency of those tests.
 //!
 //! CONTRACT (the rest of the crate is written against exactly these signatures).
 //!
@@ -451,7 +453,7 @@ impl Message {
             Message::Response(r) => &r.headers,
         }
     }
-    /// Serialize (through rsip's writer). `Content-Length` is always written and always equals
+    /// Serialize. `Content-Length` is always written and always equals
     /// the body length (any existing one is replaced).
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
@@ -522,7 +524,7 @@ impl fmt::Display for HeaderError {
 pub enum ParseError {
     /// Larger than `MAX_MESSAGE_SIZE` (refused without parsing).
     TooLarge { size: usize, limit: usize },
-    /// Start line or header section not well-formed (rsip's error text, or ours).
+    /// Start line or header section not well-formed.
     Syntax(String),
     /// A mandatory header (Via, From, To, Call-ID, CSeq; Max-Forwards is optional) is missing.
     MissingHeader(&'static str),

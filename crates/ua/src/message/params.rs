@@ -54,26 +54,38 @@ pub(crate) fn parse_generic_params(s: &str) -> Result<Params, String> {
 
 /// Parse SIP-URI `uri-parameters` starting at `s[i]` (which is `;` or the end). Stops at `?` or
 /// at the end and returns the index reached.
-pub(crate) fn parse_uri_params(s: &str, mut i: usize) -> Result<(Params, usize), String> {
-    let b = s.as_bytes();
+pub(crate) fn parse_uri_params(s: &str, i: usize) -> Result<(Params, usize), String> {
     let mut params = Vec::new();
+    let end = walk_uri_params(s, i, |name, value| {
+        params.push(Param { name: name.to_string(), value: value.map(str::to_string), quoted: false })
+    })?;
+    Ok((Params(params), end))
+}
+
+/// [`parse_uri_params`] without building anything: each parameter is handed to `each`.
+pub(crate) fn walk_uri_params<'a>(
+    s: &'a str,
+    mut i: usize,
+    mut each: impl FnMut(&'a str, Option<&'a str>),
+) -> Result<usize, String> {
+    let b = s.as_bytes();
     while i < b.len() && b[i] == b';' {
         let name_end = take_escaped_run(b, i + 1, is_param_char)?;
         if name_end == i + 1 {
             return Err("empty URI parameter name".into());
         }
-        let name = s[i + 1..name_end].to_string();
+        let name = &s[i + 1..name_end];
         i = name_end;
         if i < b.len() && b[i] == b'=' {
             let value_end = take_escaped_run(b, i + 1, is_param_char)?;
             if value_end == i + 1 {
                 return Err(format!("URI parameter {name:?} has an empty value"));
             }
-            params.push(Param { name, value: Some(s[i + 1..value_end].to_string()), quoted: false });
+            each(name, Some(&s[i + 1..value_end]));
             i = value_end;
         } else {
-            params.push(Param { name, value: None, quoted: false });
+            each(name, None);
         }
     }
-    Ok((Params(params), i))
+    Ok(i)
 }

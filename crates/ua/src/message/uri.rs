@@ -1,7 +1,7 @@
 //! SIP, SIPS and tel URIs (RFC 3261 §19.1 and §25.1, RFC 3966) and the generic absolute-URI
 //! check used for the Request-URI and name-addr URIs of other schemes.
 
-use super::params::parse_uri_params;
+use super::params::{parse_uri_params, walk_uri_params};
 use super::scan::{excerpt, is_ws, take_while};
 use super::{HeaderError, SipUri};
 
@@ -73,8 +73,10 @@ pub(crate) fn split_scheme(uri: &str) -> Result<(&str, &str), HeaderError> {
 }
 
 /// A URI as it may appear inside `<...>`, as an addr-spec or as a Request-URI: an absolute URI
-/// with no whitespace or delimiter characters; `sip:`, `sips:` and `tel:` URIs must parse.
-pub(crate) fn check_absolute_uri(uri: &str) -> Result<(), HeaderError> {
+/// with no whitespace or delimiter characters; `sip:`, `sips:` and `tel:` URIs must parse (and
+/// are returned as a borrowed view, so that a caller needing more does not parse them again).
+/// Allocates nothing unless the URI is invalid.
+pub(crate) fn check_absolute_uri(uri: &str) -> Result<Option<UriView<'_>>, HeaderError> {
     if uri.bytes().any(|c| is_ws(c) || c < 0x20 || c == 0x7f || b"<>\"".contains(&c)) {
         return Err(err(format!("invalid character in URI {:?}", excerpt(uri))));
     }
@@ -83,35 +85,60 @@ pub(crate) fn check_absolute_uri(uri: &str) -> Result<(), HeaderError> {
         return Err(err("empty URI after the scheme"));
     }
     if ["sip", "sips", "tel"].iter().any(|s| scheme.eq_ignore_ascii_case(s)) {
-        parse(uri)?;
+        return view(uri).map(Some);
     }
-    Ok(())
+    Ok(None)
+}
+
+/// A validated `sip:`/`sips:`/`tel:` URI as slices of its text; [`parse`] makes a [`SipUri`] of it.
+pub(crate) struct UriView<'a> {
+    scheme: &'a str,
+    user: Option<&'a str>,
+    host: &'a str,
+    port: Option<u16>,
+    /// The `;...` uri-parameters, validated.
+    params: &'a str,
+    pub(crate) headers: Option<&'a str>,
 }
 
 pub(crate) fn parse(value: &str) -> Result<SipUri, HeaderError> {
+    let v = view(value)?;
+    let (params, _) = parse_uri_params(v.params, 0).map_err(err)?;
+    Ok(SipUri {
+        scheme: v.scheme.to_ascii_lowercase(),
+        user: v.user.map(str::to_string),
+        host: v.host.to_string(),
+        port: v.port,
+        params,
+        headers: v.headers.map(str::to_string),
+    })
+}
+
+fn view(value: &str) -> Result<UriView<'_>, HeaderError> {
     let (scheme, rest) = split_scheme(value)?;
-    let scheme = scheme.to_ascii_lowercase();
-    match scheme.as_str() {
-        "tel" => parse_tel(scheme, rest),
-        "sip" | "sips" => parse_sip(scheme, rest),
-        _ => Err(err(format!("unsupported scheme {:?}", excerpt(&scheme)))),
+    if scheme.eq_ignore_ascii_case("tel") {
+        view_tel(scheme, rest)
+    } else if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        view_sip(scheme, rest)
+    } else {
+        Err(err(format!("unsupported scheme {:?}", excerpt(&scheme.to_ascii_lowercase()))))
     }
 }
 
-fn parse_tel(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
+fn view_tel<'a>(scheme: &'a str, rest: &'a str) -> Result<UriView<'a>, HeaderError> {
     let b = rest.as_bytes();
     let end = take_escaped_run(b, 0, |c| c.is_ascii_alphanumeric() || b"+-.()*#".contains(&c)).map_err(err)?;
     if end == 0 {
         return Err(err("empty telephone number"));
     }
-    let (params, i) = parse_uri_params(rest, end).map_err(err)?;
+    let i = walk_uri_params(rest, end, |_, _| {}).map_err(err)?;
     if i != b.len() {
         return Err(err(format!("unexpected text in tel URI: {:?}", excerpt(&rest[i..]))));
     }
-    Ok(SipUri { scheme, user: Some(rest[..end].to_string()), host: String::new(), port: None, params, headers: None })
+    Ok(UriView { scheme, user: Some(&rest[..end]), host: "", port: None, params: &rest[end..i], headers: None })
 }
 
-fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
+fn view_sip<'a>(scheme: &'a str, rest: &'a str) -> Result<UriView<'a>, HeaderError> {
     let b = rest.as_bytes();
     // userinfo cannot contain a raw '@' and neither can anything after the host, so the first
     // '@' (if any) ends the userinfo. The user part may contain ';', '?' and ',' (RFC 4475
@@ -133,7 +160,7 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
                     return Err(err(format!("invalid character in password: {:?}", excerpt(info))));
                 }
             }
-            (Some(info.to_string()), at + 1)
+            (Some(info), at + 1)
         }
         None => (None, 0),
     };
@@ -155,7 +182,7 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
             return Err(err("empty host"));
         }
     }
-    let host = rest[host_start..i].to_string();
+    let host = &rest[host_start..i];
 
     let mut port = None;
     if b.get(i) == Some(&b':') {
@@ -168,17 +195,19 @@ fn parse_sip(scheme: String, rest: &str) -> Result<SipUri, HeaderError> {
         i = end;
     }
 
-    let (params, mut i) = parse_uri_params(rest, i).map_err(err)?;
+    let params_start = i;
+    let mut i = walk_uri_params(rest, i, |_, _| {}).map_err(err)?;
+    let params = &rest[params_start..i];
     let mut headers = None;
     if b.get(i) == Some(&b'?') {
         let end = take_escaped_run(b, i + 1, is_headers_char).map_err(err)?;
-        headers = Some(rest[i + 1..end].to_string());
+        headers = Some(&rest[i + 1..end]);
         i = end;
     }
     if i != b.len() {
         return Err(err(format!("unexpected text in URI: {:?}", excerpt(&rest[i..]))));
     }
-    Ok(SipUri { scheme, user, host, port, params, headers })
+    Ok(UriView { scheme, user, host, port, params, headers })
 }
 
 pub(crate) fn fmt(uri: &SipUri, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
