@@ -100,6 +100,7 @@ pub mod sdp;
 pub mod trace;
 pub mod transaction;
 pub(crate) mod ua;
+pub mod vecmap;
 
 pub use registration::RegistrationState;
 pub use ua::{

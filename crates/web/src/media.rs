@@ -7,16 +7,17 @@ use crate::host;
 use crate::offscreen;
 use ferrophone_ua::api::{IceServer, MediaEventKind, MediaMessage, V1};
 use ferrophone_ua::call::{MediaOp, MediaRequest};
+use ferrophone_ua::vecmap::VecMap;
 use ferrophone_ua::{Input, MediaResult};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 thread_local! {
     /// Per call, the requests waiting behind the one in progress. A call has an entry exactly
     /// while a task runs its requests.
-    static QUEUES: RefCell<BTreeMap<String, VecDeque<MediaRequest>>> = const { RefCell::new(BTreeMap::new()) };
+    static QUEUES: RefCell<VecMap<String, VecDeque<MediaRequest>>> = const { RefCell::new(VecMap::new()) };
     /// Calls that currently hold the offscreen document.
-    static HOLDERS: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    static HOLDERS: RefCell<VecMap<String, ()>> = const { RefCell::new(VecMap::new()) };
     /// Checks every 2 s, while calls hold the offscreen document, that it still exists.
     static WATCHDOG: RefCell<Option<gloo_timers::callback::Interval>> = const { RefCell::new(None) };
 }
@@ -49,7 +50,7 @@ async fn check_document() {
     if offscreen::exists().await {
         return;
     }
-    let lost: Vec<String> = HOLDERS.with(|h| std::mem::take(&mut *h.borrow_mut())).into_iter().collect();
+    let lost: Vec<String> = HOLDERS.with(|h| std::mem::take(&mut *h.borrow_mut())).into_keys().collect();
     offscreen::forget_users();
     update_watchdog();
     for call in lost {
@@ -183,7 +184,7 @@ async fn run(m: MediaRequest) {
     let call = m.call.clone();
     if m.op == MediaOp::Close {
         let mut result = Ok(None);
-        if HOLDERS.with(|h| h.borrow().contains(&call)) {
+        if HOLDERS.with(|h| h.borrow().contains_key(&call)) {
             result = outcome(&message(&m)).await;
             HOLDERS.with(|h| h.borrow_mut().remove(&call));
             update_watchdog();
@@ -192,7 +193,7 @@ async fn run(m: MediaRequest) {
         return report(m, result);
     }
     // StopRing for a call that never got the document (it ended very early): nothing to stop.
-    let holds = HOLDERS.with(|h| h.borrow().contains(&call));
+    let holds = HOLDERS.with(|h| h.borrow().contains_key(&call));
     if !holds {
         if matches!(
             m.op,
@@ -203,7 +204,7 @@ async fn run(m: MediaRequest) {
         if let Err(e) = offscreen::acquire().await {
             return report(m, Err(e));
         }
-        HOLDERS.with(|h| h.borrow_mut().insert(call.clone()));
+        HOLDERS.with(|h| h.borrow_mut().insert(call.clone(), ()));
         update_watchdog();
     }
     let result = outcome(&message(&m)).await;

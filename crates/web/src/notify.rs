@@ -14,9 +14,9 @@ use crate::host;
 use crate::schema::{refuse, to_js};
 use ferrophone_ua::api::{self, Reply};
 use ferrophone_ua::call::CallInfo;
+use ferrophone_ua::vecmap::VecMap;
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 /// How long a link dial waits for its confirmation.
 pub const CONFIRM_TTL_MS: u64 = 30_000;
@@ -33,7 +33,7 @@ struct Pending {
 }
 
 thread_local! {
-    static PENDING: RefCell<BTreeMap<String, Pending>> = const { RefCell::new(BTreeMap::new()) };
+    static PENDING: RefCell<VecMap<String, Pending>> = const { RefCell::new(VecMap::new()) };
 }
 
 /// Text from the far end or a web page, made safe and short for a notification line.

@@ -21,7 +21,8 @@ mod server_invite;
 mod server_non_invite;
 
 use crate::message::{Message, Method, Request, Response};
-use std::collections::{BTreeMap, VecDeque};
+use crate::vecmap::VecMap;
+use std::collections::VecDeque;
 
 pub(crate) use client_invite::ClientInvite;
 pub(crate) use client_non_invite::ClientNonInvite;
@@ -181,11 +182,11 @@ pub struct TransactionLayer {
     timers: TimerConfig,
     reliable: bool,
     next_id: TxId,
-    clients: BTreeMap<TxId, Client>,
+    clients: VecMap<TxId, Client>,
     /// (branch, CSeq method) → id, §17.1.3.
-    client_index: BTreeMap<(String, String), TxId>,
-    servers: BTreeMap<TxId, Server>,
-    server_index: BTreeMap<ServerKey, TxId>,
+    client_index: VecMap<(String, String), TxId>,
+    servers: VecMap<TxId, Server>,
+    server_index: VecMap<ServerKey, TxId>,
     max_server_transactions: usize,
     out: VecDeque<Vec<u8>>,
     events: VecDeque<TxEvent>,
@@ -204,10 +205,10 @@ impl TransactionLayer {
             timers,
             reliable,
             next_id: 1,
-            clients: BTreeMap::new(),
-            client_index: BTreeMap::new(),
-            servers: BTreeMap::new(),
-            server_index: BTreeMap::new(),
+            clients: VecMap::new(),
+            client_index: VecMap::new(),
+            servers: VecMap::new(),
+            server_index: VecMap::new(),
             max_server_transactions,
             out: VecDeque::new(),
             events: VecDeque::new(),

@@ -42,7 +42,8 @@ use crate::rand::Rng;
 use crate::registration::{Registration, RegistrationState};
 use crate::trace::{Direction, Trace, TraceEntry};
 use crate::transaction::{Millis, TimerConfig, TransactionLayer, TxId};
-use std::collections::{BTreeMap, VecDeque};
+use crate::vecmap::VecMap;
+use std::collections::VecDeque;
 
 /// Methods this UA accepts (sent in `Allow`).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY, REFER";
@@ -83,9 +84,9 @@ pub struct UserAgent {
     /// Force a status event even if only the expiry moved (after a refresh).
     status_refreshed: bool,
     trace: Trace,
-    calls: BTreeMap<String, call_state::Call>,
+    calls: VecMap<String, call_state::Call>,
     /// Which call (and for what) each of our client transactions is: no scan of every call.
-    tx_index: BTreeMap<TxId, (String, call_state::TxRole)>,
+    tx_index: VecMap<TxId, (String, call_state::TxRole)>,
     /// The last calls that ended, so a command right after the end can still report them.
     ended_calls: VecDeque<CallInfo>,
     /// Dialogs of calls that ended while no flow was up: their BYE goes out on the next flow.
@@ -121,8 +122,8 @@ impl UserAgent {
             last_status: None,
             status_refreshed: false,
             trace: Trace::new(TRACE_CAPACITY),
-            calls: BTreeMap::new(),
-            tx_index: BTreeMap::new(),
+            calls: VecMap::new(),
+            tx_index: VecMap::new(),
             ended_calls: VecDeque::new(),
             orphan_byes: Vec::new(),
         };
