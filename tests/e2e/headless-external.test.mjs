@@ -76,4 +76,16 @@ test('another extension is refused until it is on the allow-list, then dials, as
   const diag = JSON.parse(await caller.locator('#reply').innerText());
   assert.equal(diag.ok, false, 'diagnostics is not available to other extensions');
   assert.equal(diag.error.code, 'unknown-command');
+
+  // Nor can it rewrite the account: save-config (the options page's command) is internal too.
+  const worker = ext.worker();
+  assert.ok(worker, 'the service worker runs');
+  const before = await worker.evaluate(() => chrome.storage.sync.get('account'));
+  await caller.evaluate((id) => chrome.runtime.sendMessage(id, {
+    ferrophone: 1, cmd: 'save-config', account: { server: 'wss://evil.example/ws', username: 'mallory', deviceOnly: false },
+  }).then((r) => { /** @type {HTMLElement} */ (document.getElementById('reply')).textContent = JSON.stringify(r); }), ext.extensionId);
+  const saved = JSON.parse(await caller.locator('#reply').innerText());
+  assert.equal(saved.ok, false, 'save-config is not available to other extensions');
+  assert.equal(saved.error.code, 'unknown-command');
+  assert.deepEqual(await worker.evaluate(() => chrome.storage.sync.get('account')), before, 'the account is unchanged');
 });
