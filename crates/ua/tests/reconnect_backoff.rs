@@ -54,3 +54,30 @@ fn connect_timeout_counts_as_a_failure() {
     assert_eq!(sim.closes.len(), 1);
     assert_eq!(sim.state(), RegistrationState::Unreachable);
 }
+
+/// The retry ceiling follows the outage, not the number of refused connections: a server that
+/// refuses at once (restarting) is retried within half the time it has been gone (at least 1 s),
+/// so after a 5-second restart the next attempt comes within ~3 s at worst.
+#[test]
+fn ceiling_follows_the_outage() {
+    for seed in 20..40 {
+        let mut sim = Sim::new(seed, None);
+        sim.configure(account("wss://sip.example.com", "alice", "alicepw"), Settings::default());
+        let start = sim.now;
+        sim.drop_flow(); // refused at once, again and again
+        let mut last_failure = sim.now;
+        while sim.now - start < 70_000 {
+            let before = sim.connects.len();
+            sim.advance(10);
+            if sim.connects.len() > before {
+                let gap = sim.now - last_failure;
+                let outage = last_failure - start;
+                assert!(gap <= 1_000.max(outage / 2) + 10, "seed {seed}: gap {gap} ms after {outage} ms of outage");
+                sim.drop_flow();
+                last_failure = sim.now;
+            }
+        }
+        let retry = sim.ua.status(sim.now).connection.retry_in.unwrap();
+        assert!(retry <= 30, "capped at 30 s");
+    }
+}

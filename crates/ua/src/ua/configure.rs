@@ -42,6 +42,7 @@ impl UserAgent {
         self.retry_register_at = None;
         self.account = account;
         self.failures = 0;
+        self.down_since = None;
         if self.account.is_some() {
             // Whatever the old account's state was, it says nothing about the new one.
             self.set_reg(RegistrationState::Connecting, None);

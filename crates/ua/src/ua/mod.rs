@@ -69,6 +69,8 @@ pub struct UserAgent {
     settings: Settings,
     flow: Flow,
     failures: u32,
+    /// When the server became unreachable (the first failure since the last registration).
+    down_since: Option<Millis>,
     txl: TransactionLayer,
     reg: Registration,
     reg_state: RegistrationState,
@@ -110,6 +112,7 @@ impl UserAgent {
             settings,
             flow: Flow::Idle,
             failures: 0,
+            down_since: None,
             txl: TransactionLayer::new(TimerConfig::default(), true, MAX_SERVER_TRANSACTIONS),
             reg_state: RegistrationState::Unconfigured,
             reg_reason: None,

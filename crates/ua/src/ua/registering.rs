@@ -77,6 +77,7 @@ impl UserAgent {
                 self.reg.registered_until = Some(until);
                 self.reg.refresh_at = Some(self.now + refresh_delay_ms(granted_secs));
                 self.failures = 0;
+                self.down_since = None;
                 self.set_reg(RegistrationState::Registered, None);
                 self.status_refreshed = true;
                 self.calls_on_flow_restored();
@@ -168,6 +169,7 @@ impl UserAgent {
                     }
                     Flow::Idle | Flow::Waiting { .. } => {
                         self.failures = 0;
+                        self.down_since = None;
                         self.connect();
                     }
                     _ => {}
