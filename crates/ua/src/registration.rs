@@ -12,7 +12,7 @@ use crate::transaction::{Millis, TxId};
 use serde::Serialize;
 
 /// Registration state as the Command API reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegistrationState {
     Unconfigured,

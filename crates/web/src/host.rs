@@ -251,7 +251,7 @@ pub fn run_effects(fx: Effects) {
         });
     }
     for c in &fx.calls {
-        broadcast(&api::Event::Call(api::CallEvent { ferrophone: api::V1, call: api::Call::from(c) }));
+        broadcast(&api::Event::Call(api::CallEvent { ferrophone: api::V1, call: c.clone() }));
     }
     for (call, digit) in fx.dtmf {
         broadcast(&api::Event::Dtmf(api::DtmfEvent { ferrophone: api::V1, call_id: call, digit: digit.to_string() }));

@@ -130,7 +130,7 @@ async fn diagnostics() -> Reply {
 /// The reply of a core command: the call it concerns as it is now (`null` once it is gone).
 fn handled_reply(h: Option<Handled>) -> Reply {
     match h {
-        Some(Handled::Call(c)) => Reply::Call(api::CallReply { ok: api::True, call: Some(api::Call::from(&c)) }),
+        Some(Handled::Call(c)) => Reply::Call(api::CallReply { ok: api::True, call: Some(c) }),
         Some(Handled::Done) => Reply::Call(api::CallReply { ok: api::True, call: None }),
         Some(Handled::Refused(e)) => refuse(e.code(), e.to_string()),
         None => not_running(),
@@ -196,7 +196,7 @@ async fn run(cmd: Command) -> Reply {
         Command::Status => status_reply(),
         Command::Calls => Reply::Calls(api::CallsReply {
             ok: api::True,
-            calls: host::with_host(|h| h.ua.calls()).unwrap_or_default().iter().map(api::Call::from).collect(),
+            calls: host::with_host(|h| h.ua.calls()).unwrap_or_default(),
         }),
         Command::MediaEvent { call_id, event, detail: _ } => {
             media::media_event(&call_id, event);

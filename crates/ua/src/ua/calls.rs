@@ -172,3 +172,9 @@ pub(super) fn set_sdp(headers: &mut Headers, body: &mut Vec<u8>, sdp: &str) {
     headers.set("Content-Type", "application/sdp");
     *body = sdp.as_bytes().to_vec();
 }
+
+/// The Via of a new INVITE (or one sent again with credentials or a new interval): our
+/// transport and contact host, a fresh branch (RFC 3261 §8.1.1.7).
+pub(super) fn new_via(transport: &str, contact_host: &str, rng: &mut crate::rand::Rng) -> String {
+    format!("SIP/2.0/{transport} {contact_host};branch={};rport", rng.branch())
+}

@@ -143,7 +143,7 @@ pub enum Event {
 }
 
 /// Connection (flow) state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectionState {
     Idle,
@@ -152,8 +152,8 @@ pub enum ConnectionState {
     Waiting,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegistrationStatus {
     pub state: RegistrationState,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,8 +162,8 @@ pub struct RegistrationStatus {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectionStatus {
     pub state: ConnectionState,
     #[serde(skip_serializing_if = "Option::is_none")]

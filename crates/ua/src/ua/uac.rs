@@ -35,15 +35,7 @@ impl UserAgent {
         let display =
             account.display_name.as_ref().map(|d| format!("\"{}\" ", d.replace(['"', '\\'], ""))).unwrap_or_default();
         let mut h = Headers::new();
-        h.push(
-            "Via",
-            format!(
-                "SIP/2.0/{} {};branch={};rport",
-                self.via_transport(),
-                self.identity.contact_host,
-                self.rng.branch()
-            ),
-        );
+        h.push("Via", new_via(self.via_transport(), &self.identity.contact_host, &mut self.rng));
         h.push("Max-Forwards", "70");
         h.push("From", format!("{display}<{}>;tag={}", account.aor(), self.rng.token(10)));
         h.push("To", format!("<{target}>"));
@@ -82,13 +74,7 @@ impl UserAgent {
         req.headers.set("CSeq", format!("{seq} INVITE"));
         req.headers.set("Session-Expires", min.to_string());
         req.headers.set("Min-SE", min.to_string());
-        let via = format!(
-            "SIP/2.0/{} {};branch={};rport",
-            self.via_transport(),
-            self.identity.contact_host,
-            self.rng.branch()
-        );
-        req.headers.set("Via", via);
+        req.headers.set("Via", new_via(self.via_transport(), &self.identity.contact_host, &mut self.rng));
         let tx = self.txl.send_request(self.now, req.clone());
         self.track_tx(tx, id, TxRole::Invite);
         if let Some(c) = self.calls.get_mut(id) {
@@ -152,13 +138,7 @@ impl UserAgent {
         req.headers.set("CSeq", format!("{seq} INVITE"));
         req.headers.remove("Authorization");
         req.headers.remove("Proxy-Authorization");
-        let via = format!(
-            "SIP/2.0/{} {};branch={};rport",
-            self.via_transport(),
-            self.identity.contact_host,
-            self.rng.branch()
-        );
-        req.headers.set("Via", via);
+        req.headers.set("Via", new_via(self.via_transport(), &self.identity.contact_host, &mut self.rng));
         let cnonce = self.rng.token(16);
         let (hname, value) = auth::authorization(&ch, &creds, "INVITE", &req.uri, &req.body, 1, &cnonce);
         req.headers.push(hname, value);
